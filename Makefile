@@ -1,0 +1,39 @@
+# Every target that runs code sets up .venv on its own; the stamp keeps repeated runs fast.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --quiet --disable-pip-version-check --no-input
+STAMP  := $(VENV)/.stamp
+# Torch first and pinned (an unpinned torch pulls several GB of CUDA packages); the
+# constraints file keeps later installs from replacing it.
+PINS   := -c constraints.txt
+
+.PHONY: venv test lint demo bench docs clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml setup.cfg constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install $(PINS) torch==2.13.0
+	$(PIP) install $(PINS) torchvision==0.28.0
+	$(PIP) install $(PINS) -e '.[test,rtx]'
+	touch $@
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+test: venv lint
+	$(PY) -m pytest -n 2 tests
+
+demo: venv
+	$(PY) -m trtconv.demo
+
+bench: venv
+	$(PY) -m benchmarks
+
+docs: venv
+	$(PY) -m trtconv.docs
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

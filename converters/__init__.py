@@ -1,0 +1,1 @@
+"""Converters: torch op -> TensorRT layers (import name trtconv.converters)."""

@@ -1,0 +1,62 @@
+"""Packaging: converters/ installs as trtconv.converters; pins stay consistent."""
+
+from __future__ import annotations
+
+import configparser
+import importlib
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: pytest depends on tomli there
+    import tomli as tomllib
+
+REPO = Path(__file__).resolve().parent.parent
+RTX_PIN = "tensorrt-rtx-cu13==1.7.1.116"
+
+
+def _pyproject() -> dict:
+    with open(REPO / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+def _setup_cfg_packages() -> set[str]:
+    cfg = configparser.ConfigParser()
+    cfg.read(REPO / "setup.cfg")
+    return {line.strip() for line in cfg["options"]["packages"].splitlines() if line.strip()}
+
+
+def test_converters_import_as_trtconv_converters():
+    module = importlib.import_module("trtconv.converters")
+    assert Path(module.__file__).resolve().parent == REPO / "converters"
+
+
+def test_pyproject_pins_tensorrt_rtx():
+    project = _pyproject()["project"]
+    extras = project["optional-dependencies"]
+    assert extras["rtx"] == [RTX_PIN]
+    assert RTX_PIN in extras["test"]
+    assert project["scripts"]["trtconv"] == "trtconv.cli:main"
+
+
+def test_constraints_match_pyproject():
+    lines = (REPO / "constraints.txt").read_text().splitlines()
+    pins = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    assert RTX_PIN in pins
+    assert "torch==2.13.0" in pins
+
+
+def test_setup_cfg_lists_every_package():
+    """setup.cfg lists packages by hand; a new package directory must be added there."""
+    declared = _setup_cfg_packages()
+    on_disk = {
+        ".".join(init.parent.relative_to(REPO).parts)
+        for init in (REPO / "trtconv").rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    on_disk |= {
+        "trtconv." + ".".join(init.parent.relative_to(REPO).parts)
+        for init in (REPO / "converters").rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert on_disk <= declared, f"add to setup.cfg [options] packages: {sorted(on_disk - declared)}"

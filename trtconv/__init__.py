@@ -1,0 +1,1 @@
+"""trtconv: convert PyTorch models to TensorRT by tracing."""

@@ -1,0 +1,57 @@
+"""IActivationLayer: the 14 activation functions, with TensorRT's alpha/beta meanings."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from ..core import FLOAT_TYPES, ILayer, ITensor, TensorInfo, add_layer, enum_prop, float_prop
+from ..core import network_method as _method
+from ..enums import ActivationType, DataType, LayerType
+
+_A = ActivationType
+_FORMULAS: dict[ActivationType, Callable[[torch.Tensor, float, float], torch.Tensor]] = {
+    _A.RELU: lambda x, a, b: torch.relu(x),
+    _A.SIGMOID: lambda x, a, b: torch.sigmoid(x),
+    _A.TANH: lambda x, a, b: torch.tanh(x),
+    _A.LEAKY_RELU: lambda x, a, b: torch.where(x >= 0, x, x * a),
+    _A.ELU: lambda x, a, b: torch.where(x >= 0, x, a * torch.expm1(x)),
+    _A.SELU: lambda x, a, b: b * torch.where(x >= 0, x, a * torch.expm1(x)),
+    _A.SOFTSIGN: lambda x, a, b: x / (1 + x.abs()),
+    _A.SOFTPLUS: lambda x, a, b: a * torch.log1p(torch.exp(b * x)),
+    _A.CLIP: lambda x, a, b: x.clamp(a, b),
+    _A.HARD_SIGMOID: lambda x, a, b: (a * x + b).clamp(0, 1),
+    _A.SCALED_TANH: lambda x, a, b: a * torch.tanh(b * x),
+    _A.THRESHOLDED_RELU: lambda x, a, b: torch.where(x > a, x, torch.zeros_like(x)),
+    _A.GELU_ERF: lambda x, a, b: 0.5 * x * (1 + torch.erf(x / math.sqrt(2.0))),
+    _A.GELU_TANH: lambda x, a, b: 0.5 * x * (1 + torch.tanh(
+        math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x))),
+}
+_ALLOWED = FLOAT_TYPES | {DataType.INT8}
+
+
+class IActivationLayer(ILayer):
+    layer_type = LayerType.ACTIVATION
+    type = enum_prop(ActivationType, ActivationType.RELU)
+    alpha = float_prop(0.0)
+    beta = float_prop(0.0)
+
+    def infer(self, ins: list[TensorInfo | None]) -> list[TensorInfo]:
+        (x,) = self.require_inputs(ins, 1)
+        if x.dtype not in _ALLOWED:
+            raise self.fail(f"activation needs a float input, got {x.dtype.name}")
+        return [TensorInfo(x.shape, x.dtype)]
+
+    def execute(self, ins: list[Any]) -> list[torch.Tensor]:
+        return [_FORMULAS[self.type](ins[0], self.alpha, self.beta)]
+
+
+@_method
+def add_activation(self: Any, input: ITensor, type: ActivationType) -> IActivationLayer:
+    layer = add_layer(self, IActivationLayer, "add_activation", {"input": input, "type": type},
+                      [input])
+    layer.type = type
+    return layer

@@ -1,0 +1,132 @@
+"""IShuffleLayer: first_transpose, then reshape (0 copies, -1 infers), then second_transpose.
+
+The reshape comes from `reshape_dims`, or from a 1-D shape tensor on input 1 (a dynamic
+reshape); without either there is no reshape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ..core import (
+    ILayer,
+    ITensor,
+    Permutation,
+    Prop,
+    TensorInfo,
+    add_layer,
+    bool_prop,
+    dims_prop,
+    volume,
+)
+from ..core import network_method as _method
+from ..enums import DataType, LayerType
+
+_IDENTITY = Permutation(range(8))
+
+
+def _permutation_prop() -> Prop:
+    return Prop(_IDENTITY, lambda v: Permutation(v))
+
+
+def _permute(shape: tuple[int, ...], perm: Permutation, what: str, layer: ILayer) -> tuple:
+    order = tuple(perm[:len(shape)])
+    if sorted(order) != list(range(len(shape))):
+        raise layer.fail(f"{what} {order} is not a permutation of {len(shape)} axes")
+    return tuple(shape[i] for i in order)
+
+
+class IShuffleLayer(ILayer):
+    layer_type = LayerType.SHUFFLE
+    shape_inputs = frozenset({1})
+    first_transpose = _permutation_prop()
+    second_transpose = _permutation_prop()
+    reshape_dims = dims_prop()
+    zero_is_placeholder = bool_prop(True)
+
+    def max_inputs(self) -> int:
+        return 1
+
+    def _target(self, ins: list[TensorInfo | None]) -> tuple[tuple[int | None, ...], bool] | None:
+        """The requested reshape (None entries unknown) and whether it came from input 1."""
+        if len(ins) > 1 and ins[1] is not None:
+            spec = ins[1]
+            if spec.rank != 1 or spec.dtype not in (DataType.INT32, DataType.INT64):
+                raise self.fail("reshape input 1 must be a 1-D INT32/INT64 shape tensor")
+            if spec.shape[0] < 0:
+                raise self.fail("the reshape shape tensor must have a build-time length")
+            return (spec.value if spec.value is not None else (None,) * spec.shape[0]), True
+        if "reshape_dims" in self._props:
+            return tuple(self.reshape_dims), False
+        return None
+
+    def infer(self, ins: list[TensorInfo | None]) -> list[TensorInfo]:
+        x = self.require_inputs(ins, 1)[0]
+        shape = _permute(x.shape, self.first_transpose, "first_transpose", self)
+        target = self._target(ins)
+        value = x.value if x.value is not None and shape == x.shape else None
+        if target is not None:
+            shape = self._reshape(shape, target[0])
+        shape = _permute(shape, self.second_transpose, "second_transpose", self)
+        if value is not None and tuple(self.second_transpose[:len(shape)]) != tuple(
+                range(len(shape))):
+            value = None
+        return [TensorInfo(shape, x.dtype, value)]
+
+    def _reshape(self, source: tuple[int, ...], dims: tuple[int | None, ...]) -> tuple[int, ...]:
+        out: list[int] = []
+        infer_at = -1
+        for i, d in enumerate(dims):
+            if d is None:
+                out.append(-1)
+            elif d == 0 and self.zero_is_placeholder:
+                if i >= len(source):
+                    raise self.fail(f"reshape 0 at axis {i} has no input dimension to copy")
+                out.append(source[i])
+            elif d == -1:
+                if infer_at >= 0:
+                    raise self.fail(f"reshape dims {dims} have more than one -1")
+                infer_at = i
+                out.append(-1)
+            elif d < 0:
+                raise self.fail(f"reshape dims {dims} have a negative dimension")
+            else:
+                out.append(d)
+        total = volume(source)
+        if infer_at >= 0:
+            # Dimensions copied through a 0 placeholder cancel out, so -1 can be inferred
+            # even when those copied dimensions are themselves dynamic.
+            copied = {i for i, d in enumerate(dims) if d == 0 and self.zero_is_placeholder}
+            numerator = [d for i, d in enumerate(source) if i not in copied]
+            denominator = [d for i, d in enumerate(out) if i != infer_at and i not in copied]
+            if all(d >= 0 for d in numerator + denominator):
+                num, den = volume(numerator), volume(denominator)
+                if den == 0 or num % den:
+                    raise self.fail(f"cannot reshape {source} to {dims}")
+                out[infer_at] = num // den
+        if total >= 0 and all(d >= 0 for d in out) and volume(out) != total:
+            raise self.fail(f"cannot reshape {source} ({total} values) to {tuple(out)}")
+        return tuple(out)
+
+    def execute(self, ins: list[Any]) -> list[torch.Tensor]:
+        x = ins[0]
+        first = tuple(self.first_transpose[:x.dim()])
+        if first != tuple(range(x.dim())):
+            x = x.permute(first)
+        if len(ins) > 1 and ins[1] is not None:
+            dims: tuple[int, ...] | None = tuple(int(v) for v in ins[1].tolist())
+        else:
+            dims = tuple(self.reshape_dims) if "reshape_dims" in self._props else None
+        if dims is not None:
+            x = x.reshape(self._reshape(tuple(x.shape), dims))
+        second = tuple(self.second_transpose[:x.dim()])
+        if second != tuple(range(x.dim())):
+            x = x.permute(second)
+        return [x]
+
+
+@_method
+def add_shuffle(self: Any, input: ITensor) -> IShuffleLayer:
+    return add_layer(self, IShuffleLayer, "add_shuffle", {"input": input}, [input])

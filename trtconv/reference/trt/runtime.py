@@ -1,0 +1,332 @@
+"""Runtime, ICudaEngine and IExecutionContext over host memory.
+
+Tensor addresses are host pointers of torch CPU tensors (`tensor.data_ptr()`), laid out
+contiguously as TensorRT's linear format. The engine compiles its layers once into a flat list
+of steps; executing runs each layer's torch code and drops intermediates after their last use.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from .builder import ILogger, infer_concrete
+from .core import ITensor, LayerError, TensorInfo, torch_dtype
+from .enums import (
+    DataType,
+    ExecutionContextAllocationStrategy,
+    Severity,
+    TensorIOMode,
+    TensorLocation,
+)
+from .network import INetworkDefinition
+from .plan import PlanError, Recording, from_bytes, replay
+
+_Step = tuple[Callable[[list[Any]], list[torch.Tensor]], list[int], list[int], list[int]]
+
+
+class _SilentLogger(ILogger):
+    def log(self, severity: Severity, msg: str) -> None:
+        pass
+
+
+class Runtime:
+    """`trt.Runtime`: deserializes reference plans into engines."""
+
+    def __init__(self, logger: ILogger):
+        self._logger = logger
+        self.max_threads = 1
+        self.engine_host_code_allowed = False
+        self.error_recorder = None
+
+    @property
+    def logger(self) -> ILogger:
+        return self._logger
+
+    def deserialize_cuda_engine(self, serialized_engine: Any) -> ICudaEngine | None:
+        """An engine, or None with the reason logged (bad bytes never run any code)."""
+        try:
+            data = bytes(serialized_engine)
+            return ICudaEngine(from_bytes(data), data, self._logger)
+        except (PlanError, RuntimeError, TypeError, ValueError, KeyError) as e:
+            self._logger.log(Severity.ERROR, f"IRuntime::deserializeCudaEngine: {e}")
+            return None
+
+
+class ICudaEngine:
+    """`trt.ICudaEngine`: the network rebuilt from a plan, compiled into execution steps."""
+
+    def __init__(self, recording: Recording, data: bytes, logger: ILogger):
+        from .builder import Builder
+
+        self._data = data
+        self._logger = logger
+        self._network = INetworkDefinition(Builder(_SilentLogger()))
+        tensors = replay(recording, _reference_module(), self._network, is_reference=True)
+        del tensors
+        error = self._network._first_error()
+        if error is not None:
+            raise PlanError(f"the plan's network does not infer: {error}")
+        self._inputs = list(self._network._inputs)
+        self._outputs = list(self._network._outputs)
+        self._io = {t.name: t for t in self._inputs + self._outputs}
+        self._profiles: list[dict[str, list[list[int]]]] = recording.graph.get("profiles", [])
+        self._steps, self._slots, self._output_slots = _compile(self._network)
+        self.name = self._network.name
+        self.error_recorder = None
+
+    # --- introspection ------------------------------------------------------------------------
+    @property
+    def num_io_tensors(self) -> int:
+        return len(self._io)
+
+    @property
+    def num_layers(self) -> int:
+        return len(self._steps)
+
+    @property
+    def num_optimization_profiles(self) -> int:
+        return max(1, len(self._profiles))
+
+    @property
+    def device_memory_size_v2(self) -> int:
+        return 0
+
+    def get_tensor_name(self, index: int) -> str:
+        names = list(self._io)
+        if not 0 <= index < len(names):
+            raise IndexError(f"engine has {len(names)} I/O tensors, no index {index}")
+        return names[index]
+
+    def _tensor(self, name: str) -> ITensor:
+        try:
+            return self._io[name]
+        except KeyError:
+            raise KeyError(f"engine has no I/O tensor named {name!r}") from None
+
+    def get_tensor_mode(self, name: str) -> TensorIOMode:
+        if name not in self._io:
+            return TensorIOMode.NONE
+        return TensorIOMode.INPUT if self._io[name].is_network_input else TensorIOMode.OUTPUT
+
+    def get_tensor_shape(self, name: str) -> tuple[int, ...]:
+        return tuple(self._tensor(name).shape)
+
+    def get_tensor_dtype(self, name: str) -> DataType:
+        return self._tensor(name).dtype
+
+    def get_tensor_location(self, name: str) -> TensorLocation:
+        return TensorLocation.DEVICE
+
+    def is_shape_inference_io(self, name: str) -> bool:
+        return self._tensor(name).is_shape_tensor
+
+    def get_tensor_profile_shape(self, name: str, profile_index: int) -> list[tuple[int, ...]]:
+        tensor = self._tensor(name)
+        if not tensor.is_network_input:
+            raise ValueError(f"{name!r} is an output; profiles hold input shapes")
+        if not self._profiles:
+            return [tuple(tensor.shape)] * 3
+        if not 0 <= profile_index < len(self._profiles):
+            raise IndexError(f"engine has {len(self._profiles)} profiles, no {profile_index}")
+        return [tuple(d) for d in self._profiles[profile_index][name]]
+
+    def serialize(self) -> Any:
+        from .builder import IHostMemory
+
+        return IHostMemory(self._data)
+
+    def create_execution_context(
+            self, strategy: ExecutionContextAllocationStrategy =
+            ExecutionContextAllocationStrategy.STATIC) -> IExecutionContext:
+        return IExecutionContext(self)
+
+    # --- used by the execution context --------------------------------------------------------
+    def _infer(self, input_shapes: dict[str, tuple[int, ...]]) -> dict[ITensor, TensorInfo]:
+        return infer_concrete(self._network, input_shapes)
+
+    def _run(self, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
+        values: list[Any] = [None] * self._slots
+        values[:len(inputs)] = inputs
+        for fn, ins, outs, frees in self._steps:
+            results = fn([values[i] for i in ins])
+            for slot, result in zip(outs, results):
+                values[slot] = result
+            for slot in frees:
+                values[slot] = None
+        return [values[s] for s in self._output_slots]
+
+
+def _reference_module() -> Any:
+    from trtconv.reference import trt
+
+    return trt
+
+
+def _compile(network: INetworkDefinition) -> tuple[list[_Step], int, list[int]]:
+    """Order the layers the outputs need into steps with integer slots and last-use frees."""
+    needed: set[int] = set()
+    stack = [t._producer for t in network._outputs if t._producer is not None]
+    while stack:
+        layer = stack.pop()
+        if layer._index in needed:
+            continue
+        needed.add(layer._index)
+        stack.extend(t._producer for t in layer._inputs if t is not None and t._producer)
+    layers = [network._layers[i] for i in sorted(needed)]
+    slot: dict[int, int] = {id(t): i for i, t in enumerate(network._inputs)}
+    for layer in layers:
+        for out in layer._outputs:
+            slot[id(out)] = len(slot)
+    last_use: dict[int, int] = {}
+    for position, layer in enumerate(layers):
+        for t in layer._inputs:
+            if t is not None:
+                last_use[slot[id(t)]] = position
+    keep = {slot[id(t)] for t in network._outputs}
+    steps: list[_Step] = []
+    for position, layer in enumerate(layers):
+        ins = [slot[id(t)] if t is not None else -1 for t in layer._inputs]
+        frees = sorted({s for s in ins if s >= 0 and last_use.get(s) == position} - keep)
+        steps.append((_bind(layer), ins, [slot[id(t)] for t in layer._outputs], frees))
+    return steps, len(slot), [slot[id(t)] for t in network._outputs]
+
+
+def _bind(layer: Any) -> Callable[[list[Any]], list[torch.Tensor]]:
+    execute = layer.execute
+    name = layer.name
+
+    def run(ins: list[Any]) -> list[torch.Tensor]:
+        try:
+            return execute(ins)
+        except Exception as e:  # name the layer: the torch error alone does not say where
+            raise RuntimeError(f"layer {name!r} failed: {e}") from e
+
+    return run
+
+
+def _host_tensor(address: int, shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
+    """A torch tensor viewing `address` (a host pointer) with a contiguous layout."""
+    numel = 1
+    for d in shape:
+        numel *= d
+    if numel == 0:
+        return torch.empty(tuple(shape), dtype=dtype)
+    itemsize = torch.empty(0, dtype=dtype).element_size()
+    buffer = (ctypes.c_byte * (numel * itemsize)).from_address(address)
+    return torch.frombuffer(buffer, dtype=dtype, count=numel).view(tuple(shape))
+
+
+class IExecutionContext:
+    """`trt.IExecutionContext`: input shapes, tensor addresses, and synchronous execution."""
+
+    def __init__(self, engine: ICudaEngine):
+        self._engine = engine
+        self._shapes: dict[str, tuple[int, ...]] = {
+            t.name: tuple(t.shape) for t in engine._inputs if all(d >= 0 for d in t.shape)}
+        self._addresses: dict[str, int] = {}
+        self._profile = 0
+        self._inferred: tuple[tuple[Any, ...], dict[ITensor, TensorInfo]] | None = None
+        self.name = ""
+        self.error_recorder = None
+        self.profiler = None
+        self.debug_sync = False
+
+    @property
+    def engine(self) -> ICudaEngine:
+        return self._engine
+
+    @property
+    def active_optimization_profile(self) -> int:
+        return self._profile
+
+    def set_optimization_profile_async(self, profile_index: int, stream_handle: int) -> bool:
+        if not 0 <= profile_index < self._engine.num_optimization_profiles:
+            return False
+        self._profile = profile_index
+        return True
+
+    def _error(self, message: str) -> bool:
+        self._engine._logger.log(Severity.ERROR, f"IExecutionContext::{message}")
+        return False
+
+    def set_input_shape(self, name: str, shape: Sequence[int]) -> bool:
+        engine = self._engine
+        if engine.get_tensor_mode(name) != TensorIOMode.INPUT:
+            return self._error(f"set_input_shape: {name!r} is not an input of the engine")
+        shape = tuple(int(d) for d in shape)
+        lo, _, hi = engine.get_tensor_profile_shape(name, self._profile)
+        if len(shape) != len(lo) or any(not a <= d <= b for a, d, b in zip(lo, shape, hi)):
+            return self._error(f"set_input_shape: shape {shape} of input {name!r} is outside "
+                               f"optimization profile {self._profile}: min {tuple(lo)}, "
+                               f"max {tuple(hi)}")
+        self._shapes[name] = shape
+        return True
+
+    @property
+    def all_binding_shapes_specified(self) -> bool:
+        return all(t.name in self._shapes for t in self._engine._inputs)
+
+    def infer_shapes(self) -> list[str]:
+        return [t.name for t in self._engine._inputs if t.name not in self._shapes]
+
+    def _infos(self) -> dict[ITensor, TensorInfo] | None:
+        if not self.all_binding_shapes_specified:
+            return None
+        key = tuple(self._shapes[t.name] for t in self._engine._inputs)
+        if self._inferred is None or self._inferred[0] != key:
+            self._inferred = (key, self._engine._infer(dict(self._shapes)))
+        return self._inferred[1]
+
+    def get_tensor_shape(self, name: str) -> tuple[int, ...]:
+        tensor = self._engine._tensor(name)
+        if tensor.is_network_input:
+            return self._shapes.get(name, tuple(tensor.shape))
+        try:
+            infos = self._infos()
+        except LayerError as e:
+            self._error(str(e))
+            return tuple(-1 for _ in tensor.shape)
+        return tuple(tensor.shape) if infos is None else infos[tensor].shape
+
+    def set_tensor_address(self, name: str, memory: int) -> bool:
+        if name not in self._engine._io:
+            return self._error(f"set_tensor_address: the engine has no I/O tensor {name!r}")
+        self._addresses[name] = int(memory)
+        return True
+
+    def get_tensor_address(self, name: str) -> int:
+        return self._addresses.get(name, 0)
+
+    def execute_async_v3(self, stream_handle: int) -> bool:
+        """Run the engine (synchronously, on the host). False, with the reason logged, if the
+        shapes or addresses are incomplete or a layer fails."""
+        engine = self._engine
+        missing = self.infer_shapes()
+        if missing:
+            return self._error(f"execute_async_v3: input shape not set for {missing}")
+        absent = [n for n in engine._io if n not in self._addresses]
+        if absent:
+            return self._error(f"execute_async_v3: tensor address not set for {absent}")
+        try:
+            infos = self._infos()
+            assert infos is not None
+            inputs = [_host_tensor(self._addresses[t.name], self._shapes[t.name],
+                                   torch_dtype(t.dtype)) for t in engine._inputs]
+            outputs = engine._run(inputs)
+            for tensor, value in zip(engine._outputs, outputs):
+                shape = infos[tensor].shape
+                target = _host_tensor(self._addresses[tensor.name], shape,
+                                      torch_dtype(tensor.dtype))
+                target.copy_(value.reshape(shape))
+        except (LayerError, RuntimeError, ValueError, TypeError) as e:
+            return self._error(f"execute_async_v3: {e}")
+        return True
+
+    def execute_v2(self, bindings: Sequence[int]) -> bool:
+        for name, address in zip(self._engine._io, bindings):
+            self._addresses[name] = int(address)
+        return self.execute_async_v3(0)
