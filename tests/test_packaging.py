@@ -46,17 +46,21 @@ def test_constraints_match_pyproject():
     assert "torch==2.13.0" in pins
 
 
+def _package_dirs(root: Path, prefix: str) -> set[str]:
+    """Dotted names of root and every directory below it that holds a .py file."""
+    names = set()
+    for py in root.rglob("*.py"):
+        if "__pycache__" in py.parts:
+            continue
+        parts = py.parent.relative_to(root).parts
+        for i in range(len(parts) + 1):
+            names.add(".".join((prefix, *parts[:i])))
+    return names
+
+
 def test_setup_cfg_lists_every_package():
     """setup.cfg lists packages by hand; a new package directory must be added there."""
-    declared = _setup_cfg_packages()
-    on_disk = {
-        ".".join(init.parent.relative_to(REPO).parts)
-        for init in (REPO / "trtconv").rglob("__init__.py")
-        if "__pycache__" not in init.parts
-    }
-    on_disk |= {
-        "trtconv." + ".".join(init.parent.relative_to(REPO).parts)
-        for init in (REPO / "converters").rglob("__init__.py")
-        if "__pycache__" not in init.parts
-    }
-    assert on_disk <= declared, f"add to setup.cfg [options] packages: {sorted(on_disk - declared)}"
+    on_disk = _package_dirs(REPO / "trtconv", "trtconv")
+    on_disk |= _package_dirs(REPO / "converters", "trtconv.converters")
+    missing = sorted(on_disk - _setup_cfg_packages())
+    assert not missing, f"add to setup.cfg [options] packages: {missing}"

@@ -30,7 +30,8 @@ _FORMULAS: dict[ActivationType, Callable[[torch.Tensor, float, float], torch.Ten
     _A.GELU_TANH: lambda x, a, b: 0.5 * x * (1 + torch.tanh(
         math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x))),
 }
-_ALLOWED = FLOAT_TYPES | {DataType.INT8}
+# TensorRT accepts integer inputs for RELU only (checked against TensorRT-RTX).
+_RELU_INTS = frozenset({DataType.INT8, DataType.INT32, DataType.INT64})
 
 
 class IActivationLayer(ILayer):
@@ -41,8 +42,9 @@ class IActivationLayer(ILayer):
 
     def infer(self, ins: list[TensorInfo | None]) -> list[TensorInfo]:
         (x,) = self.require_inputs(ins, 1)
-        if x.dtype not in _ALLOWED:
-            raise self.fail(f"activation needs a float input, got {x.dtype.name}")
+        allowed = FLOAT_TYPES | _RELU_INTS if self.type == ActivationType.RELU else FLOAT_TYPES
+        if x.dtype not in allowed:
+            raise self.fail(f"{self.type.name} needs a float input, got {x.dtype.name}")
         return [TensorInfo(x.shape, x.dtype)]
 
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
