@@ -88,6 +88,23 @@ def check_against_reference(reference_network: Any, replayed: Replayed) -> int:
     return len(tensors)
 
 
+def make_config(trt: ModuleType, builder: Any, profiles: list[dict[str, list[list[int]]]],
+                workspace_size: int | None = None, optimization_level: int | None = None) -> Any:
+    """A builder config with the memory limit, optimization level and one optimization
+    profile per entry of `profiles` ({input name: [min, opt, max]})."""
+    config = builder.create_builder_config()
+    if workspace_size is not None:
+        config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(workspace_size))
+    if optimization_level is not None:
+        config.builder_optimization_level = int(optimization_level)
+    for shapes in profiles:
+        profile = builder.create_optimization_profile()
+        for name, (lo, opt, hi) in shapes.items():
+            profile.set_shape(name, tuple(lo), tuple(opt), tuple(hi))
+        config.add_optimization_profile(profile)
+    return config
+
+
 def build_replayed(replayed: Replayed, recording: Recording, *,
                    workspace_size: int | None = None, optimization_level: int | None = None,
                    timing_cache: bytes | None = None) -> tuple[bytes, bytes | None]:
@@ -96,21 +113,13 @@ def build_replayed(replayed: Replayed, recording: Recording, *,
     Returns the plan bytes and the serialized timing cache (when the module has one).
     """
     trt = replayed.trt
-    config = replayed.builder.create_builder_config()
-    if workspace_size is not None:
-        config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(workspace_size))
-    if optimization_level is not None:
-        config.builder_optimization_level = int(optimization_level)
+    config = make_config(trt, replayed.builder, recording.graph.get("profiles", []),
+                         workspace_size, optimization_level)
     cache = None
-    if hasattr(config, "create_timing_cache"):
-        cache = config.create_timing_cache(timing_cache or b"")
+    if timing_cache is not None:  # bytes of an earlier cache (b"" starts a new one)
+        cache = config.create_timing_cache(timing_cache)
         if cache is not None and not isinstance(cache, bytes):
             config.set_timing_cache(cache, False)
-    for shapes in recording.graph.get("profiles", []):
-        profile = replayed.builder.create_optimization_profile()
-        for name, (lo, opt, hi) in shapes.items():
-            profile.set_shape(name, tuple(lo), tuple(opt), tuple(hi))
-        config.add_optimization_profile(profile)
     plan = replayed.builder.build_serialized_network(replayed.network, config)
     if plan is None:
         log = "\n  ".join(replayed.logger.errors()[-10:]) or "(the builder logged nothing)"

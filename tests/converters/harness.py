@@ -1,0 +1,96 @@
+"""One-line converter tests: convert a function or module, compare with PyTorch, and build the
+same network on TensorRT-RTX.
+
+    check_op(lambda x: torch.nn.functional.relu(x), torch.randn(2, 3))
+    check_op(torch.nn.Conv2d(3, 4, 3), torch.randn(1, 3, 8, 8), atol=1e-4)
+
+Every converted target is recorded so a coverage test can check that each registered target
+appears in at least one test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+import torch
+from torch.utils import _pytree as pytree
+
+import trtconv
+
+EXERCISED: set[str] = set()
+
+
+class Lambda(torch.nn.Module):
+    """Wraps a function as a module so convert() can trace it."""
+
+    def __init__(self, fn: Callable[..., Any]):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, *args: Any) -> Any:
+        return self.fn(*args)
+
+
+def _compare(got: Any, want: Any, atol: float, rtol: float) -> None:
+    got_leaves, got_spec = pytree.tree_flatten(got)
+    want_leaves, want_spec = pytree.tree_flatten(want)
+    assert got_spec == want_spec, f"structure {got_spec} != torch's {want_spec}"
+    for i, (g, w) in enumerate(zip(got_leaves, want_leaves)):
+        assert g.dtype == w.dtype, f"output {i}: dtype {g.dtype}, torch gives {w.dtype}"
+        assert tuple(g.shape) == tuple(w.shape), (
+            f"output {i}: shape {tuple(g.shape)}, torch gives {tuple(w.shape)}")
+        if w.is_floating_point():
+            torch.testing.assert_close(g, w, atol=atol, rtol=rtol, equal_nan=True)
+        else:
+            assert torch.equal(g, w), f"output {i}: {g} != {w}"
+
+
+def _rtx_or_skip() -> bool:
+    try:
+        import tensorrt_rtx  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("tensorrt_rtx is not installed")
+    return True
+
+
+def check_op(fn: Callable[..., Any] | torch.nn.Module, *inputs: Any, atol: float = 1e-5,
+             rtol: float = 1e-5, rtx: bool = True, **convert_options: Any) -> trtconv.TRTModule:
+    """Convert `fn` on `inputs` (reference backend), compare outputs with torch (dtype, shape,
+    values), then convert again on TensorRT-RTX: replayed, checked and built on CPU."""
+    module = fn if isinstance(fn, torch.nn.Module) else Lambda(fn)
+    module.eval()
+    with torch.no_grad():
+        want = module(*[_clone(x) for x in inputs])
+    converted = trtconv.convert(module, [_clone(x) for x in inputs], backend="reference",
+                                **convert_options)
+    EXERCISED.update(converted.report.converted)
+    got = converted(*[_clone(x) for x in inputs])
+    _compare(got, want, atol, rtol)
+    if rtx and _rtx_or_skip():
+        on_rtx = trtconv.convert(module, [_clone(x) for x in inputs], backend="tensorrt_rtx",
+                                 **convert_options)
+        assert on_rtx.engine_bytes
+    return converted
+
+
+def _clone(x: Any) -> Any:
+    return pytree.tree_map(lambda t: t.clone() if isinstance(t, torch.Tensor) else t, x)
+
+
+def check_unsupported(fn: Callable[..., Any], *inputs: Any, op: str) -> str:
+    """Converting `fn` fails with an UnsupportedOperatorError naming `op`."""
+    module = fn if isinstance(fn, torch.nn.Module) else Lambda(fn)
+    with pytest.raises(trtconv.UnsupportedOperatorError) as info:
+        trtconv.convert(module.eval(), list(inputs), backend="reference")
+    assert op in str(info.value), str(info.value)
+    return str(info.value)
+
+
+def params(*cases: Sequence[Any]) -> list[Any]:
+    """pytest.param list with readable ids from the first element of each case."""
+    return [pytest.param(*c, id=str(c[0])) for c in cases]

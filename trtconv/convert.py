@@ -1,0 +1,193 @@
+"""`convert()`: one traced forward pass to a `TRTModule`."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils import _pytree as pytree
+
+from . import backends
+from .errors import ConversionReport, InputError, UnsupportedOperatorError
+from .module import TRTModule
+from .reference import trt
+from .tracing import ConversionContext, tracing
+
+Shape = Sequence[int]
+
+
+def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "auto",
+            input_names: Sequence[str] | None = None,
+            output_names: Sequence[str] | None = None, dry_run: bool = False,
+            workspace_size: int | None = None, optimization_level: int | None = None,
+            timing_cache: str | Path | None = None, log_level: str = "warning",
+            min_shapes: Sequence[Shape] | None = None, opt_shapes: Sequence[Shape] | None = None,
+            max_shapes: Sequence[Shape] | None = None) -> TRTModule | ConversionReport:
+    """Convert `module` by running it once on `inputs` with torch's functions patched.
+
+    `inputs` are the positional arguments of `module.forward`: tensors or any nesting of
+    tuples, lists and dicts of tensors (other values are baked in). The returned `TRTModule`
+    takes and returns the same structures. `min_shapes`/`opt_shapes`/`max_shapes` (one shape
+    per input tensor) make the dims that differ dynamic. With `dry_run=True` nothing is built:
+    the `ConversionReport` of the trace is returned, unsupported calls included.
+
+    Raises `UnsupportedOperatorError` listing every unconverted call with its module path,
+    `ConversionError` when a converter fails, `InputError` for unusable arguments.
+
+    >>> import torch, trtconv
+    >>> model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU()).eval()
+    >>> x = torch.randn(1, 3, 16, 16)
+    >>> model_trt = trtconv.convert(model, [x], backend="reference")
+    >>> float((model_trt(x) - model(x)).abs().max()) < 1e-4
+    True
+    """
+    chosen = backends.get(backend)
+    args = _check_arguments(module, inputs)
+    leaves, in_spec = pytree.tree_flatten(args)
+    tensors = [x for x in leaves if isinstance(x, torch.Tensor)]
+    names = _names(input_names, len(tensors), "input")
+    profile = _profile(tensors, names, min_shapes, opt_shapes, max_shapes)
+    level = _severity(log_level)
+
+    builder = trt.Builder(backends.capturing_logger(trt))
+    network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED))
+    started = time.perf_counter()
+    traced_args, outputs, ctx = _trace(module, network, leaves, in_spec, names, profile)
+    report = ctx.finish()
+    if report.ok:
+        out_leaves, out_spec = _mark_outputs(ctx, network, outputs, output_names)
+    report.num_layers = network.num_layers
+    report.trace_seconds = time.perf_counter() - started
+    if dry_run:
+        return report
+    if not report.ok:
+        raise UnsupportedOperatorError(report)
+
+    started = time.perf_counter()
+    cache_path = Path(timing_cache) if timing_cache is not None else None
+    cache = cache_path.read_bytes() if cache_path is not None and cache_path.exists() else None
+    plan = chosen.build(network, [profile], workspace_size=workspace_size,
+                        optimization_level=optimization_level,
+                        timing_cache=cache if cache_path is None else (cache or b""))
+    build_seconds = time.perf_counter() - started
+    del level, traced_args, out_leaves
+    metadata = {"tensorrt": chosen.version(), "num_layers": network.num_layers,
+                "trace_seconds": report.trace_seconds, "build_seconds": build_seconds,
+                "warnings": list(report.warnings)}
+    result = TRTModule(plan, backend=chosen.name, input_names=names,
+                       output_names=[network.get_output(i).name
+                                     for i in range(network.num_outputs)],
+                       input_spec=pytree.treespec_dumps(in_spec),
+                       output_spec=pytree.treespec_dumps(out_spec), metadata=metadata)
+    result.report = report
+    return result
+
+
+def _check_arguments(module: Any, inputs: Any) -> tuple[Any, ...]:
+    if not callable(module):
+        raise InputError(f"convert() needs an nn.Module (or callable), got {type(module)}")
+    if isinstance(inputs, torch.Tensor):
+        raise InputError("convert() takes a list of inputs: write convert(model, [x])")
+    if not isinstance(inputs, (list, tuple)):
+        raise InputError(f"convert() inputs must be a list or tuple of the forward's positional "
+                         f"arguments, got {type(inputs).__name__}")
+    args = tuple(inputs)
+    if not any(isinstance(x, torch.Tensor) for x in pytree.tree_leaves(args)):
+        raise InputError("convert() inputs contain no tensor")
+    if isinstance(module, torch.nn.Module) and module.training:
+        warnings.warn("converting a module in training mode: call model.eval() first "
+                      "(dropout and batch-norm statistics are converted for inference)",
+                      stacklevel=3)
+    return args
+
+
+def _names(given: Sequence[str] | None, count: int, kind: str) -> list[str]:
+    if given is None:
+        return [f"{kind}_{i}" for i in range(count)]
+    names = [str(n) for n in given]
+    if len(names) != count:
+        raise InputError(f"{len(names)} {kind}_names for {count} {kind} tensors")
+    if len(set(names)) != len(names):
+        raise InputError(f"{kind}_names must be unique, got {names}")
+    return names
+
+
+def _profile(tensors: list[torch.Tensor], names: list[str], min_shapes: Any, opt_shapes: Any,
+             max_shapes: Any) -> dict[str, list[list[int]]]:
+    """One optimization profile: the example shapes, widened where min/max shapes say."""
+    given = [min_shapes, opt_shapes, max_shapes]
+    if any(g is not None for g in given) and (min_shapes is None or max_shapes is None):
+        raise InputError("dynamic shapes need both min_shapes and max_shapes")
+    profile = {}
+    for i, (name, x) in enumerate(zip(names, tensors)):
+        shapes = [list(x.shape) if g is None else [int(d) for d in g[i]] for g in given]
+        for which, shape in zip(("min", "opt", "max"), shapes):
+            if len(shape) != x.dim():
+                raise InputError(f"{which}_shapes[{i}] {shape} has rank {len(shape)}, input "
+                                 f"{name!r} has shape {tuple(x.shape)}")
+        lo, opt, hi = shapes
+        if any(not a <= s <= b for a, s, b in zip(lo, x.shape, hi)):
+            raise InputError(f"input {name!r} shape {tuple(x.shape)} is outside its range "
+                             f"{tuple(lo)} .. {tuple(hi)}")
+        profile[name] = shapes
+    return profile
+
+
+def _trace(module: Any, network: Any, leaves: list[Any], in_spec: Any, names: list[str],
+           profile: dict[str, list[list[int]]]) -> tuple[Any, Any, ConversionContext]:
+    leaves = list(leaves)
+    seen: set[int] = set()
+    inputs = []
+    for i, x in enumerate(leaves):
+        if isinstance(x, torch.Tensor):
+            if id(x) in seen:  # the same tensor twice: two network inputs need two tensors
+                x = leaves[i] = x.clone()
+            seen.add(id(x))
+            inputs.append(x)
+    args = pytree.tree_unflatten(leaves, in_spec)
+    with tracing(network, module) as ctx:
+        for name, x in zip(names, inputs):
+            lo, _, hi = profile[name]
+            dims = tuple(-1 if a != b else a for a, b in zip(lo, hi))
+            dtype = x.dtype
+            if dtype == torch.float64:
+                ctx._warn(f"input {name!r} is float64; the engine takes float32")
+                dtype = torch.float32
+            ctx.bind(x, network.add_input(name, trt.trt_dtype(dtype), dims))
+        with torch.no_grad():
+            outputs = module(*args)
+    return args, outputs, ctx
+
+
+def _mark_outputs(ctx: ConversionContext, network: Any, outputs: Any,
+                  output_names: Sequence[str] | None) -> tuple[list[Any], Any]:
+    leaves, spec = pytree.tree_flatten(outputs)
+    if not all(isinstance(x, torch.Tensor) for x in leaves):
+        kinds = sorted({type(x).__name__ for x in leaves if not isinstance(x, torch.Tensor)})
+        raise InputError(f"the module returns non-tensor values ({', '.join(kinds)}); a "
+                         f"TRTModule returns tensors only")
+    names = _names(output_names, len(leaves), "output")
+    marked: set[int] = set()
+    for name, value in zip(names, leaves):
+        tensor = ctx.lookup(value)
+        if tensor is None:
+            ctx._warn(f"output {name!r} does not depend on the inputs; it is a constant")
+            tensor = ctx.constant(value)
+        if tensor.is_network_input or id(tensor) in marked or tensor.is_network_output:
+            tensor = network.add_identity(tensor).get_output(0)
+        tensor.name = name
+        network.mark_output(tensor)
+        marked.add(id(tensor))
+    return leaves, spec
+
+
+def _severity(level: str) -> Any:
+    try:
+        return trt.ILogger.Severity[level.upper()]
+    except KeyError:
+        raise InputError(f"log_level must be one of error, warning, info, verbose; got "
+                         f"{level!r}") from None

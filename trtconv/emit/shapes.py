@@ -1,0 +1,61 @@
+"""Shapes as values: static ints where known, INT64 shape tensors where dims are dynamic."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from ..reference import trt
+from .constants import constant
+
+Dim = int | Any  # an int, or a 0-d/1-element INT64 ITensor
+
+
+def static_shape(tensor: Any) -> tuple[int, ...] | None:
+    """The shape if every dim is known at build time, else None."""
+    shape = tuple(tensor.shape)
+    return None if any(d < 0 for d in shape) else shape
+
+
+def shape_of(network: Any, tensor: Any) -> Any:
+    """The 1-D INT64 shape tensor of `tensor`."""
+    return network.add_shape(tensor).get_output(0)
+
+
+def dims_of(network: Any, tensor: Any) -> list[Dim]:
+    """Each dim as an int if static, else as a (1,) INT64 tensor sliced from its shape."""
+    shape = tuple(tensor.shape)
+    if all(d >= 0 for d in shape):
+        return list(shape)
+    full = shape_of(network, tensor)
+    return [d if d >= 0 else network.add_slice(full, (i,), (1,), (1,)).get_output(0)
+            for i, d in enumerate(shape)]
+
+
+def _as_shape_tensor(network: Any, dims: Sequence[Dim]) -> Any:
+    """Concatenate ints and (1,) INT64 tensors into one 1-D INT64 shape tensor."""
+    pieces = []
+    for d in dims:
+        if isinstance(d, trt.ITensor):
+            pieces.append(d if tuple(d.shape) == (1,) else reshape(network, d, (1,)))
+        else:
+            pieces.append(constant(network, torch.tensor([int(d)], dtype=torch.int64)))
+    if len(pieces) == 1:
+        return pieces[0]
+    layer = network.add_concatenation(pieces)
+    layer.axis = 0
+    return layer.get_output(0)
+
+
+def reshape(network: Any, tensor: Any, dims: Sequence[Dim]) -> Any:
+    """`tensor` reshaped to `dims` (ints, -1 allowed once, or INT64 dim tensors)."""
+    layer = network.add_shuffle(tensor)
+    if all(not isinstance(d, trt.ITensor) for d in dims):
+        layer.zero_is_placeholder = False
+        layer.reshape_dims = tuple(int(d) for d in dims)
+    else:
+        layer.set_input(1, _as_shape_tensor(network, dims))
+        layer.zero_is_placeholder = False
+    return layer.get_output(0)
