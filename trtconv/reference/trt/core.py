@@ -234,7 +234,9 @@ def broadcast_dims(a: int, b: int, what: str) -> int:
     if b == 1:
         return a
     if a == -1 or b == -1:
-        return max(a, b) if min(a, b) != -1 else -1
+        # An unknown dim meets a known one: it must be 1 or equal, so the result is the known
+        # one (TensorRT infers (-1) with (5) as 5).
+        return max(a, b)
     raise LayerError(f"{what}: dimensions {a} and {b} cannot be broadcast")
 
 
@@ -542,3 +544,32 @@ def add_layer(network: INetworkDefinition, cls: type[ILayer], ctor: str, args: d
             raise ValueError(f"{ctor}: input {tensor.name!r} belongs to another network")
     layer = cls(network, list(inputs), ctor, args, num_outputs)
     return network._add_layer(layer)
+
+
+def moved_value(infos: Sequence[TensorInfo], move: Callable[..., torch.Tensor], limit: int,
+                fill: int | None = None) -> Value | None:
+    """The host value after a pure data-movement op (slice, gather, concat, ...).
+
+    `move` gets one tensor of element positions per input (numbered across all inputs) and
+    moves them as the op moves data; a negative position in its result stands for `fill`.
+    Unknown entries stay unknown. None if an input has no value or the result is over `limit`.
+    """
+    if any(i.value is None or volume(i.shape) < 0 for i in infos):
+        return None
+    flat: list[int | None] = []
+    positions = []
+    for info in infos:
+        positions.append(torch.arange(len(flat), len(flat) + volume(info.shape)).reshape(info.shape))
+        flat.extend(info.value)  # type: ignore[arg-type]
+    moved = move(*positions)
+    if moved.numel() > limit:
+        return None
+    return tuple(flat[p] if p >= 0 else fill for p in moved.reshape(-1).tolist())
+
+
+def known_rank(tensor: ITensor) -> int | None:
+    """The rank inference gives `tensor` now (None if it is invalid; nothing is logged).
+
+    For defaults that TensorRT derives from the input when a layer is created."""
+    info = tensor._network._lookup(tensor)
+    return None if isinstance(info, LayerError) else info.rank

@@ -9,7 +9,6 @@ import torch
 from ..core import (
     INT_TYPES,
     ILayer,
-    ITensor,
     TensorInfo,
     Weights,
     add_layer,
