@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -98,10 +97,6 @@ def _check_arguments(module: Any, inputs: Any) -> tuple[Any, ...]:
     args = tuple(inputs)
     if not any(isinstance(x, torch.Tensor) for x in pytree.tree_leaves(args)):
         raise InputError("convert() inputs contain no tensor")
-    if isinstance(module, torch.nn.Module) and module.training:
-        warnings.warn("converting a module in training mode: call model.eval() first "
-                      "(dropout and batch-norm statistics are converted for inference)",
-                      stacklevel=3)
     return args
 
 

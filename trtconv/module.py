@@ -147,6 +147,10 @@ class TRTModule(torch.nn.Module):
     def _flatten(self, args: tuple[Any, ...]) -> list[Any]:
         leaves, spec = pytree.tree_flatten(args)
         if spec != self._input_spec:
+            count = sum(isinstance(x, torch.Tensor) for x in leaves)
+            if count != len(self._inputs):
+                raise InputError(f"TRTModule expects {len(self._inputs)} input tensor(s), got "
+                                 f"{count}")
             raise InputError(f"TRTModule inputs have structure {spec}, the module was "
                              f"converted with {self._input_spec}")
         return leaves

@@ -197,11 +197,18 @@ Value = tuple  # host-known values of a small int tensor, flat, entries int or N
 
 @dataclass(frozen=True)
 class TensorInfo:
-    """What inference knows about a tensor: shape (-1 unknown), dtype, host value if known."""
+    """What inference knows about a tensor: shape (-1 unknown), dtype, host value if known.
+
+    `symbols`, when set, runs alongside `value`: for an unknown (None) entry that is a dynamic
+    dimension of some tensor, the `DimRef` naming it. TensorRT reasons symbolically, so a
+    reshape of `x` to `(x.shape[0], -1)` has a known second dim; a shuffle uses `symbols` to
+    cancel such an entry against its own input's dimension. Layers that ignore it lose nothing.
+    """
 
     shape: tuple[int, ...]
     dtype: DataType
     value: Value | None = None
+    symbols: tuple[DimRef | None, ...] | None = None
 
     @property
     def rank(self) -> int:
@@ -546,25 +553,39 @@ def add_layer(network: INetworkDefinition, cls: type[ILayer], ctor: str, args: d
     return network._add_layer(layer)
 
 
+@dataclass(frozen=True)
+class DimRef:
+    """Dimension `axis` of `tensor`, a dynamic one: an entry of `TensorInfo.symbols`."""
+
+    tensor: ITensor
+    axis: int
+
+
 def moved_value(infos: Sequence[TensorInfo], move: Callable[..., torch.Tensor], limit: int,
-                fill: int | None = None) -> Value | None:
-    """The host value after a pure data-movement op (slice, gather, concat, ...).
+                fill: int | None = None) -> tuple[Value | None, tuple | None]:
+    """The host value and symbols after a pure data-movement op (slice, gather, concat, ...).
 
     `move` gets one tensor of element positions per input (numbered across all inputs) and
     moves them as the op moves data; a negative position in its result stands for `fill`.
-    Unknown entries stay unknown. None if an input has no value or the result is over `limit`.
+    Unknown entries stay unknown. (None, None) if an input has no value or the result is over
+    `limit`.
     """
     if any(i.value is None or volume(i.shape) < 0 for i in infos):
-        return None
+        return None, None
     flat: list[int | None] = []
+    refs: list[DimRef | None] = []
     positions = []
     for info in infos:
-        positions.append(torch.arange(len(flat), len(flat) + volume(info.shape)).reshape(info.shape))
+        n = volume(info.shape)
+        positions.append(torch.arange(len(flat), len(flat) + n).reshape(info.shape))
         flat.extend(info.value)  # type: ignore[arg-type]
-    moved = move(*positions)
-    if moved.numel() > limit:
-        return None
-    return tuple(flat[p] if p >= 0 else fill for p in moved.reshape(-1).tolist())
+        refs.extend(info.symbols or (None,) * n)
+    moved = move(*positions).reshape(-1).tolist()
+    if len(moved) > limit:
+        return None, None
+    value = tuple(flat[p] if p >= 0 else fill for p in moved)
+    symbols = tuple(refs[p] if p >= 0 else None for p in moved)
+    return value, (symbols if any(symbols) else None)
 
 
 def known_rank(tensor: ITensor) -> int | None:

@@ -72,8 +72,8 @@ class IConcatenationLayer(ILayer):
                                     f"concatenation axis ({axis}): input {i} has shape "
                                     f"{x.shape}, input 0 has {first.shape}")
                 shape[d] = merged
-        value = moved_value(xs, lambda *p: torch.cat(p, axis), MAX_HOST_VALUE)
-        return [TensorInfo(tuple(shape), first.dtype, value)]
+        value, symbols = moved_value(xs, lambda *p: torch.cat(p, axis), MAX_HOST_VALUE)
+        return [TensorInfo(tuple(shape), first.dtype, value, symbols)]
 
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
         return [torch.cat(ins, self.axis)]

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from ..core import ILayer, ITensor, TensorInfo, add_layer
+from ..core import DimRef, ILayer, ITensor, TensorInfo, add_layer
 from ..core import network_method as _method
 from ..enums import DataType, LayerType
 
@@ -17,7 +17,10 @@ class IShapeLayer(ILayer):
     def infer(self, ins: list[TensorInfo | None]) -> list[TensorInfo]:
         (x,) = self.require_inputs(ins, 1)
         value = tuple(None if d < 0 else d for d in x.shape)
-        return [TensorInfo((x.rank,), DataType.INT64, value)]
+        # Unknown entries remember which dimension they are (see TensorInfo.symbols).
+        symbols = tuple(DimRef(self._inputs[0], i) if d < 0 else None
+                        for i, d in enumerate(x.shape)) if -1 in x.shape else None
+        return [TensorInfo((x.rank,), DataType.INT64, value, symbols)]
 
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
         return [torch.tensor(ins[0].shape, dtype=torch.int64)]

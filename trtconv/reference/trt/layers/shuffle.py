@@ -49,18 +49,30 @@ class IShuffleLayer(ILayer):
     def max_inputs(self) -> int:
         return 1
 
-    def _target(self, ins: list[TensorInfo | None]) -> tuple[tuple[int | None, ...], bool] | None:
-        """The requested reshape (None entries unknown) and whether it came from input 1."""
+    def _target(self, ins: list[TensorInfo | None]) -> tuple[tuple[int | None, ...], dict] | None:
+        """The requested reshape (None entries unknown) and, from input 1's symbols, which
+        entries are this layer's own input dims: {reshape position: source position}."""
         if len(ins) > 1 and ins[1] is not None:
             spec = ins[1]
             if spec.rank != 1 or spec.dtype not in (DataType.INT32, DataType.INT64):
                 raise self.fail("reshape input 1 must be a 1-D INT32/INT64 shape tensor")
             if spec.shape[0] < 0:
                 raise self.fail("the reshape shape tensor must have a build-time length")
-            return (spec.value if spec.value is not None else (None,) * spec.shape[0]), True
+            value = spec.value if spec.value is not None else (None,) * spec.shape[0]
+            return value, self._own_dims(spec)
         if "reshape_dims" in self._props:
-            return tuple(self.reshape_dims), False
+            return tuple(self.reshape_dims), {}
         return None
+
+    def _own_dims(self, spec: TensorInfo) -> dict[int, int]:
+        found: dict[int, int] = {}
+        for i, ref in enumerate(spec.symbols or ()):
+            if ref is None or ref.tensor is not self._inputs[0]:
+                continue
+            position = list(self.first_transpose).index(ref.axis)  # after first_transpose
+            if position not in found.values():  # a dim cancels once
+                found[i] = position
+        return found
 
     def infer(self, ins: list[TensorInfo | None]) -> list[TensorInfo]:
         x = self.require_inputs(ins, 1)[0]
@@ -68,23 +80,28 @@ class IShuffleLayer(ILayer):
         target = self._target(ins)
         value = x.value if x.value is not None and shape == x.shape else None
         if target is not None:
-            shape = self._reshape(shape, target[0])
+            shape = self._reshape(shape, *target)
         shape = _permute(shape, self.second_transpose, "second_transpose", self)
         if value is not None and tuple(self.second_transpose[:len(shape)]) != tuple(
                 range(len(shape))):
             value = None
         return [TensorInfo(shape, x.dtype, value)]
 
-    def _reshape(self, source: tuple[int, ...], dims: tuple[int | None, ...]) -> tuple[int, ...]:
+    def _reshape(self, source: tuple[int, ...], dims: tuple[int | None, ...],
+                 own: dict[int, int] | None = None) -> tuple[int, ...]:
+        # Entries that copy a source dim, {reshape position: source position}: 0 placeholders
+        # and, from `own`, unknown entries that are this input's dynamic dims.
+        copies = dict(own or {})
         out: list[int] = []
         infer_at = -1
         for i, d in enumerate(dims):
             if d is None:
-                out.append(-1)
+                out.append(source[copies[i]] if i in copies else -1)
             elif d == 0 and self.zero_is_placeholder:
                 if i >= len(source):
                     raise self.fail(f"reshape 0 at axis {i} has no input dimension to copy")
                 out.append(source[i])
+                copies[i] = i
             elif d == -1:
                 if infer_at >= 0:
                     raise self.fail(f"reshape dims {dims} have more than one -1")
@@ -96,11 +113,10 @@ class IShuffleLayer(ILayer):
                 out.append(d)
         total = volume(source)
         if infer_at >= 0:
-            # Dimensions copied through a 0 placeholder cancel out, so -1 can be inferred
-            # even when those copied dimensions are themselves dynamic.
-            copied = {i for i, d in enumerate(dims) if d == 0 and self.zero_is_placeholder}
-            numerator = [d for i, d in enumerate(source) if i not in copied]
-            denominator = [d for i, d in enumerate(out) if i != infer_at and i not in copied]
+            # Copied dimensions cancel out, so -1 can be inferred even when those copied
+            # dimensions are themselves dynamic.
+            numerator = [d for k, d in enumerate(source) if k not in copies.values()]
+            denominator = [d for i, d in enumerate(out) if i != infer_at and i not in copies]
             if all(d >= 0 for d in numerator + denominator):
                 num, den = volume(numerator), volume(denominator)
                 if den == 0 or num % den:

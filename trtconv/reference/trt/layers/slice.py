@@ -173,12 +173,12 @@ class ISliceLayer(ILayer):
         for w in windows:
             self._check_bounds(w, x.shape[w.axis])
             shape[w.axis] = -1 if w.size is None else w.size
-        value = None
+        value = symbols = None
         if all(w.known() for w in windows):
-            fill_value = None if fill is None else fill[0]
-            value = moved_value([x], lambda p: _slice(p, windows, self.mode, torch.tensor(-1)),
-                                MAX_HOST_VALUE, fill_value)
-        return [TensorInfo(tuple(shape), x.dtype, value)]
+            value, symbols = moved_value(
+                [x], lambda p: _slice(p, windows, self.mode, torch.tensor(-1)), MAX_HOST_VALUE,
+                None if fill is None else fill[0])
+        return [TensorInfo(tuple(shape), x.dtype, value, symbols)]
 
     def _check_fill(self, ins: list[TensorInfo | None], x: TensorInfo) -> tuple | None:
         """Validate input 4; return the fill's host value ((0,) when FILL has no input)."""
