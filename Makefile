@@ -26,7 +26,7 @@ test: venv lint
 	$(PY) -m pytest -n 2 tests
 
 demo: venv
-	$(PY) -m trtconv.demo
+	$(PY) examples/demo.py
 
 bench: venv
 	$(PY) -m benchmarks

@@ -40,3 +40,52 @@ def rtx() -> ModuleType:
             pytest.fail("tensorrt_rtx is not importable, but CI installs it (extra 'rtx')")
         pytest.skip("tensorrt_rtx is not installed")
     return importlib.import_module("tensorrt_rtx")
+
+
+# --- registry coverage: every registered converter target is exercised by some test ----------
+# check_op (support/op_harness.py) records the targets each conversion used. Each xdist worker
+# writes its set at the end; the controller (or a plain run) merges them and fails the session
+# when a full run of tests/converters left a registered target unexercised.
+
+_EXERCISED_DIR = os.path.join(TESTS_DIR, ".exercised")
+
+
+def _full_converter_run(config: pytest.Config) -> bool:
+    args = [os.path.abspath(a) for a in config.args]
+    return any(os.path.abspath(TESTS_DIR).startswith(a) or a == os.path.join(
+        TESTS_DIR, "converters") for a in args) and not config.getoption("keyword", "")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER") is None and os.path.isdir(_EXERCISED_DIR):
+        for name in os.listdir(_EXERCISED_DIR):
+            os.remove(os.path.join(_EXERCISED_DIR, name))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import json
+
+    from support.op_harness import EXERCISED
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    os.makedirs(_EXERCISED_DIR, exist_ok=True)
+    if worker is not None:
+        with open(os.path.join(_EXERCISED_DIR, f"{worker}.json"), "w") as f:
+            json.dump(sorted(EXERCISED), f)
+        return
+    if exitstatus != 0 or not _full_converter_run(session.config):
+        return
+    exercised = set(EXERCISED)
+    for name in os.listdir(_EXERCISED_DIR):
+        with open(os.path.join(_EXERCISED_DIR, name)) as f:
+            exercised.update(json.load(f))
+    from trtconv import registry
+
+    missing = sorted(set(registry.supported_ops()) - exercised)
+    if missing:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        text = (f"registry coverage: {len(missing)} registered converter target(s) are not "
+                f"exercised by any check_op test: {', '.join(missing)}")
+        if reporter is not None:
+            reporter.write_line(text, red=True)
+        session.exitstatus = 1

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from ..core import FLOAT_TYPES, ILayer, ITensor, Prop, TensorInfo, add_layer, broadcast_dims
+from ..core import FLOAT_TYPES, ILayer, Prop, TensorInfo, add_layer, broadcast_dims
 from ..core import network_method as _method
 from ..enums import LayerType
 
