@@ -26,6 +26,7 @@ from torch.utils import _pytree as pytree
 from .errors import ConversionError, ConversionReport, UnsupportedCall
 from .reference import trt
 from .registry import ConverterSpec, active_converters, qualified_name, resolve
+from .symbolic import symbolic_size
 
 _LOCK = threading.Lock()
 _ACTIVE: ConversionContext | None = None
@@ -75,6 +76,7 @@ class ConversionContext:
         self._constants: dict[int, tuple[torch.Tensor, Any]] = {}
         self._unsupported: Counter[tuple[str, str, str]] = Counter()
         self._layer_counts: Counter[str] = Counter()
+        self._dim_cache: dict[Any, Any] = {}
         self._thread = threading.get_ident()
         self.current: ConverterSpec | None = None
 
@@ -279,10 +281,36 @@ class _Audit(TorchFunctionMode):
         if spec is not None:
             return ctx.dispatch(spec, func, args, kwargs)
         result = func(*args, **kwargs)
-        if getattr(func, "__name__", "") not in _METADATA and ctx._touches_traced((args, kwargs)):
+        name = getattr(func, "__name__", "")
+        if name in _SIZES and args and ctx.is_traced(args[0]):
+            return _symbolic_sizes(ctx, func, args, kwargs, result)
+        if name not in _METADATA and ctx._touches_traced((args, kwargs)):
             ctx._record_unsupported(qualified_name(func), "no converter")
             ctx._taint(result)
         return result
+
+
+_SIZES = frozenset({"size", "__get__", "numel"})
+
+
+def _symbolic_sizes(ctx: ConversionContext, func: Any, args: tuple[Any, ...],
+                    kwargs: dict[str, Any], result: Any) -> Any:
+    """`size()`, `.shape` and `numel()` of a traced tensor with dynamic dims, as DimInts."""
+    itensor = ctx.lookup(args[0])
+    if all(d >= 0 for d in itensor.shape):
+        return result
+    if func.__name__ == "__get__":
+        if getattr(getattr(func, "__self__", None), "__name__", "") != "shape":
+            return result
+        return symbolic_size(ctx, args[0], itensor)
+    sizes = symbolic_size(ctx, args[0], itensor)
+    if func.__name__ == "numel":
+        total: Any = 1
+        for d in sizes:
+            total = total * d
+        return total
+    dim = args[1] if len(args) > 1 else kwargs.get("dim")
+    return sizes if dim is None else sizes[dim]
 
 
 def _wrapper(spec: ConverterSpec, original: Callable[..., Any]) -> Callable[..., Any]:

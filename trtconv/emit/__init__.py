@@ -4,11 +4,11 @@ shape-tensor arithmetic. Converters compose these instead of repeating TensorRT 
 from .axes import axes_mask, normalize_dim, normalize_dims
 from .broadcast import binary, broadcast_rank, promote, to_rank
 from .constants import cast, constant, scalar_like
-from .shapes import dims_of, reshape, shape_of, static_shape
+from .shapes import dims_of, is_dynamic, reshape, shape_of, static_shape
 
 __all__ = [
     "axes_mask", "normalize_dim", "normalize_dims",
     "binary", "broadcast_rank", "promote", "to_rank",
     "cast", "constant", "scalar_like",
-    "dims_of", "reshape", "shape_of", "static_shape",
+    "dims_of", "is_dynamic", "reshape", "shape_of", "static_shape",
 ]

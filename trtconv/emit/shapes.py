@@ -34,10 +34,16 @@ def dims_of(network: Any, tensor: Any) -> list[Dim]:
             for i, d in enumerate(shape)]
 
 
+def is_dynamic(dim: Any) -> bool:
+    """Whether `dim` is computed in the network: an ITensor or a DimInt (see trtconv.symbolic)."""
+    return isinstance(dim, trt.ITensor) or hasattr(dim, "trt_dim")
+
+
 def _as_shape_tensor(network: Any, dims: Sequence[Dim]) -> Any:
     """Concatenate ints and (1,) INT64 tensors into one 1-D INT64 shape tensor."""
     pieces = []
     for d in dims:
+        d = getattr(d, "trt_dim", d)  # a DimInt carries its own shape tensor
         if isinstance(d, trt.ITensor):
             pieces.append(d if tuple(d.shape) == (1,) else reshape(network, d, (1,)))
         else:
@@ -52,7 +58,7 @@ def _as_shape_tensor(network: Any, dims: Sequence[Dim]) -> Any:
 def reshape(network: Any, tensor: Any, dims: Sequence[Dim]) -> Any:
     """`tensor` reshaped to `dims` (ints, -1 allowed once, or INT64 dim tensors)."""
     layer = network.add_shuffle(tensor)
-    if all(not isinstance(d, trt.ITensor) for d in dims):
+    if all(not is_dynamic(d) for d in dims):
         layer.zero_is_placeholder = False
         layer.reshape_dims = tuple(int(d) for d in dims)
     else:

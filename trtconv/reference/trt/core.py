@@ -594,3 +594,10 @@ def known_rank(tensor: ITensor) -> int | None:
     For defaults that TensorRT derives from the input when a layer is created."""
     info = tensor._network._lookup(tensor)
     return None if isinstance(info, LayerError) else info.rank
+
+
+def host_info(t: torch.Tensor, with_value: bool = True) -> TensorInfo:
+    """The `TensorInfo` of a run-time tensor, with its values (for shape-tensor inputs read by
+    `execute` through the same checks as `infer`)."""
+    value = tuple(int(v) for v in t.reshape(-1).tolist()) if with_value else None
+    return TensorInfo(tuple(t.shape), trt_dtype(t.dtype), value)

@@ -25,6 +25,7 @@ from ..core import (
     as_dims,
     dims_prop,
     enum_prop,
+    host_info,
     moved_value,
 )
 from ..core import network_method as _method
@@ -209,12 +210,10 @@ class ISliceLayer(ILayer):
     # --- execution ----------------------------------------------------------------------------
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
         x = ins[0]
-        # The parameters as host values (the fill, input 4, is not read by _windows).
-        infos: list[TensorInfo | None] = [TensorInfo(tuple(x.shape), DataType.FLOAT)]
-        for t in ins[1:]:
-            infos.append(None if t is None else TensorInfo(
-                tuple(t.shape), DataType.INT64, tuple(int(v) for v in t.reshape(-1).tolist())))
-        windows = self._windows(infos, infos[0])  # type: ignore[arg-type]
+        infos = [host_info(x, with_value=False)]  # and the parameters with their values
+        infos += [None if t is None or i == _FILL_INPUT else host_info(t)
+                  for i, t in enumerate(ins[1:], 1)]
+        windows = self._windows(infos, infos[0])
         assert windows is not None
         for w in windows:
             self._check_bounds(w, x.shape[w.axis])

@@ -1,0 +1,1 @@
+"""trtconv's benchmarks: `python -m benchmarks --help`. Results go to benchmarks/results/."""

@@ -1,0 +1,105 @@
+"""Reductions over axes: reduce layers with torch's dim/keepdim conventions, NaN-propagating
+max/min, top-k with int64 indices, and vector norms."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+
+from ..reference import trt
+from .arith import const, elementwise, identity, is_float, nonzero, select, unary
+from .axes import axes_mask, normalize_dims
+from .constants import cast
+from .shapes import dims_of, reshape
+
+R = trt.ReduceOperation
+E = trt.ElementWiseOperation
+U = trt.UnaryOperation
+
+# TensorRT's top-k layer handles at most this many elements per reduction.
+MAX_TOPK = 3840
+
+Dims = int | Iterable[int] | None
+
+
+def reduce(network: Any, x: Any, op: Any, dims: Dims, keepdim: bool) -> Any:
+    """`op` over `dims` (None: all axes) like torch's reductions; a 0-d input is copied."""
+    rank = len(x.shape)
+    mask = axes_mask(dims, rank)
+    if rank == 0 or mask == 0:
+        return identity(network, x)
+    return network.add_reduce(x, op, mask, keepdim).get_output(0)
+
+
+def any_true(network: Any, mask: Any, dims: Dims, keepdim: bool) -> Any:
+    """Bool reduction: is any element of the BOOL `mask` true over `dims`."""
+    as_int = cast(network, mask, torch.int32)
+    return cast(network, reduce(network, as_int, R.MAX, dims, keepdim), torch.bool)
+
+
+def all_true(network: Any, mask: Any, dims: Dims, keepdim: bool) -> Any:
+    """Bool reduction: are all elements of the BOOL `mask` true over `dims`."""
+    as_int = cast(network, mask, torch.int32)
+    return cast(network, reduce(network, as_int, R.MIN, dims, keepdim), torch.bool)
+
+
+def reduce_extremum(network: Any, x: Any, largest: bool, dims: Dims, keepdim: bool) -> Any:
+    """max/min over `dims`; a NaN anywhere in a reduced slice makes its result NaN (torch)."""
+    values = reduce(network, x, R.MAX if largest else R.MIN, dims, keepdim)
+    if not is_float(x):
+        return values
+    has_nan = any_true(network, unary(network, x, U.ISNAN), dims, keepdim)
+    return select(network, has_nan, const(network, math.nan, values), values)
+
+
+def drop_axis(network: Any, x: Any, axis: int) -> Any:
+    """`x` without its size-1 `axis`."""
+    dims = dims_of(network, x)
+    return reshape(network, x, dims[:axis] + dims[axis + 1:])
+
+
+def topk(network: Any, x: Any, k: int, axis: int, largest: bool) -> tuple[Any, Any]:
+    """Values and INT64 indices of the `k` largest (or smallest) along `axis`, sorted.
+
+    BOOL inputs are ranked as INT32 (TensorRT's top-k takes no BOOL). Raises ValueError when
+    `k` exceeds TensorRT's limit.
+    """
+    if k > MAX_TOPK:
+        raise ValueError(f"top-k of {k} elements exceeds TensorRT's limit of {MAX_TOPK}")
+    source = cast(network, x, torch.int32) if x.dtype == trt.DataType.BOOL else x
+    op = trt.TopKOperation.MAX if largest else trt.TopKOperation.MIN
+    layer = network.add_topk(source, op, k, 1 << axis, trt.DataType.INT64)
+    values = cast(network, layer.get_output(0), x.dtype)
+    return values, layer.get_output(1)
+
+
+def vector_norm(network: Any, x: Any, ord: float, dims: Dims, keepdim: bool) -> Any:
+    """torch.linalg.vector_norm of a float ITensor: 2, 1, inf, -inf, 0 and any other p."""
+    magnitude = unary(network, x, U.ABS)
+    if ord == 2:
+        squares = elementwise(network, x, x, E.PROD)
+        return unary(network, reduce(network, squares, R.SUM, dims, keepdim), U.SQRT)
+    if ord == 1:
+        return reduce(network, magnitude, R.SUM, dims, keepdim)
+    if ord == math.inf or ord == -math.inf:
+        return reduce_extremum(network, magnitude, ord > 0, dims, keepdim)
+    if ord == 0:
+        count = cast(network, nonzero(network, x), trt.torch_dtype(x.dtype))
+        return reduce(network, count, R.SUM, dims, keepdim)
+    powered = elementwise(network, magnitude, const(network, ord, x), E.POW)
+    total = reduce(network, powered, R.SUM, dims, keepdim)
+    return elementwise(network, total, const(network, 1.0 / ord, x), E.POW)
+
+
+def reduced_count(shape: tuple[int, ...], dims: Dims) -> int | None:
+    """How many elements each reduction over `dims` sees, or None if a reduced dim is
+    dynamic."""
+    count = 1
+    for axis in normalize_dims(dims, len(shape)):
+        if shape[axis] < 0:
+            return None
+        count *= shape[axis]
+    return count

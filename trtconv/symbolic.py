@@ -1,0 +1,130 @@
+"""Sizes that remember where they came from.
+
+When an input has dynamic dims, `x.size(0)` or `x.shape[0]` on a traced tensor returns a
+`DimInt`: an `int` (the example's value, so the PyTorch forward runs unchanged) that also
+carries a (1,) INT64 network tensor computing that size in the engine. Arithmetic on DimInts
+stays symbolic, and converters that receive one (view, reshape, expand, zeros, arange,
+interpolate(size=...), slicing bounds, ...) use its tensor instead of the baked number. Forcing
+one into a plain number with `int()` or `float()` warns, naming the module path.
+
+Static dims stay plain ints: a model without dynamic inputs never sees a DimInt.
+"""
+
+from __future__ import annotations
+
+import operator
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from .reference import trt
+
+_E = trt.ElementWiseOperation
+
+
+class DimInt(int):
+    """An int that is also a (1,) INT64 ITensor of the network being traced."""
+
+    trt_dim: Any
+    _ctx: Any
+
+    def __new__(cls, value: int, tensor: Any, ctx: Any) -> DimInt:
+        obj = super().__new__(cls, value)
+        obj.trt_dim = tensor
+        obj._ctx = ctx
+        return obj
+
+    def __repr__(self) -> str:
+        return f"DimInt({int.__int__(self)})"
+
+    # --- forcing to a plain number --------------------------------------------------------------
+    def _forced(self, how: str) -> None:
+        where = self._ctx.module_path or "<root>"
+        warnings.warn(f"a dynamic dimension was forced into a plain number with {how} in module "
+                      f"'{where}': the engine will use the example's value "
+                      f"{int.__int__(self)} there", stacklevel=3)
+
+    def __int__(self) -> int:
+        self._forced("int()")
+        return int.__int__(self)
+
+    def __float__(self) -> float:
+        self._forced("float()")
+        return float(int.__int__(self))
+
+    # --- symbolic arithmetic ----------------------------------------------------------------------
+    def _binary(self, other: Any, op: Any, fn: Callable[[int, int], int],
+                reverse: bool = False) -> Any:
+        if isinstance(other, bool) or not isinstance(other, int):
+            return NotImplemented
+        a, b = (other, self) if reverse else (self, other)
+        value = fn(int.__int__(a), int.__int__(b))
+        tensor = self._ctx.network.add_elementwise(_tensor_of(self._ctx, a),
+                                                   _tensor_of(self._ctx, b), op).get_output(0)
+        return DimInt(value, tensor, self._ctx)
+
+    def __add__(self, other: Any) -> Any:
+        return self._binary(other, _E.SUM, operator.add)
+
+    def __radd__(self, other: Any) -> Any:
+        return self._binary(other, _E.SUM, operator.add, reverse=True)
+
+    def __sub__(self, other: Any) -> Any:
+        return self._binary(other, _E.SUB, operator.sub)
+
+    def __rsub__(self, other: Any) -> Any:
+        return self._binary(other, _E.SUB, operator.sub, reverse=True)
+
+    def __mul__(self, other: Any) -> Any:
+        return self._binary(other, _E.PROD, operator.mul)
+
+    def __rmul__(self, other: Any) -> Any:
+        return self._binary(other, _E.PROD, operator.mul, reverse=True)
+
+    def __floordiv__(self, other: Any) -> Any:
+        return self._binary(other, _E.FLOOR_DIV, operator.floordiv)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return self._binary(other, _E.FLOOR_DIV, operator.floordiv, reverse=True)
+
+    def __neg__(self) -> Any:
+        return self._binary(-1, _E.PROD, operator.mul)
+
+    def __truediv__(self, other: Any) -> float:
+        self._forced("true division")
+        return int.__int__(self) / other
+
+    def __rtruediv__(self, other: Any) -> float:
+        self._forced("true division")
+        return other / int.__int__(self)
+
+
+def _tensor_of(ctx: Any, value: int) -> Any:
+    if isinstance(value, DimInt):
+        return value.trt_dim
+    return ctx.constant(torch.tensor([int(value)], dtype=torch.int64))
+
+
+def dim_tensor(ctx: Any, itensor: Any, axis: int) -> Any:
+    """(1,) INT64 tensor of `itensor`'s dim `axis` (one shape layer per tensor, cached)."""
+    cache = ctx._dim_cache
+    key = (id(itensor), axis)
+    if key not in cache:
+        if id(itensor) not in cache:
+            cache[id(itensor)] = (itensor, ctx.network.add_shape(itensor).get_output(0))
+        shape = cache[id(itensor)][1]
+        cache[key] = ctx.network.add_slice(shape, (axis,), (1,), (1,)).get_output(0)
+    return cache[key]
+
+
+def symbolic_size(ctx: Any, value: torch.Tensor, itensor: Any) -> torch.Size:
+    """`value.shape` with DimInts where `itensor` has dynamic dims."""
+    dims = tuple(itensor.shape)
+    return torch.Size([DimInt(size, dim_tensor(ctx, itensor, axis), ctx) if dims[axis] < 0
+                       else size for axis, size in enumerate(value.shape)])
+
+
+def is_symbolic(value: Any) -> bool:
+    return isinstance(value, DimInt)
