@@ -1,73 +1,226 @@
-"""Binary arithmetic: add, sub, mul, div and their operator, reverse and in-place forms.
+"""Binary and unary arithmetic: add, sub, mul, div (all rounding modes), pow, floor_divide, fmod,
+remainder, maximum/minimum/fmax/fmin, neg, reciprocal, square, lerp, addcmul, addcdiv, in their
+torch, Tensor-method, in-place and operator spellings.
 
-Operands follow torch's type promotion (the result dtype of the torch call), Python numbers
-become constants of that dtype, and ranks are equalised: see `trtconv.emit.binary`.
+Operands follow torch's type promotion: they are computed in `torch.result_type` of the
+operands, widened to the result's dtype (so integer true division runs in float), and the
+result is cast to the dtype of the torch result (in-place ops keep their input's dtype). Python
+numbers become constants of that dtype; ranks are equalised (`trtconv.emit.promote`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import torch
+
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.emit import arith
+from trtconv.emit.broadcast import result_type
 
 E = trt.ElementWiseOperation
+U = trt.UnaryOperation
+
+Emit = Callable[[Any, Any, Any], Any]  # (network, a, b) -> ITensor, a and b of one dtype
 
 
-def _scaled(ctx: Any, other: Any, alpha: Any) -> Any:
-    """`other * alpha` for torch.add/sub's alpha (no layer when alpha is 1)."""
+def compute_dtype(ctx: Any, values: list[Any]) -> torch.dtype:
+    """The dtype torch computes `values` in for this call: their promoted type, widened to
+    the result's dtype. TensorRT has no BOOL arithmetic, so bools compute as int32."""
+    dtype = torch.promote_types(result_type(values), ctx.output.dtype)
+    return torch.int32 if dtype == torch.bool else dtype
+
+
+def finish(ctx: Any, tensor: Any) -> Any:
+    """`tensor` cast to the dtype of the torch result."""
+    return emit.cast(ctx.network, tensor, ctx.output.dtype)
+
+
+def apply(ctx: Any, values: list[Any], fn: Callable[..., Any],
+          dtype: torch.dtype | None = None) -> Any:
+    """Promote `values` to one dtype and rank, run `fn(network, *itensors)`, cast to the
+    result dtype."""
+    operands = emit.promote(ctx, values, dtype or compute_dtype(ctx, values))
+    return finish(ctx, fn(ctx.network, *operands))
+
+
+def _op(op: Any) -> Emit:
+    return lambda network, a, b: arith.elementwise(network, a, b, op)
+
+
+def _scaled(network: Any, x: Any, alpha: Any) -> Any:
+    """`x * alpha` for torch.add/sub's alpha (no layer when alpha is 1)."""
     if alpha == 1:
-        return other
-    return emit.binary(ctx, other, alpha, E.PROD, ctx.output.dtype)
+        return x
+    return arith.elementwise(network, x, arith.const(network, alpha, x), E.PROD)
 
 
 def _add(ctx: Any, input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:
-    return emit.binary(ctx, input, _scaled(ctx, other, alpha), E.SUM, ctx.output.dtype)
+    return apply(ctx, [input, other], lambda n, a, b: arith.elementwise(
+        n, a, _scaled(n, b, alpha), E.SUM))
 
 
 def _sub(ctx: Any, input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:
-    return emit.binary(ctx, input, _scaled(ctx, other, alpha), E.SUB, ctx.output.dtype)
+    return apply(ctx, [input, other], lambda n, a, b: arith.elementwise(
+        n, a, _scaled(n, b, alpha), E.SUB))
 
 
 def _rsub(ctx: Any, input: Any, other: Any, *, alpha: Any = 1) -> Any:
-    return emit.binary(ctx, other, _scaled(ctx, input, alpha), E.SUB, ctx.output.dtype)
+    return _sub(ctx, other, input, alpha=alpha)
 
 
 def _mul(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
-    return emit.binary(ctx, input, other, E.PROD, ctx.output.dtype)
+    return apply(ctx, [input, other], _op(E.PROD))
+
+
+_ROUNDING: dict[str | None, Emit] = {
+    None: arith.true_div, "trunc": arith.trunc_div, "floor": arith.floor_div,
+}
 
 
 def _div(ctx: Any, input: Any, other: Any, *, rounding_mode: str | None = None,
          out: Any = None) -> Any:
-    if rounding_mode is None:
-        return emit.binary(ctx, input, other, E.DIV, ctx.output.dtype)
-    if rounding_mode == "floor":
-        return emit.binary(ctx, input, other, E.FLOOR_DIV, ctx.output.dtype)
-    raise ctx.unsupported(f"div with rounding_mode={rounding_mode!r}")
+    if rounding_mode not in _ROUNDING:
+        raise ctx.unsupported(f"div with rounding_mode={rounding_mode!r}")
+    return apply(ctx, [input, other], _ROUNDING[rounding_mode])
 
 
-def _reverse(fn: Any) -> Any:
+def _rdiv(ctx: Any, input: Any, other: Any) -> Any:
+    # torch computes `other / tensor` as `tensor.reciprocal() * other`.
+    float_dtype = compute_dtype(ctx, [input, other])
+    return apply(ctx, [input, other], lambda n, a, b: arith.elementwise(
+        n, arith.unary(n, a, U.RECIP), b, E.PROD), float_dtype)
+
+
+def _floor_divide(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+    return apply(ctx, [input, other], arith.floor_div)
+
+
+def _fmod(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+    return apply(ctx, [input, other], arith.fmod)
+
+
+def _remainder(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+    return apply(ctx, [input, other], arith.remainder)
+
+
+def _power(network: Any, base: Any, exponent: Any) -> Any:
+    return arith.elementwise(network, base, exponent, E.POW)
+
+
+def _pow(ctx: Any, input: Any, exponent: Any, *, out: Any = None) -> Any:
+    if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+        if exponent == 2 and isinstance(input, torch.Tensor):  # torch computes x*x, exactly
+            return apply(ctx, [input], lambda n, a: arith.elementwise(n, a, a, E.PROD),
+                         compute_dtype(ctx, [input, exponent]))
+    return apply(ctx, [input, exponent], _power)
+
+
+def _rpow(ctx: Any, input: Any, other: Any) -> Any:
+    return _pow(ctx, other, input)
+
+
+def extremum(largest: bool, nan: str) -> Callable[..., Any]:
+    """The converter of maximum/minimum (`nan="propagate"`) or fmax/fmin (`"ignore"`)."""
+
+    def convert(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+        return apply(ctx, [input, other],
+                     lambda n, a, b: arith.extremum(n, a, b, largest, nan))
+
+    return convert
+
+
+def _neg(ctx: Any, input: Any, *, out: Any = None) -> Any:
+    return apply(ctx, [input], lambda n, a: arith.unary(n, a, U.NEG))
+
+
+def _positive(ctx: Any, input: Any) -> Any:
+    return apply(ctx, [input], arith.identity)
+
+
+def _reciprocal(ctx: Any, input: Any, *, out: Any = None) -> Any:
+    return apply(ctx, [input], lambda n, a: arith.unary(n, a, U.RECIP))
+
+
+def _square(ctx: Any, input: Any, *, out: Any = None) -> Any:
+    return apply(ctx, [input], lambda n, a: arith.elementwise(n, a, a, E.PROD))
+
+
+def _lerp_emit(network: Any, start: Any, end: Any, weight: Any) -> Any:
+    # torch: weight < 0.5 ? start + weight*(end-start) : end - (end-start)*(1-weight)
+    diff = arith.elementwise(network, end, start, E.SUB)
+    low = arith.elementwise(network, start, arith.elementwise(network, weight, diff, E.PROD),
+                            E.SUM)
+    one_minus = arith.elementwise(network, arith.const(network, 1, weight), weight, E.SUB)
+    high = arith.elementwise(network, end, arith.elementwise(network, diff, one_minus, E.PROD),
+                             E.SUB)
+    small = arith.elementwise(network, weight, arith.const(network, 0.5, weight), E.LESS)
+    return arith.select(network, small, low, high)
+
+
+def _lerp(ctx: Any, input: Any, end: Any, weight: Any, *, out: Any = None) -> Any:
+    return apply(ctx, [input, end, weight], _lerp_emit)
+
+
+def _addcmul(ctx: Any, input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1,
+             out: Any = None) -> Any:
+    # torch evaluates input + (value * tensor1) * tensor2
+    def emit_(n: Any, x: Any, t1: Any, t2: Any) -> Any:
+        product = arith.elementwise(n, _scaled(n, t1, value), t2, E.PROD)
+        return arith.elementwise(n, x, product, E.SUM)
+
+    return apply(ctx, [input, tensor1, tensor2], emit_)
+
+
+def _addcdiv(ctx: Any, input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1,
+             out: Any = None) -> Any:
+    # torch evaluates input + (value * tensor1) / tensor2
+    def emit_(n: Any, x: Any, t1: Any, t2: Any) -> Any:
+        quotient = arith.elementwise(n, _scaled(n, t1, value), t2, E.DIV)
+        return arith.elementwise(n, x, quotient, E.SUM)
+
+    return apply(ctx, [input, tensor1, tensor2], emit_)
+
+
+def _reverse(fn: Callable[..., Any]) -> Callable[..., Any]:
     def convert(ctx: Any, input: Any, other: Any) -> Any:
         return fn(ctx, other, input)
 
     return convert
 
 
-_TABLE = {
-    "add": _add, "sub": _sub, "mul": _mul, "div": _div, "true_divide": _div,
-    "subtract": _sub, "multiply": _mul, "divide": _div,
+# name -> converter, registered as torch.<name> and torch.Tensor.<name> where torch has them.
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "add": _add, "sub": _sub, "subtract": _sub, "mul": _mul, "multiply": _mul,
+    "div": _div, "divide": _div, "true_divide": _div, "rsub": _rsub,
+    "pow": _pow, "floor_divide": _floor_divide, "fmod": _fmod, "remainder": _remainder,
+    "maximum": extremum(True, "propagate"), "minimum": extremum(False, "propagate"),
+    "fmax": extremum(True, "ignore"), "fmin": extremum(False, "ignore"),
+    "neg": _neg, "negative": _neg, "positive": _positive, "reciprocal": _reciprocal,
+    "square": _square, "lerp": _lerp, "addcmul": _addcmul, "addcdiv": _addcdiv,
 }
-for _name, _fn in _TABLE.items():
-    tensorrt_converter(f"torch.{_name}")(_fn)
-    tensorrt_converter(f"torch.Tensor.{_name}")(_fn)
-for _name in ("add", "sub", "mul", "div"):
-    tensorrt_converter(f"torch.Tensor.{_name}_")(_TABLE[_name])
-for _dunder, _fn in (("add", _add), ("sub", _sub), ("mul", _mul), ("truediv", _div),
-                     ("div", _div)):
-    if hasattr(__import__("torch").Tensor, f"__{_dunder}__"):
-        tensorrt_converter(f"torch.Tensor.__{_dunder}__")(_fn)
-    if hasattr(__import__("torch").Tensor, f"__i{_dunder}__"):
-        tensorrt_converter(f"torch.Tensor.__i{_dunder}__")(_fn)
-for _dunder, _fn in (("radd", _add), ("rmul", _mul), ("rtruediv", _reverse(_div)),
-                     ("rdiv", _reverse(_div)), ("rsub", _rsub)):
-    if hasattr(__import__("torch").Tensor, f"__{_dunder}__"):
-        tensorrt_converter(f"torch.Tensor.__{_dunder}__")(_fn)
+_DUNDERS: dict[str, Callable[..., Any]] = {
+    "add": _add, "radd": _add, "iadd": _add, "sub": _sub, "rsub": _rsub, "isub": _sub,
+    "mul": _mul, "rmul": _mul, "imul": _mul,
+    "truediv": _div, "div": _div, "itruediv": _div, "idiv": _div,
+    "rtruediv": _rdiv, "rdiv": _rdiv,
+    "floordiv": _floor_divide, "rfloordiv": _reverse(_floor_divide),
+    "ifloordiv": _floor_divide,
+    "mod": _remainder, "rmod": _reverse(_remainder), "imod": _remainder,
+    "pow": _pow, "rpow": _rpow, "ipow": _pow, "neg": _neg, "pos": _positive,
+}
+
+
+def _register_all() -> None:
+    for name, fn in _FUNCTIONS.items():
+        for owner, prefix in ((torch, "torch"), (torch.Tensor, "torch.Tensor")):
+            for spelling in (name, f"{name}_"):
+                if hasattr(owner, spelling):
+                    tensorrt_converter(f"{prefix}.{spelling}")(fn)
+    for name, fn in _DUNDERS.items():
+        if hasattr(torch.Tensor, f"__{name}__"):
+            tensorrt_converter(f"torch.Tensor.__{name}__")(fn)
+
+
+_register_all()

@@ -18,6 +18,7 @@ from .errors import (
     UnsupportedCall,
     UnsupportedOperatorError,
 )
+from .inputs import Input
 from .module import TRTModule
 from .reference import trt
 from .registry import ConverterSpec, supported_ops, tensorrt_converter
@@ -25,7 +26,7 @@ from .registry import ConverterSpec, supported_ops, tensorrt_converter
 __version__ = "0.1.0"
 
 __all__ = [
-    "convert", "TRTModule", "tensorrt_converter", "supported_ops", "registry", "trt",
+    "convert", "Input", "TRTModule", "tensorrt_converter", "supported_ops", "registry", "trt",
     "ConverterSpec", "ConversionError", "ConversionReport", "InputError", "TrtconvError",
     "UnsupportedCall", "UnsupportedOperatorError", "__version__",
 ]

@@ -12,6 +12,7 @@ from torch.utils import _pytree as pytree
 
 from . import backends
 from .errors import ConversionReport, InputError, UnsupportedOperatorError
+from .inputs import Input
 from .module import TRTModule
 from .reference import trt
 from .tracing import ConversionContext, tracing
@@ -25,13 +26,18 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
             workspace_size: int | None = None, optimization_level: int | None = None,
             timing_cache: str | Path | None = None, log_level: str = "warning",
             min_shapes: Sequence[Shape] | None = None, opt_shapes: Sequence[Shape] | None = None,
-            max_shapes: Sequence[Shape] | None = None) -> TRTModule | ConversionReport:
+            max_shapes: Sequence[Shape] | None = None,
+            profiles: Sequence[dict[str, Sequence[Shape]]] | None = None,
+            ) -> TRTModule | ConversionReport:
     """Convert `module` by running it once on `inputs` with torch's functions patched.
 
     `inputs` are the positional arguments of `module.forward`: tensors or any nesting of
     tuples, lists and dicts of tensors (other values are baked in). The returned `TRTModule`
     takes and returns the same structures. `min_shapes`/`opt_shapes`/`max_shapes` (one shape
-    per input tensor) make the dims that differ dynamic. With `dry_run=True` nothing is built:
+    per input tensor, torch2trt's names) or `trtconv.Input` leaves make the dims that differ
+    dynamic; `profiles` adds further optimization profiles, each a dict with the same three
+    keys, and the TRTModule picks the first whose range holds its inputs. With `dry_run=True`
+    nothing is built:
     the `ConversionReport` of the trace is returned, unsupported calls included.
 
     Raises `UnsupportedOperatorError` listing every unconverted call with its module path,
@@ -46,16 +52,22 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     """
     chosen = backends.get(backend)
     args = _check_arguments(module, inputs)
-    leaves, in_spec = pytree.tree_flatten(args)
+    leaves, in_spec = pytree.tree_flatten(args, is_leaf=lambda x: isinstance(x, Input))
+    min_shapes, opt_shapes, max_shapes = _input_specs(leaves, min_shapes, opt_shapes, max_shapes)
+    leaves = [x.example() if isinstance(x, Input) else x for x in leaves]
     tensors = [x for x in leaves if isinstance(x, torch.Tensor)]
     names = _names(input_names, len(tensors), "input")
-    profile = _profile(tensors, names, min_shapes, opt_shapes, max_shapes)
+    all_profiles = [_profile(tensors, names, min_shapes, opt_shapes, max_shapes)]
+    for extra in profiles or []:
+        all_profiles.append(_profile(tensors, names, extra.get("min_shapes"),
+                                     extra.get("opt_shapes"), extra.get("max_shapes"),
+                                     check_example=False))
     level = _severity(log_level)
 
     builder = trt.Builder(backends.capturing_logger(trt))
     network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED))
     started = time.perf_counter()
-    traced_args, outputs, ctx = _trace(module, network, leaves, in_spec, names, profile)
+    traced_args, outputs, ctx = _trace(module, network, leaves, in_spec, names, all_profiles)
     report = ctx.finish()
     if report.ok:
         out_leaves, out_spec = _mark_outputs(ctx, network, outputs, output_names)
@@ -69,7 +81,7 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     started = time.perf_counter()
     cache_path = Path(timing_cache) if timing_cache is not None else None
     cache = cache_path.read_bytes() if cache_path is not None and cache_path.exists() else None
-    plan = chosen.build(network, [profile], workspace_size=workspace_size,
+    plan = chosen.build(network, all_profiles, workspace_size=workspace_size,
                         optimization_level=optimization_level,
                         timing_cache=cache if cache_path is None else (cache or b""))
     build_seconds = time.perf_counter() - started
@@ -95,7 +107,8 @@ def _check_arguments(module: Any, inputs: Any) -> tuple[Any, ...]:
         raise InputError(f"convert() inputs must be a list or tuple of the forward's positional "
                          f"arguments, got {type(inputs).__name__}")
     args = tuple(inputs)
-    if not any(isinstance(x, torch.Tensor) for x in pytree.tree_leaves(args)):
+    leaves = pytree.tree_leaves(args, is_leaf=lambda x: isinstance(x, Input))
+    if not any(isinstance(x, (torch.Tensor, Input)) for x in leaves):
         raise InputError("convert() inputs contain no tensor")
     return args
 
@@ -111,8 +124,21 @@ def _names(given: Sequence[str] | None, count: int, kind: str) -> list[str]:
     return names
 
 
+def _input_specs(leaves: list[Any], min_shapes: Any, opt_shapes: Any,
+                 max_shapes: Any) -> tuple[Any, Any, Any]:
+    """Shape ranges from `trtconv.Input` leaves (the others keep their example shape)."""
+    specs = [x for x in leaves if isinstance(x, (Input, torch.Tensor))]
+    if not any(isinstance(x, Input) for x in specs):
+        return min_shapes, opt_shapes, max_shapes
+    if min_shapes is not None or max_shapes is not None:
+        raise InputError("give shape ranges either as trtconv.Input or as min/max_shapes")
+    pick = [[tuple(x.shape) if isinstance(x, torch.Tensor) else getattr(x, attr)
+             for x in specs] for attr in ("min_shape", "opt_shape", "max_shape")]
+    return pick[0], pick[1], pick[2]
+
+
 def _profile(tensors: list[torch.Tensor], names: list[str], min_shapes: Any, opt_shapes: Any,
-             max_shapes: Any) -> dict[str, list[list[int]]]:
+             max_shapes: Any, check_example: bool = True) -> dict[str, list[list[int]]]:
     """One optimization profile: the example shapes, widened where min/max shapes say."""
     given = [min_shapes, opt_shapes, max_shapes]
     if any(g is not None for g in given) and (min_shapes is None or max_shapes is None):
@@ -125,7 +151,10 @@ def _profile(tensors: list[torch.Tensor], names: list[str], min_shapes: Any, opt
                 raise InputError(f"{which}_shapes[{i}] {shape} has rank {len(shape)}, input "
                                  f"{name!r} has shape {tuple(x.shape)}")
         lo, opt, hi = shapes
-        if any(not a <= s <= b for a, s, b in zip(lo, x.shape, hi)):
+        if any(not a <= o <= b for a, o, b in zip(lo, opt, hi)):
+            raise InputError(f"input {name!r}: need min <= opt <= max in every dim, got "
+                             f"{tuple(lo)}, {tuple(opt)}, {tuple(hi)}")
+        if check_example and any(not a <= s <= b for a, s, b in zip(lo, x.shape, hi)):
             raise InputError(f"input {name!r} shape {tuple(x.shape)} is outside its range "
                              f"{tuple(lo)} .. {tuple(hi)}")
         profile[name] = shapes
@@ -133,7 +162,7 @@ def _profile(tensors: list[torch.Tensor], names: list[str], min_shapes: Any, opt
 
 
 def _trace(module: Any, network: Any, leaves: list[Any], in_spec: Any, names: list[str],
-           profile: dict[str, list[list[int]]]) -> tuple[Any, Any, ConversionContext]:
+           profiles: list[dict[str, list[list[int]]]]) -> tuple[Any, Any, ConversionContext]:
     leaves = list(leaves)
     seen: set[int] = set()
     inputs = []
@@ -146,8 +175,7 @@ def _trace(module: Any, network: Any, leaves: list[Any], in_spec: Any, names: li
     args = pytree.tree_unflatten(leaves, in_spec)
     with tracing(network, module) as ctx:
         for name, x in zip(names, inputs):
-            lo, _, hi = profile[name]
-            dims = tuple(-1 if a != b else a for a, b in zip(lo, hi))
+            dims = _network_dims([p[name] for p in profiles])
             dtype = x.dtype
             if dtype == torch.float64:
                 ctx._warn(f"input {name!r} is float64; the engine takes float32")
@@ -156,6 +184,12 @@ def _trace(module: Any, network: Any, leaves: list[Any], in_spec: Any, names: li
         with torch.no_grad():
             outputs = module(*args)
     return args, outputs, ctx
+
+
+def _network_dims(ranges: list[list[list[int]]]) -> tuple[int, ...]:
+    """-1 where any profile lets a dim vary or profiles disagree, else the fixed size."""
+    values = [set(dims) for dims in zip(*[d for r in ranges for d in r])]
+    return tuple(next(iter(v)) if len(v) == 1 else -1 for v in values)
 
 
 def _mark_outputs(ctx: ConversionContext, network: Any, outputs: Any,

@@ -33,12 +33,22 @@ STATE_VERSION = 1
 
 @dataclass(frozen=True)
 class _IO:
-    """An engine input's name, dtype and allowed range of shapes (min, max per profile 0)."""
+    """An engine input's name, dtype and allowed shapes: (min, max) per optimization profile."""
 
     name: str
     dtype: torch.dtype
-    min_shape: tuple[int, ...]
-    max_shape: tuple[int, ...]
+    ranges: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]
+
+    @property
+    def rank(self) -> int:
+        return len(self.ranges[0][0])
+
+    def fits(self, shape: tuple[int, ...], profile: int) -> bool:
+        lo, hi = self.ranges[profile]
+        return all(a <= d <= b for a, d, b in zip(lo, shape, hi))
+
+    def describe(self) -> str:
+        return " or ".join(f"{lo} .. {hi}" for lo, hi in self.ranges)
 
 
 class TRTModule(torch.nn.Module):
@@ -115,9 +125,11 @@ class TRTModule(torch.nn.Module):
 
     def _describe_input(self, name: str) -> _IO:
         engine = self._engine
-        lo, _, hi = engine.get_tensor_profile_shape(name, 0)
-        return _IO(name, backends.torch_dtype(engine.get_tensor_dtype(name)), tuple(lo),
-                   tuple(hi))
+        ranges = []
+        for profile in range(max(1, engine.num_optimization_profiles)):
+            lo, _, hi = engine.get_tensor_profile_shape(name, profile)
+            ranges.append((tuple(lo), tuple(hi)))
+        return _IO(name, backends.torch_dtype(engine.get_tensor_dtype(name)), tuple(ranges))
 
     @property
     def backend(self) -> str:
@@ -166,12 +178,12 @@ class TRTModule(torch.nn.Module):
             if x.dtype != io.dtype:
                 raise InputError(f"input {io.name!r}: dtype {x.dtype}, the engine takes "
                                  f"{io.dtype}")
-            if x.dim() != len(io.min_shape):
+            if x.dim() != io.rank:
                 raise InputError(f"input {io.name!r}: rank {x.dim()} (shape {tuple(x.shape)}), "
-                                 f"the engine takes rank {len(io.min_shape)}")
-            if any(not lo <= d <= hi for lo, d, hi in zip(io.min_shape, x.shape, io.max_shape)):
+                                 f"the engine takes rank {io.rank}")
+            if not any(io.fits(tuple(x.shape), p) for p in range(len(io.ranges))):
                 raise InputError(f"input {io.name!r}: shape {tuple(x.shape)} is outside the "
-                                 f"engine's range {io.min_shape} .. {io.max_shape}")
+                                 f"engine's range {io.describe()}")
             if x.device.type != device.type:
                 raise InputError(f"input {io.name!r} is on {x.device}, the "
                                  f"{self._backend.name} engine runs on {device.type}")
@@ -182,6 +194,7 @@ class TRTModule(torch.nn.Module):
         context = self._context
         key = tuple(tuple(x.shape) for x in inputs)
         if key != self._shape_key:
+            self._select_profile(key)
             for x, io in zip(inputs, self._inputs):
                 if not context.set_input_shape(io.name, tuple(x.shape)):
                     raise InputError(f"input {io.name!r}: the engine rejects shape "
@@ -198,6 +211,17 @@ class TRTModule(torch.nn.Module):
         if not context.execute_async_v3(self._backend.stream_handle()):
             raise TrtconvError(f"engine execution failed: {self._last_error()}")
         return outputs
+
+    def _select_profile(self, shapes: tuple[tuple[int, ...], ...]) -> None:
+        """Switch to the first optimization profile whose ranges hold every input shape."""
+        count = len(self._inputs[0].ranges) if self._inputs else 1
+        for profile in range(count):
+            if all(io.fits(s, profile) for io, s in zip(self._inputs, shapes)):
+                if profile != self._context.active_optimization_profile:
+                    self._context.set_optimization_profile_async(
+                        profile, self._backend.stream_handle())
+                return
+        raise InputError(f"no optimization profile holds input shapes {list(shapes)}")
 
     def _last_error(self) -> str:
         errors = self._logger.errors()

@@ -6,6 +6,8 @@ from harness import check_layer, check_rejected, weights
 
 
 def const(trt, net, x):
+    if x.dtype == torch.bool:  # no BOOL weights: an INT32 constant and a cast
+        return net.add_cast(const(trt, net, x.int()), trt.bool).get_output(0)
     return net.add_constant(tuple(x.shape), trt.Weights(weights(x))).get_output(0)
 
 

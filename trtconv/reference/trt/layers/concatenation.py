@@ -6,9 +6,10 @@ from typing import Any
 
 import torch
 
-from ..core import ILayer, ITensor, Prop, TensorInfo, add_layer, known_rank, moved_value
+from ..core import ILayer, ITensor, TensorInfo, add_layer, known_rank, moved_value
 from ..core import network_method as _method
 from ..enums import LayerType
+from ._common import init_prop, set_initial
 from .constant import MAX_HOST_VALUE
 
 MAX_DIMS = 8
@@ -41,7 +42,7 @@ class IConcatenationLayer(ILayer):
     """Concatenation of any number of inputs along `axis`; carries host values of shape tensors."""
 
     layer_type = LayerType.CONCATENATION
-    axis = Prop(0, _axis)
+    axis = init_prop(0, _axis)
 
     def max_inputs(self) -> int:
         return len(self._inputs) - 1
@@ -85,5 +86,5 @@ def add_concatenation(self: Any, inputs: list[ITensor]) -> IConcatenationLayer:
     layer = add_layer(self, IConcatenationLayer, "add_concatenation", {"inputs": inputs}, inputs)
     rank = known_rank(inputs[0]) if inputs else None
     if rank is not None:
-        layer.axis = default_axis(rank)  # recorded, so a replay sets the same axis
+        set_initial(layer, axis=default_axis(rank))  # the replayed call does the same
     return layer

@@ -21,7 +21,7 @@ from ..core import (
     volume,
 )
 from ..core import network_method as _method
-from ..enums import DataType, LayerType, ReduceOperation, Severity
+from ..enums import DataType, LayerType, ReduceOperation, Severity, coerce_enum
 from .constant import MAX_HOST_VALUE
 
 _Op = ReduceOperation
@@ -86,7 +86,7 @@ class IReduceLayer(ILayer):
         if self.op not in _ACCEPTS.get(x.dtype, ()):
             raise self.fail(f"{self.op.name} does not accept {x.dtype.name} inputs")
         axes = self._axes(x.rank)
-        shape = self._reduced(x.shape, axes)
+        shape = self._reduced(x.shape, axes, self.keep_dims)
         return [TensorInfo(shape, x.dtype, self._host_value(x, shape))]
 
     def _axes(self, rank: int) -> list[int]:
@@ -94,8 +94,9 @@ class IReduceLayer(ILayer):
             raise self.fail("no dimensions to be reduced (axes is 0)")
         return axes_from_mask(self.axes, rank, self.name)
 
-    def _reduced(self, shape: tuple[int, ...], axes: list[int]) -> tuple[int, ...]:
-        if self.keep_dims:
+    @staticmethod
+    def _reduced(shape: tuple[int, ...], axes: list[int], keep: bool) -> tuple[int, ...]:
+        if keep:
             return tuple(1 if i in axes else d for i, d in enumerate(shape))
         return tuple(d for i, d in enumerate(shape) if i not in axes)
 
@@ -109,23 +110,20 @@ class IReduceLayer(ILayer):
 
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
         x = ins[0]
+        shape = tuple(x.shape)
         axes = self._axes(x.dim())
-        if math.prod(x.shape[d] for d in axes) == 0:
-            kept = self._reduced_keep(x.shape, axes)
-            out = torch.full(kept, _identity(self.op, x.dtype), dtype=x.dtype)
+        if math.prod(shape[d] for d in axes) == 0:  # torch refuses some empty reductions
+            out = torch.full(self._reduced(shape, axes, True), _identity(self.op, x.dtype),
+                             dtype=x.dtype)
         else:
             out = _TORCH[self.op](x, axes)
-        return [out.reshape(self._reduced(tuple(x.shape), axes))]
-
-    @staticmethod
-    def _reduced_keep(shape: torch.Size, axes: list[int]) -> tuple[int, ...]:
-        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+        return [out.reshape(self._reduced(shape, axes, self.keep_dims))]
 
 
 @_method
 def add_reduce(self: Any, input: ITensor, op: ReduceOperation, axes: int,
                keep_dims: bool) -> IReduceLayer | None:
-    op = enum_prop(ReduceOperation, op).coerce(op)  # type: ignore[misc]
+    op = coerce_enum(ReduceOperation, op, "op")
     if op == _Op.NONE:  # TensorRT refuses it here: the layer is not created
         self._log(Severity.ERROR, "INetworkDefinition::addReduce: ReduceOperation.NONE is not "
                   "a valid reduction")

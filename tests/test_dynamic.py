@@ -1,0 +1,126 @@
+"""Dynamic shapes: Input specs, several profiles, symbolic sizes, and the ONNX export hazards
+(each converted with a dynamic batch, checked at two batch sizes and built on TensorRT-RTX)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from harness import Lambda
+
+import trtconv
+
+
+def _check(model, example, min_shape, max_shape, batches, *, rtx=True, others=()):
+    """Convert with dim 0 (and any dim differing in min/max) dynamic; compare at `batches`."""
+    model = model.eval()
+    spec = trtconv.Input(min_shape, tuple(example.shape), max_shape)
+    converted = trtconv.convert(model, [spec, *others], backend="reference")
+    for batch in batches:
+        x = torch.randn(batch, *example.shape[1:])
+        got, want = converted(x, *others), model(x, *others)
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    if rtx:
+        pytest.importorskip("tensorrt_rtx")
+        on_rtx = trtconv.convert(model, [spec, *others], backend="tensorrt_rtx")
+        assert on_rtx.engine_bytes
+    return converted
+
+
+class ViewBatch(torch.nn.Module):
+    def forward(self, x):
+        return torch.relu(x).view(x.size(0), -1) * 2
+
+
+class ViewFlat(torch.nn.Module):
+    def forward(self, x):
+        c, h, w = x.shape[1:]
+        return torch.relu(x.view(-1, c * h * w))
+
+
+class Flatten1(torch.nn.Module):
+    def forward(self, x):
+        return torch.flatten(torch.relu(x), 1)
+
+
+class InterpolateLike(torch.nn.Module):
+    def forward(self, x, other):
+        return F.interpolate(torch.relu(x), size=other.shape[-2:], mode="bilinear",
+                             align_corners=False)
+
+
+class TokensReshape(torch.nn.Module):
+    """A transformer's (B, N, C) -> (B, N, heads, C // heads) -> (B, heads, N, d)."""
+
+    def forward(self, x):
+        b, n, c = x.shape
+        return x.reshape(b, n, 4, c // 4).permute(0, 2, 1, 3) + 1
+
+
+@pytest.mark.parametrize("model,shape", [
+    (ViewBatch(), (2, 3, 4, 4)),
+    (ViewFlat(), (2, 3, 4, 4)),
+    (Flatten1(), (2, 3, 4, 4)),
+    (TokensReshape(), (2, 5, 8)),
+], ids=["view(x.size(0), -1)", "view(-1, C*H*W)", "flatten(1)", "reshape (B, N, C)"])
+def test_onnx_hazards_with_dynamic_batch(model, shape):
+    example = torch.randn(shape)
+    _check(model, example, (1, *shape[1:]), (16, *shape[1:]), batches=(1, 7))
+
+
+def test_interpolate_to_other_tensors_size_with_dynamic_batch():
+    other = torch.randn(1, 1, 9, 7)
+    _check(InterpolateLike(), torch.randn(2, 3, 4, 4), (1, 3, 4, 4), (8, 3, 4, 4),
+           batches=(1, 5), others=(other,))
+
+
+def test_dynamic_height_and_width():
+    model = Lambda(lambda x: torch.relu(x).view(x.size(0), x.size(1), -1))
+    example = torch.randn(2, 3, 8, 8)
+    converted = trtconv.convert(model, [trtconv.Input((1, 3, 4, 4), (2, 3, 8, 8),
+                                                     (4, 3, 16, 16))], backend="reference")
+    for shape in ((1, 3, 4, 4), (3, 3, 16, 5), (4, 3, 9, 16)):
+        x = torch.randn(shape)
+        torch.testing.assert_close(converted(x), model(x))
+    assert example.shape[0] == 2
+
+
+def test_shape_outside_profile_names_the_range():
+    converted = trtconv.convert(Lambda(torch.relu), [torch.randn(2, 3)], backend="reference",
+                                min_shapes=[(1, 3)], max_shapes=[(4, 3)])
+    with pytest.raises(trtconv.InputError, match=r"\(1, 3\) \.\. \(4, 3\)"):
+        converted(torch.randn(9, 3))
+
+
+def test_several_profiles():
+    model = Lambda(lambda x: torch.relu(x) * 3)
+    converted = trtconv.convert(model, [torch.randn(2, 3)], backend="reference",
+                                min_shapes=[(1, 3)], max_shapes=[(4, 3)],
+                                profiles=[{"min_shapes": [(8, 3)], "opt_shapes": [(16, 3)],
+                                           "max_shapes": [(32, 3)]}])
+    for batch in (1, 4, 8, 32):
+        x = torch.randn(batch, 3)
+        torch.testing.assert_close(converted(x), model(x))
+    with pytest.raises(trtconv.InputError, match=r"\(1, 3\) \.\. \(4, 3\) or \(8, 3\) \.\. "):
+        converted(torch.randn(6, 3))
+
+
+def test_forcing_a_dynamic_dim_to_int_warns_with_module_path():
+    class Head(torch.nn.Module):
+        def forward(self, x):
+            return torch.relu(x) * int(x.size(0))
+
+    model = torch.nn.Sequential(torch.nn.Identity(), Head())
+    with pytest.warns(UserWarning, match=r"forced into a plain number with int\(\) in module '1'"):
+        trtconv.convert(model, [torch.randn(2, 3)], backend="reference", min_shapes=[(1, 3)],
+                        max_shapes=[(4, 3)])
+
+
+def test_symbolic_arithmetic_on_sizes():
+    model = Lambda(lambda x: torch.relu(x).reshape(x.size(0) * 2, x.size(1) // 2))
+    _check(model, torch.randn(3, 4), (1, 4), (8, 4), batches=(1, 6))
+
+
+def test_input_spec_validation():
+    with pytest.raises(ValueError, match="min <= opt <= max"):
+        trtconv.Input((4, 3), (2, 3), (8, 3))
