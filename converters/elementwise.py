@@ -15,34 +15,14 @@ from typing import Any
 
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
+from trtconv import tensorrt_converter, trt
 from trtconv.emit import arith
-from trtconv.emit.broadcast import result_type
+from trtconv.emit.compute import apply, compute_dtype
 
 E = trt.ElementWiseOperation
 U = trt.UnaryOperation
 
 Emit = Callable[[Any, Any, Any], Any]  # (network, a, b) -> ITensor, a and b of one dtype
-
-
-def compute_dtype(ctx: Any, values: list[Any]) -> torch.dtype:
-    """The dtype torch computes `values` in for this call: their promoted type, widened to
-    the result's dtype. TensorRT has no BOOL arithmetic, so bools compute as int32."""
-    dtype = torch.promote_types(result_type(values), ctx.output.dtype)
-    return torch.int32 if dtype == torch.bool else dtype
-
-
-def finish(ctx: Any, tensor: Any) -> Any:
-    """`tensor` cast to the dtype of the torch result."""
-    return emit.cast(ctx.network, tensor, ctx.output.dtype)
-
-
-def apply(ctx: Any, values: list[Any], fn: Callable[..., Any],
-          dtype: torch.dtype | None = None) -> Any:
-    """Promote `values` to one dtype and rank, run `fn(network, *itensors)`, cast to the
-    result dtype."""
-    operands = emit.promote(ctx, values, dtype or compute_dtype(ctx, values))
-    return finish(ctx, fn(ctx.network, *operands))
 
 
 def _op(op: Any) -> Emit:

@@ -13,6 +13,8 @@ from torch.utils import _pytree as pytree
 from . import backends
 from .errors import ConversionReport, InputError, UnsupportedOperatorError
 from .inputs import Input
+from .precision import lower_precision, rebuild
+from .reference.trt.plan import record_network
 from .module import TRTModule
 from .reference import trt
 from .tracing import ConversionContext, tracing
@@ -28,6 +30,7 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
             min_shapes: Sequence[Shape] | None = None, opt_shapes: Sequence[Shape] | None = None,
             max_shapes: Sequence[Shape] | None = None,
             profiles: Sequence[dict[str, Sequence[Shape]]] | None = None,
+            precision: str = "fp32", keep_fp32: Sequence[str] = (), fp16_mode: bool = False,
             ) -> TRTModule | ConversionReport:
     """Convert `module` by running it once on `inputs` with torch's functions patched.
 
@@ -36,8 +39,12 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     takes and returns the same structures. `min_shapes`/`opt_shapes`/`max_shapes` (one shape
     per input tensor, torch2trt's names) or `trtconv.Input` leaves make the dims that differ
     dynamic; `profiles` adds further optimization profiles, each a dict with the same three
-    keys, and the TRTModule picks the first whose range holds its inputs. With `dry_run=True`
-    nothing is built:
+    keys, and the TRTModule picks the first whose range holds its inputs.
+
+    `precision="fp16"` or `"bf16"` (or torch2trt's `fp16_mode=True`) writes the precision into
+    the network: inputs and outputs keep PyTorch's dtypes, weights become half precision, and
+    ops that suffer in half precision stay in fp32 (see `trtconv.precision`); `keep_fp32`
+    names module paths or op names to keep in fp32 too. With `dry_run=True` nothing is built:
     the `ConversionReport` of the trace is returned, unsupported calls included.
 
     Raises `UnsupportedOperatorError` listing every unconverted call with its module path,
@@ -51,6 +58,9 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     True
     """
     chosen = backends.get(backend)
+    precision = "fp16" if fp16_mode else precision
+    if precision not in ("fp32", "fp16", "bf16"):
+        raise InputError(f"precision must be one of fp32, fp16, bf16; got {precision!r}")
     args = _check_arguments(module, inputs)
     leaves, in_spec = pytree.tree_flatten(args, is_leaf=lambda x: isinstance(x, Input))
     min_shapes, opt_shapes, max_shapes = _input_specs(leaves, min_shapes, opt_shapes, max_shapes)
@@ -66,6 +76,7 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
 
     builder = trt.Builder(backends.capturing_logger(trt))
     network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED))
+    examples = [x.detach().clone() for x in tensors]
     started = time.perf_counter()
     traced_args, outputs, ctx = _trace(module, network, leaves, in_spec, names, all_profiles)
     report = ctx.finish()
@@ -79,6 +90,12 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
         raise UnsupportedOperatorError(report)
 
     started = time.perf_counter()
+    precision_report = None
+    if precision != "fp32":
+        recording = record_network(network, all_profiles)
+        lowered, precision_report = lower_precision(network, recording, precision, examples,
+                                                    keep_fp32)
+        network = rebuild(lowered)
     cache_path = Path(timing_cache) if timing_cache is not None else None
     cache = cache_path.read_bytes() if cache_path is not None and cache_path.exists() else None
     plan = chosen.build(network, all_profiles, workspace_size=workspace_size,
@@ -88,7 +105,8 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     del level, traced_args, out_leaves
     metadata = {"tensorrt": chosen.version(), "num_layers": network.num_layers,
                 "trace_seconds": report.trace_seconds, "build_seconds": build_seconds,
-                "warnings": list(report.warnings)}
+                "warnings": list(report.warnings), "precision": precision,
+                "fp32_islands": dict(precision_report.islands) if precision_report else {}}
     result = TRTModule(plan, backend=chosen.name, input_names=names,
                        output_names=[network.get_output(i).name
                                      for i in range(network.num_outputs)],

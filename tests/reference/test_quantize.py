@@ -70,7 +70,8 @@ def test_fp8_saturates():
     scale = torch.tensor(2.0)
     x = torch.tensor([1.0, -3.3, 1000.0, -1e5, 0.01, 895.9])
     got = check_layer(build_q(scale, "FP8"), [x],
-                      lambda t: (t / 2).clamp(-448, 448).to(torch.float8_e4m3fn))[0]
+                      lambda t: (t / 2).clamp(-448, 448).to(torch.float8_e4m3fn),
+                      atol=0, rtol=0)[0]
     assert got.float().tolist()[2:4] == [448.0, -448.0]
     assert not torch.isnan(got.float()).any()
 
@@ -78,7 +79,7 @@ def test_fp8_saturates():
 def test_fp8_per_channel():
     x, scale = torch.randn(2, 3) * 100, torch.tensor([0.5, 1.0, 2.0])
     check_layer(build_q(scale, "FP8", 1), [x],
-                lambda t: (t / scale).clamp(-448, 448).to(torch.float8_e4m3fn))
+                lambda t: (t / scale).clamp(-448, 448).to(torch.float8_e4m3fn), atol=0, rtol=0)
 
 
 @pytest.mark.parametrize("out", ["FLOAT", "HALF", "BF16"])
@@ -148,9 +149,16 @@ def test_per_channel_size_must_match_axis(axis):
     check_rejected(build_q(torch.ones(3), axis=axis), [torch.randn(2, 3)], "per-channel")
 
 
-@pytest.mark.parametrize("axis", [2, -3])
-def test_axis_out_of_range(axis):
-    check_rejected(build_q(torch.tensor(1.0), axis=axis), [torch.randn(2, 3)], "out of range")
+@pytest.mark.parametrize("scale,axis", [(torch.tensor(1.0), 3), (torch.tensor(1.0), -3),
+                                        (torch.ones(3), 2)])
+def test_axis_out_of_range(scale, axis):
+    check_rejected(build_q(scale, axis=axis), [torch.randn(2, 3)], "out of range")
+
+
+def test_per_tensor_axis_may_equal_rank():
+    """TensorRT ignores the axis of a per-tensor scale but accepts axis == rank."""
+    scale = torch.tensor(0.5)
+    check_layer(build_q(scale, axis=2), [torch.randn(2, 3)], lambda t: q_int8(t, scale))
 
 
 def test_per_channel_needs_a_known_dimension():
@@ -165,7 +173,8 @@ def test_per_channel_needs_a_known_dimension():
 def test_zero_point_is_not_modelled():
     net = ref.Builder(ref.Logger()).create_network(0)
     x = net.add_input("x", ref.float32, (2, 3))
+    zero = const(ref, net, torch.tensor(0.0))
     layer = net.add_quantize(x, const(ref, net, torch.tensor(1.0)), ref.int8)
-    layer.set_input(2, const(ref, net, torch.tensor(0.0)))
+    layer.set_input(2, zero)
     with pytest.raises(RuntimeError, match="zero-point"):
         _ = layer.get_output(0).shape

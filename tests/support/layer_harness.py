@@ -149,3 +149,20 @@ def check_rejected(build: Build, inputs: Sequence[torch.Tensor], match: str = ""
 def weights(x: torch.Tensor) -> np.ndarray:
     """A numpy array both modules' `Weights` accept."""
     return x.detach().contiguous().numpy()
+
+
+def constant(trt: Any, network: Any, x: torch.Tensor) -> Any:
+    """A constant layer's output holding `x` (shape tensors, indices, fill values)."""
+    return network.add_constant(tuple(x.shape), trt.Weights(weights(x))).get_output(0)
+
+
+def check_shapes(build: Build, inputs: Sequence[torch.Tensor],
+                 dynamic: dict[int, Sequence[int]] | None = None) -> list[tuple]:
+    """The reference and TensorRT-RTX infer the same shape and dtype for every output (no
+    build or run: for shape rules a profile could not exercise). Returns the shapes."""
+    found = []
+    for trt in (ref, rtx()):
+        _, _, outputs = build_network(trt, build, inputs, dynamic)
+        found.append([(tuple(o.shape), o.dtype.name) for o in outputs])
+    assert found[0] == found[1], f"reference {found[0]}, TensorRT-RTX {found[1]}"
+    return [shape for shape, _ in found[0]]

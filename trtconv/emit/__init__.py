@@ -1,18 +1,22 @@
 """Helpers converters share: constants, casts, rank broadcasting, dtype promotion, axes and
 shape-tensor arithmetic. Converters compose these instead of repeating TensorRT plumbing."""
 
-from . import arith, reductions
+from . import arith, compute, reductions
 from .axes import axes_mask, normalize_dim, normalize_dims
 from .broadcast import binary, broadcast_rank, promote, to_rank
 from .constants import cast, constant, scalar_like
 from .layout import dim_op, expand_to, full, reshape_to, slice_tensor
+from .matmul import matmul
+from .padding import pad, pad_axes
+from .pooling import adaptive_pool, slice_axis
 from .shapes import dims_of, is_dynamic, reshape, shape_of, static_shape
 
 __all__ = [
-    "arith", "reductions",
+    "arith", "compute", "reductions",
     "axes_mask", "normalize_dim", "normalize_dims",
     "binary", "broadcast_rank", "promote", "to_rank",
     "cast", "constant", "scalar_like",
     "dim_op", "expand_to", "full", "reshape_to", "slice_tensor",
+    "matmul", "pad", "pad_axes", "adaptive_pool", "slice_axis",
     "dims_of", "is_dynamic", "reshape", "shape_of", "static_shape",
 ]

@@ -7,6 +7,7 @@ arithmetic here folds ints in Python and emits elementwise layers only for dynam
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,64 +27,66 @@ _FOLD = {
 
 
 def _dim_tensor(network: Any, d: Dim) -> Any:
+    d = getattr(d, "trt_dim", d)  # a DimInt carries its own tensor
     if isinstance(d, trt.ITensor):
         return d
-    return constant(network, torch.tensor([int(d)], dtype=torch.int64))
+    return constant(network, torch.tensor([operator.index(d)], dtype=torch.int64))
 
 
 def dim_op(network: Any, a: Dim, b: Dim, op: Any) -> Dim:
-    """`a op b` for dims (SUM, SUB, PROD, MAX, MIN, FLOOR_DIV): an int when both are ints,
+    """`a op b` for dims (SUM, SUB, PROD, MAX, MIN, FLOOR_DIV): an int when both are static,
     else a (1,) INT64 ITensor."""
-    if not isinstance(a, trt.ITensor) and not isinstance(b, trt.ITensor):
-        return int(_FOLD[op](int(a), int(b)))
+    if not is_dynamic(a) and not is_dynamic(b):
+        return int(_FOLD[op](operator.index(a), operator.index(b)))
     x, y = _dim_tensor(network, a), _dim_tensor(network, b)
     return network.add_elementwise(x, y, op).get_output(0)
 
 
-def reshape_to(network: Any, tensor: Any, shape: Sequence[int],
+def reshape_to(network: Any, tensor: Any, shape: Sequence[Dim],
                source: Sequence[int | None] | None = None, infer_at: int | None = None) -> Any:
-    """`tensor` reshaped to the example shape `shape` (torch's result shape), keeping dynamic
-    dims dynamic.
+    """`tensor` reshaped to `shape`, keeping dynamic dims dynamic.
 
-    `source[j]` names the input axis that output axis j copies (None: a dim of its own). A
-    dynamic input dim that no output axis copies is absorbed by a -1 at `infer_at`; without
-    `infer_at` the example sizes are baked in (TensorRT then refuses other input sizes at run
-    time instead of computing something else). Static inputs get one static reshape.
+    `shape` is torch's result shape, where entries may be dynamic dims (DimInts, ITensors).
+    `source[j]` names the input axis whose size output axis j copies (None: a size of its
+    own). With a dynamic input, `infer_at` gets TensorRT's -1 (the size that makes the volume
+    match). A dynamic input dim that no output axis copies and no -1 absorbs keeps the
+    example's size (TensorRT then refuses other input sizes at run time rather than compute
+    something else). Static inputs get one static reshape.
     """
     in_shape = tuple(tensor.shape)
-    shape = tuple(int(d) for d in shape)
-    if in_shape == shape:
-        return tensor
-    if all(d >= 0 for d in in_shape):
-        return reshape(network, tensor, shape)
     source = list(source) if source is not None else [None] * len(shape)
-    if len(in_shape) == len(shape) and all(
-            d == s or (d < 0 and k == j) for j, (d, s, k) in enumerate(zip(in_shape, shape, source))):
-        return tensor
-    carried = {k for k in source if k is not None}
+    if not any(map(is_dynamic, shape)):
+        shape = [operator.index(d) for d in shape]
+        if all(d >= 0 for d in in_shape):
+            return tensor if in_shape == tuple(shape) else reshape(network, tensor, shape)
+        if len(in_shape) == len(shape) and all(d == s or (d < 0 and k == j) for j, (d, s, k)
+                                               in enumerate(zip(in_shape, shape, source))):
+            return tensor
+    dynamic_in = any(d < 0 for d in in_shape)
     dims: list[Any] = list(shape)
-    shifted = []
+    moved: dict[int, int] = {}  # output axis -> input axis whose dynamic size it takes
     for j, k in enumerate(source):
-        if k is not None and in_shape[k] < 0:
+        if k is not None and in_shape[k] < 0 and not is_dynamic(shape[j]):
             if j == k:
                 dims[j] = 0  # TensorRT's placeholder: copy input dim j
             else:
-                shifted.append(j)
-    uncarried = [k for k, d in enumerate(in_shape) if d < 0 and k not in carried]
-    if uncarried and infer_at is not None:
+                moved[j] = k
+    needs_tensor = [j for j, d in enumerate(shape) if is_dynamic(d)] + list(moved)
+    if infer_at is not None and dynamic_in:
         dims[infer_at] = -1
-        shifted = [j for j in shifted if j != infer_at]
-    elif len(shifted) == 1 and not uncarried:
-        dims[shifted.pop()] = -1  # the only unknown: TensorRT infers it from the volume
-    if not shifted and 0 not in shape:
+        needs_tensor = [j for j in needs_tensor if j != infer_at]
+    elif len(needs_tensor) == 1 and not any(d < 0 and k not in source
+                                            for k, d in enumerate(in_shape)):
+        dims[needs_tensor.pop()] = -1  # the only unknown: TensorRT infers it from the volume
+    if not needs_tensor and not any(not is_dynamic(d) and d == 0 for d in shape):
         layer = network.add_shuffle(tensor)
         layer.zero_is_placeholder = True
-        layer.reshape_dims = tuple(int(d) for d in dims)
+        layer.reshape_dims = tuple(operator.index(d) for d in dims)
         return layer.get_output(0)
-    # Dims that move to another axis need their size as a shape tensor.
+    # Sizes that move to another axis go in as a shape tensor (no placeholders there).
     sizes = dims_of(network, tensor)
     for j, k in enumerate(source):
-        if k is not None and in_shape[k] < 0 and dims[j] != -1:
+        if k is not None and (dims[j] == 0 or j in moved) and not is_dynamic(dims[j]):
             dims[j] = sizes[k]
     return reshape(network, tensor, dims)
 

@@ -81,12 +81,14 @@ class _QDQLayer(ILayer):
         if scale.dtype not in FLOAT_TYPES:
             raise self.fail(f"the scale has type {scale.dtype.name} but must be FLOAT, HALF "
                             "or BF16")
-        if not -x.rank <= self.axis < x.rank:
-            raise self.fail(f"axis {self.axis} is out of range for an input of rank {x.rank}")
         if scale.rank > 1:
             raise self.fail(f"the scale must be a scalar or a 1-D tensor, got shape "
                             f"{scale.shape} (block quantization is not supported)")
-        if scale.rank == 1 and scale.shape[0] != 1:
+        per_channel = scale.rank == 1 and scale.shape[0] != 1
+        # TensorRT also takes axis == rank when the scale is per tensor (it ignores the axis)
+        if not -x.rank <= self.axis < x.rank + (not per_channel):
+            raise self.fail(f"axis {self.axis} is out of range for an input of rank {x.rank}")
+        if per_channel:
             channels = x.shape[self.axis]
             if channels < 0 or scale.shape[0] != channels:
                 raise self.fail(f"a per-channel scale of {scale.shape[0]} values must match the "

@@ -1,0 +1,182 @@
+"""Convolutions: conv1d/2d/3d and conv_transpose1d/2d/3d, functional and module forms.
+
+TensorRT convolves 2-D and 3-D windows over inputs of rank >= 4 (every axis before the channel
+is a batch axis): a 1-D convolution runs as a 2-D one over a trailing axis of size 1, and an
+unbatched input gets a batch axis of 1; both are removed again from the result. Kernels are
+weights when they are parameters or constants, and a tensor on input 1 when computed in the
+network. Padding modes other than zeros pad explicitly first (see `emit.pad`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from trtconv import emit, tensorrt_converter, trt
+
+E = trt.ElementWiseOperation
+
+# Module padding_mode -> emit.pad mode.
+_PAD_MODES = {"reflect": "reflect", "replicate": "replicate", "circular": "circular"}
+
+
+def _ntuple(value: int | Sequence[int], n: int) -> tuple[int, ...]:
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(int(v) for v in value)
+    return value * n if len(value) == 1 else value
+
+
+def _explicit_padding(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...],
+                      ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(pre, post) padding per spatial axis for an int/tuple or 'same'/'valid' padding."""
+    nsp = len(kernel)
+    if padding == "valid":
+        return (0,) * nsp, (0,) * nsp
+    if padding == "same":  # torch puts the odd element after the data
+        total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple(t // 2 for t in total), tuple(t - t // 2 for t in total)
+    pads = _ntuple(padding, nsp)
+    return pads, pads
+
+
+def _lift(network: Any, x: Any, nsp: int) -> tuple[Any, list[int]]:
+    """`x` with the axes TensorRT needs (a batch axis of 1 for unbatched input, a trailing 1
+    for 1-D); also the axes to drop from the result."""
+    dims = emit.dims_of(network, x)
+    drop = []
+    if len(dims) == nsp + 1:
+        dims = [1] + dims
+        drop.append(0)
+    if nsp == 1:
+        dims = dims + [1]
+        drop.append(len(dims) - 1)
+    return (emit.reshape(network, x, dims) if drop else x), drop
+
+
+def _drop(network: Any, y: Any, axes: list[int]) -> Any:
+    if not axes:
+        return y
+    dims = emit.dims_of(network, y)
+    return emit.reshape(network, y, [d for i, d in enumerate(dims) if i not in axes])
+
+
+def _kernel(ctx: Any, weight: torch.Tensor, nsp: int) -> tuple[Any, Any]:
+    """(weights, kernel tensor or None): weights for a constant kernel, else empty weights and
+    the kernel as an ITensor (1-D kernels get their trailing axis of 1 either way)."""
+    if not ctx.is_traced(weight):
+        kernel = weight.detach()
+        if nsp == 1:
+            kernel = kernel.unsqueeze(-1)
+        return trt.Weights(kernel.contiguous()), None
+    tensor = ctx.trt(weight)
+    if any(d < 0 for d in tensor.shape):
+        raise ctx.unsupported("a kernel computed in the network must have a static shape")
+    if nsp == 1:
+        tensor = emit.reshape(ctx.network, tensor, list(tensor.shape) + [1])
+    return trt.Weights(trt.trt_dtype(weight.dtype)), tensor
+
+
+def _add_bias(ctx: Any, y: Any, bias: torch.Tensor) -> Any:
+    """`y + bias` over the channel axis 1 (bias as a (1, C, 1, ...) tensor)."""
+    channels = bias.shape[0]
+    b = emit.reshape(ctx.network, ctx.trt(bias), [1, channels] + [1] * (len(y.shape) - 2))
+    return emit.arith.elementwise(ctx.network, y, b, E.SUM)
+
+
+def convolution(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor | None,
+                stride: Any, padding: Any, dilation: Any, groups: int, nsp: int,
+                transposed: bool = False, output_padding: Any = 0) -> Any:
+    """A (transposed) convolution with torch's parameters over `nsp` spatial axes."""
+    network = ctx.network
+    if weight.dtype != ctx.output.dtype:
+        raise ctx.unsupported("kernel and input dtypes differ")
+    kernel_size = tuple(int(k) for k in weight.shape[2:])
+    stride, dilation = _ntuple(stride, nsp), _ntuple(dilation, nsp)
+    pre, post = _explicit_padding(padding, kernel_size, dilation)
+    extra = (0,) * nsp
+    if transposed:
+        # TensorRT crops pre/post from the full output; torch's output_padding gives back
+        # elements at the end, beyond the full output when it exceeds the padding.
+        post = tuple(p - o for p, o in zip(post, _ntuple(output_padding, nsp)))
+        extra = tuple(max(0, -p) for p in post)
+        post = tuple(max(0, p) for p in post)
+    weights, kernel_tensor = _kernel(ctx, weight, nsp)
+    bias_in_layer = bias is not None and not ctx.is_traced(bias) and not any(extra)
+    bias_weights = trt.Weights(bias.detach().contiguous()) if bias_in_layer else None
+    x, drop = _lift(network, ctx.trt(input), nsp)
+    if nsp == 1:
+        kernel_size, stride, dilation = kernel_size + (1,), stride + (1,), dilation + (1,)
+        pre, post, extra = pre + (0,), post + (0,), extra + (0,)
+    if transposed:
+        out_maps = weight.shape[1] * groups
+        layer = network.add_deconvolution_nd(x, out_maps, kernel_size, weights, bias_weights)
+    else:
+        out_maps = weight.shape[0]
+        layer = network.add_convolution_nd(x, out_maps, kernel_size, weights, bias_weights)
+    if kernel_tensor is not None:
+        layer.set_input(1, kernel_tensor)
+    layer.stride_nd = stride
+    layer.dilation_nd = dilation
+    layer.pre_padding = pre
+    layer.post_padding = post
+    layer.num_groups = groups
+    y = layer.get_output(0)
+    if any(extra):
+        rank = len(y.shape)
+        y = emit.pad_axes(network, y, [(0, 0)] * (rank - len(extra)) + [(0, e) for e in extra])
+    if bias is not None and not bias_in_layer:
+        y = _add_bias(ctx, y, bias)
+    return _drop(network, y, drop)
+
+
+def _functional(nsp: int) -> Any:
+    def convert(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor | None = None,
+                stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Any:
+        return convolution(ctx, input, weight, bias, stride, padding, dilation, groups, nsp)
+
+    return convert
+
+
+def _functional_transpose(nsp: int) -> Any:
+    def convert(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor | None = None,
+                stride: Any = 1, padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                dilation: Any = 1) -> Any:
+        return convolution(ctx, input, weight, bias, stride, padding, dilation, groups, nsp,
+                           transposed=True, output_padding=output_padding)
+
+    return convert
+
+
+def _module(nsp: int) -> Any:
+    def convert(ctx: Any, self: torch.nn.Module, input: Any) -> Any:
+        x, padding = input, self.padding
+        if self.padding_mode != "zeros":
+            x = emit.pad(ctx.network, ctx.trt(input), self._reversed_padding_repeated_twice,
+                         _PAD_MODES[self.padding_mode])
+            padding = 0
+        return convolution(ctx, x, self.weight, self.bias, self.stride, padding, self.dilation,
+                           self.groups, nsp)
+
+    return convert
+
+
+def _module_transpose(nsp: int) -> Any:
+    def convert(ctx: Any, self: torch.nn.Module, input: Any, output_size: Any = None) -> Any:
+        output_padding = self._output_padding(input, output_size, self.stride, self.padding,
+                                              self.kernel_size, nsp, self.dilation)
+        return convolution(ctx, input, self.weight, self.bias, self.stride, self.padding,
+                           self.dilation, self.groups, nsp, transposed=True,
+                           output_padding=output_padding)
+
+    return convert
+
+
+for _n in (1, 2, 3):
+    for _prefix in ("torch", "torch.nn.functional"):
+        tensorrt_converter(f"{_prefix}.conv{_n}d")(_functional(_n))
+        tensorrt_converter(f"{_prefix}.conv_transpose{_n}d")(_functional_transpose(_n))
+    tensorrt_converter(f"torch.nn.Conv{_n}d.forward")(_module(_n))
+    tensorrt_converter(f"torch.nn.ConvTranspose{_n}d.forward")(_module_transpose(_n))

@@ -1,0 +1,240 @@
+"""Shape changes: view/reshape, flatten/unflatten, squeeze/unsqueeze, expand, repeat/tile, and
+the identities contiguous/clone.
+
+Every reshape goes through `emit.reshape_to`, which keeps a dynamic input dim dynamic when an
+output axis copies it (TensorRT's 0 placeholder) or when a -1 absorbs it, and takes sizes the
+model computed from dynamic dims (DimInts) as shape tensors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from trtconv import emit, tensorrt_converter, trt
+from trtconv.emit.shapes import is_dynamic
+from trtconv.symbolic import dim_tensor
+
+S = trt.SampleMode
+
+
+def _sizes(args: Sequence[Any]) -> list[Any]:
+    """`view(2, 3)` and `view((2, 3))` alike."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list, torch.Size)):
+        return list(args[0])
+    return list(args)
+
+
+def _aligned(example_in: Sequence[int], example_out: Sequence[int]) -> list[int | None]:
+    """Which input axis each output axis keeps, for a reshape given only by sizes: the
+    leading and trailing axes whose sizes are unchanged."""
+    source: list[int | None] = [None] * len(example_out)
+    lead = 0
+    while lead < min(len(example_in), len(example_out)) and \
+            example_in[lead] == example_out[lead]:
+        source[lead] = lead
+        lead += 1
+    tail = 1
+    while tail <= min(len(example_in), len(example_out)) - lead and \
+            example_in[-tail] == example_out[-tail]:
+        source[len(example_out) - tail] = len(example_in) - tail
+        tail += 1
+    return source
+
+
+def view_as_shape(ctx: Any, input: Any, sizes: Sequence[Any]) -> Any:
+    """`input` reshaped to the torch result's shape, given the sizes the model asked for
+    (ints, -1, or DimInts computed from dynamic dims)."""
+    x = ctx.trt(input)
+    out = tuple(ctx.output.shape)
+    if len(sizes) != len(out):
+        raise ctx.unsupported(f"reshape sizes {tuple(sizes)} for a result of shape {out}")
+    source = _aligned(tuple(input.shape), out)
+    shape: list[Any] = list(out)
+    for j, s in enumerate(sizes):
+        if not is_dynamic(s):
+            continue
+        if j < len(x.shape) and x.shape[j] < 0 and dim_tensor(ctx, x, j) is s.trt_dim:
+            source[j] = j  # the model passed this input's own size back: copy it in place
+        else:
+            shape[j], source[j] = s, None
+    infer_at = next((j for j, s in enumerate(sizes) if not is_dynamic(s) and s == -1), None)
+    if infer_at is None:
+        free = [j for j, k in enumerate(source) if k is None and not is_dynamic(shape[j])]
+        infer_at = free[0] if len(free) == 1 else None
+    return emit.reshape_to(ctx.network, x, shape, source, infer_at)
+
+
+def _view(ctx: Any, input: Any, *shape: Any) -> Any:
+    if len(shape) == 1 and isinstance(shape[0], torch.dtype):
+        raise ctx.unsupported("view(dtype) reinterprets bits; TensorRT has no bitcast")
+    return view_as_shape(ctx, input, _sizes(shape))
+
+
+def _reshape(ctx: Any, input: Any, *shape: Any) -> Any:
+    return view_as_shape(ctx, input, _sizes(shape))
+
+
+def _view_as(ctx: Any, input: Any, other: Any) -> Any:
+    if ctx.is_traced(other):
+        y = ctx.trt(other)
+        sizes = [dim_tensor(ctx, y, j) if d < 0 else d for j, d in enumerate(y.shape)]
+        x = ctx.trt(input)
+        out = tuple(ctx.output.shape)
+        if x is y or tuple(x.shape) == tuple(y.shape) and all(d >= 0 for d in x.shape):
+            return emit.reshape_to(ctx.network, x, out)
+        shape = [s if isinstance(s, trt.ITensor) else out[j] for j, s in enumerate(sizes)]
+        return emit.reshape_to(ctx.network, x, shape)
+    return view_as_shape(ctx, input, list(other.shape))
+
+
+tensorrt_converter("torch.Tensor.view")(_view)
+for _target in ("torch.reshape", "torch.Tensor.reshape"):
+    tensorrt_converter(_target)(_reshape)
+for _target in ("torch.Tensor.view_as", "torch.Tensor.reshape_as"):
+    tensorrt_converter(_target)(_view_as)
+
+
+def _flatten(ctx: Any, input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
+    x = ctx.trt(input)
+    rank = len(x.shape)
+    out = tuple(ctx.output.shape)
+    if rank == 0:
+        return emit.reshape_to(ctx.network, x, out)
+    start, end = emit.normalize_dim(start_dim, rank), emit.normalize_dim(end_dim, rank)
+    merged = end - start
+    source = [j if j < start else None if j == start else j + merged for j in range(len(out))]
+    return emit.reshape_to(ctx.network, x, out, source, start)
+
+
+for _target in ("torch.flatten", "torch.Tensor.flatten"):
+    tensorrt_converter(_target)(_flatten)
+
+
+def _unflatten(ctx: Any, input: Any, dim: int, sizes: Sequence[Any]) -> Any:
+    x = ctx.trt(input)
+    out = tuple(ctx.output.shape)
+    axis = emit.normalize_dim(dim, len(x.shape))
+    n = len(sizes)
+    source = [j if j < axis else None if j < axis + n else j - n + 1 for j in range(len(out))]
+    shape = [sizes[j - axis] if axis <= j < axis + n and is_dynamic(sizes[j - axis]) else d
+             for j, d in enumerate(out)]
+    minus = [axis + i for i, s in enumerate(sizes) if not is_dynamic(s) and s == -1]
+    return emit.reshape_to(ctx.network, x, shape, source, minus[0] if minus else None)
+
+
+for _target in ("torch.unflatten", "torch.Tensor.unflatten"):
+    tensorrt_converter(_target)(_unflatten)
+
+
+def _squeeze(ctx: Any, input: Any, dim: Any = None) -> Any:
+    x = ctx.trt(input)
+    rank = len(x.shape)
+    if dim is None:
+        dims = [k for k, d in enumerate(input.shape) if d == 1]
+    else:
+        dims = emit.normalize_dims(dim, rank) if rank else []
+    removed = [k for k in dims if input.shape[k] == 1]
+    if any(x.shape[k] < 0 for k in removed):
+        raise ctx.unsupported("squeeze of a dynamic dim (its size at run time is unknown)")
+    source = [k for k in range(rank) if k not in removed]
+    return emit.reshape_to(ctx.network, x, tuple(ctx.output.shape), source)
+
+
+for _target in ("torch.squeeze", "torch.Tensor.squeeze", "torch.Tensor.squeeze_"):
+    tensorrt_converter(_target)(_squeeze)
+
+
+def _unsqueeze(ctx: Any, input: Any, dim: int) -> Any:
+    x = ctx.trt(input)
+    axis = emit.normalize_dim(dim, len(x.shape) + 1)
+    source: list[int | None] = list(range(len(x.shape)))
+    source.insert(axis, None)
+    return emit.reshape_to(ctx.network, x, tuple(ctx.output.shape), source)
+
+
+for _target in ("torch.unsqueeze", "torch.Tensor.unsqueeze", "torch.Tensor.unsqueeze_"):
+    tensorrt_converter(_target)(_unsqueeze)
+
+
+def _identity(ctx: Any, input: Any, *args: Any, **kwargs: Any) -> Any:
+    """contiguous/clone: the same values (memory layout has no meaning in TensorRT)."""
+    return ctx.trt(input)
+
+
+for _target in ("torch.clone", "torch.Tensor.clone", "torch.Tensor.contiguous"):
+    tensorrt_converter(_target)(_identity)
+
+
+def _target_dims(ctx: Any, x: Any, sizes: Sequence[Any]) -> list[Any]:
+    """expand's sizes as dims: -1 keeps the input's (possibly dynamic) size."""
+    offset = len(sizes) - len(x.shape)
+    have = emit.dims_of(ctx.network, x)
+    out = tuple(ctx.output.shape)
+    return [s if is_dynamic(s) else have[j - offset] if j >= offset and x.shape[j - offset] < 0
+            else out[j] for j, s in enumerate(sizes)]
+
+
+def _expand(ctx: Any, input: Any, *sizes: Any) -> Any:
+    x = ctx.trt(input)
+    sizes = _sizes(sizes)
+    for k, d in enumerate(x.shape):
+        j = k + len(sizes) - len(x.shape)
+        if d < 0 and input.shape[k] != ctx.output.shape[j]:
+            raise ctx.unsupported("expand of a dynamic dim to another size")
+    return emit.expand_to(ctx.network, x, _target_dims(ctx, x, sizes))
+
+
+def _expand_as(ctx: Any, input: Any, other: Any) -> Any:
+    x = ctx.trt(input)
+    if ctx.is_traced(other):
+        dims = emit.dims_of(ctx.network, ctx.trt(other))
+    else:
+        dims = list(other.shape)
+    for k, d in enumerate(x.shape):
+        if d < 0 and input.shape[k] != ctx.output.shape[k + len(dims) - len(x.shape)]:
+            raise ctx.unsupported("expand of a dynamic dim to another size")
+    return emit.expand_to(ctx.network, x, dims)
+
+
+tensorrt_converter("torch.Tensor.expand")(_expand)
+tensorrt_converter("torch.Tensor.expand_as")(_expand_as)
+
+
+@tensorrt_converter("torch.broadcast_to")
+def _broadcast_to(ctx: Any, input: Any, size: Sequence[Any]) -> Any:
+    return _expand(ctx, input, size)
+
+
+def tile(ctx: Any, input: Any, reps: Sequence[Any]) -> Any:
+    """`input` repeated `reps` times along each axis (leading axes added): a WRAP slice reads
+    the input cyclically over the larger window."""
+    x = emit.to_rank(ctx.network, ctx.trt(input), len(reps))
+    have = emit.dims_of(ctx.network, x)
+    size = [emit.dim_op(ctx.network, d, r, trt.ElementWiseOperation.PROD) if r != 1 else d
+            for d, r in zip(have, reps)]
+    if all(r == 1 for r in reps):
+        return x
+    if any(d == 0 for d in x.shape):
+        return emit.full(ctx, size, 0, ctx.output.dtype)  # nothing to read: an empty result
+    return emit.slice_tensor(ctx.network, x, [0] * len(reps), size, [1] * len(reps), S.WRAP)
+
+
+def _repeat(ctx: Any, input: Any, *sizes: Any) -> Any:
+    return tile(ctx, input, _sizes(sizes))
+
+
+def _tile(ctx: Any, input: Any, dims: Sequence[Any]) -> Any:
+    reps = list(dims)
+    return tile(ctx, input, [1] * (input.dim() - len(reps)) + reps)
+
+
+tensorrt_converter("torch.Tensor.repeat")(_repeat)
+tensorrt_converter("torch.tile")(_tile)
+
+
+@tensorrt_converter("torch.Tensor.tile")
+def _tile_method(ctx: Any, input: Any, *dims: Any) -> Any:
+    return _tile(ctx, input, _sizes(dims))

@@ -1,0 +1,241 @@
+import math
+
+import pytest
+import torch
+from harness import check_op
+
+T = torch.Tensor
+X = torch.randn(2, 3, 4) * 3
+Y = torch.randn(2, 3, 4) * 3
+POS = torch.rand(2, 3, 4) + 0.5
+I32 = torch.randint(-9, 10, (2, 3, 4), dtype=torch.int32)
+I64 = torch.randint(-9, 10, (2, 3, 4))
+NZ64 = torch.tensor([3, -2, 5, -7])  # nonzero int divisors of both signs, broadcast on (..., 4)
+B = torch.rand(2, 3, 4) > 0.5
+H = (torch.randn(2, 3, 4) * 3).half()
+
+# Second operands of every kind: same shape, lower rank, size-1 dims, 0-d, Python numbers.
+OTHERS = {
+    "same": Y, "rank1": torch.randn(4) + 4, "col": torch.randn(3, 1) - 4,
+    "0d": torch.tensor(2.5), "float": 1.5, "int": 3,
+}
+
+ADD_LIKE = [torch.add, T.add, torch.sub, T.sub, torch.subtract, T.subtract, torch.mul, T.mul,
+            torch.multiply, T.multiply, torch.div, T.div, torch.divide, T.divide,
+            torch.true_divide, T.true_divide, torch.maximum, T.maximum, torch.minimum,
+            T.minimum, torch.fmax, T.fmax, torch.fmin, T.fmin, torch.fmod, T.fmod,
+            torch.remainder, T.remainder, torch.floor_divide, T.floor_divide,
+            torch.pow, T.pow, torch.rsub]
+
+
+def _id(f):
+    return getattr(f, "__qualname__", getattr(f, "__name__", repr(f)))
+
+
+@pytest.mark.parametrize("other", OTHERS.values(), ids=OTHERS.keys())
+@pytest.mark.parametrize("fn", ADD_LIKE, ids=_id)
+def test_binary(fn, other):
+    base = POS if fn in (torch.pow, T.pow) else X
+    check_op(lambda a: fn(a, other), base, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("fn", [torch.add, torch.sub, torch.mul, torch.div, torch.maximum,
+                                torch.remainder, torch.fmod, torch.floor_divide, torch.pow],
+                         ids=_id)
+def test_two_traced_inputs_broadcast(fn):
+    check_op(fn, POS, torch.rand(3, 1) + 0.5, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / b,
+    lambda a, b: a // b, lambda a, b: a % b, lambda a, b: a.abs() ** b,
+    lambda a, b: 2 + a, lambda a, b: 2 - a, lambda a, b: 2 * a, lambda a, b: 2 / a,
+    lambda a, b: 2.5 // a, lambda a, b: 2.5 % a, lambda a, b: 2 ** a, lambda a, b: -a,
+    lambda a, b: +a, lambda a, b: a.__rdiv__(3), lambda a, b: T.__div__(a, b),
+    lambda a, b: a ** 2, lambda a, b: a ** 0.5, lambda a, b: a ** -1,
+])
+def test_operators(fn):
+    check_op(fn, X, POS, atol=1e-4, rtol=1e-4)
+
+
+def _iadd(a, b):
+    a += b
+    return a
+
+
+def _isub(a, b):
+    a -= b
+    return a
+
+
+def _imul(a, b):
+    a *= b
+    return a
+
+
+def _itruediv(a, b):
+    a /= b
+    return a
+
+
+def _ifloordiv(a, b):
+    a //= b
+    return a
+
+
+def _imod(a, b):
+    a %= b
+    return a
+
+
+def _ipow(a, b):
+    a **= b
+    return a
+
+
+@pytest.mark.parametrize("fn", [
+    _iadd, _isub, _imul, _itruediv, _ifloordiv, _imod, _ipow,
+    lambda a, b: T.__idiv__(a, b),
+    lambda a, b: a.add_(b, alpha=2), lambda a, b: a.sub_(b), lambda a, b: a.mul_(b),
+    lambda a, b: a.div_(b), lambda a, b: a.div_(b, rounding_mode="trunc"),
+    lambda a, b: a.true_divide_(b), lambda a, b: a.subtract_(b), lambda a, b: a.multiply_(b),
+    lambda a, b: a.divide_(b), lambda a, b: a.pow_(b), lambda a, b: a.floor_divide_(b),
+    lambda a, b: a.fmod_(b), lambda a, b: a.remainder_(b), lambda a, b: a.neg_() + b,
+    lambda a, b: torch.neg_(a) + b, lambda a, b: a.reciprocal_() + b,
+    lambda a, b: torch.reciprocal_(a) + b, lambda a, b: a.square_() + b,
+    lambda a, b: torch.square_(a) + b, lambda a, b: a.negative_() + b,
+    lambda a, b: torch.negative_(a) + b, lambda a, b: a.lerp_(b, 0.3),
+    lambda a, b: a.addcmul_(b, b, value=0.5), lambda a, b: a.addcdiv_(b, b + 4, value=2),
+])
+def test_inplace(fn):
+    check_op(lambda a, b: fn(a * 1, b), POS, POS.flip(0), atol=1e-4, rtol=1e-4)
+
+
+def test_inplace_float16_with_float32_operand():
+    check_op(lambda a, b: (a * 1).add_(b), H, Y, atol=1e-2, rtol=1e-3)
+
+
+def test_add_alpha():
+    check_op(lambda a, b: torch.add(a, b, alpha=0.5) - torch.sub(b, a, alpha=3), X, Y)
+
+
+def test_rsub_alpha():
+    check_op(lambda a, b: torch.rsub(a, b, alpha=2), X, Y)
+
+
+@pytest.mark.parametrize("fn", [
+    torch.neg, T.neg, torch.negative, T.negative, T.__neg__, torch.positive,
+    torch.reciprocal, T.reciprocal, torch.square, T.square,
+], ids=_id)
+@pytest.mark.parametrize("x", [X, H, I32, I64], ids=["f32", "f16", "i32", "i64"])
+def test_unary_arithmetic(fn, x):
+    if fn in (torch.reciprocal, T.reciprocal) and not x.is_floating_point():
+        x = NZ64.to(x.dtype)
+    check_op(fn, x, atol=1e-2 if x.dtype == torch.float16 else 1e-5, rtol=1e-3)
+
+
+def test_square_bool():
+    check_op(torch.square, B)
+
+
+# --- dtypes and promotion ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn", [
+    lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / b,
+    lambda a, b: torch.maximum(a, b), lambda a, b: torch.minimum(a, b),
+    lambda a, b: a + 2, lambda a, b: a * 2.5, lambda a, b: 7 - a, lambda a, b: a / 2,
+    lambda a, b: a ** 2, lambda a, b: torch.pow(a, 3),
+])
+@pytest.mark.parametrize("dtypes", [
+    (torch.int32, torch.int32), (torch.int64, torch.int64), (torch.int32, torch.int64),
+    (torch.int32, torch.float32), (torch.float16, torch.float16), (torch.float16, torch.float32),
+    (torch.int64, torch.float16),
+], ids=str)
+def test_promotion(fn, dtypes):
+    a, b = (NZ64.to(d) for d in dtypes)
+    check_op(fn, a, b.flip(0), atol=1e-2, rtol=1e-3)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a / b, lambda a, b: a + 1,
+    lambda a, b: a * 2.5, lambda a, b: torch.maximum(a, b), lambda a, b: torch.minimum(a, b),
+    lambda a, b: a + b.int(), lambda a, b: a ** 2, lambda a, b: 3 - a, lambda a, b: a + True,
+])
+def test_bool_operands(fn):
+    check_op(fn, B, B.flip(0))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a // b,
+    lambda a, b: a % b, lambda a, b: torch.fmod(a, b), lambda a, b: torch.remainder(a, b),
+    lambda a, b: torch.div(a, b, rounding_mode="trunc"), lambda a, b: a ** 2,
+    lambda a, b: torch.pow(a.abs(), b.abs()), lambda a, b: 2 ** b.abs(),
+])
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int64], ids=str)
+def test_integer_ops(fn, dtype):
+    check_op(fn, I64.to(dtype) % 5, NZ64.to(dtype))
+
+
+# --- division and modulo sign cases -----------------------------------------------------------
+
+SIGNS_A = torch.tensor([-7.5, -7.0, -6.0, -1.0, -0.5, 0.0, 0.5, 1.0, 6.0, 7.0, 7.5]).reshape(-1, 1)
+SIGNS_B = torch.tensor([2.0, -2.0, 3.0, -3.0, 0.75])
+INT_A = torch.tensor([-7, -6, -1, 0, 1, 6, 7]).reshape(-1, 1)
+INT_B = torch.tensor([2, -2, 3, -3, 1, -1])
+
+
+@pytest.mark.parametrize("fn", [
+    lambda a, b: torch.div(a, b, rounding_mode="trunc"),
+    lambda a, b: torch.div(a, b, rounding_mode="floor"), lambda a, b: torch.floor_divide(a, b),
+    lambda a, b: a // b, lambda a, b: torch.fmod(a, b), lambda a, b: torch.remainder(a, b),
+    lambda a, b: a % b, lambda a, b: b % a.clamp(min=1),
+], ids=["trunc", "floor", "floor_divide", "floordiv", "fmod", "remainder", "mod", "rmod"])
+@pytest.mark.parametrize("ints", [False, True], ids=["float", "int"])
+def test_division_signs(fn, ints):
+    a, b = (INT_A, INT_B) if ints else (SIGNS_A, SIGNS_B)
+    check_op(fn, a, b)
+
+
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int64], ids=str)
+def test_trunc_division_by_scalar(dtype):
+    check_op(lambda a: torch.div(a, -4, rounding_mode="trunc"), INT_A.to(dtype) * 3)
+
+
+def test_fmod_remainder_infinite_divisor():
+    b = torch.tensor([math.inf, -math.inf, 2.0])
+    check_op(lambda a, d: (torch.fmod(a, d), torch.remainder(a, d)), SIGNS_A, b)
+
+
+def test_division_by_zero_float():
+    check_op(lambda a, b: (a / b, torch.div(a, b, rounding_mode="trunc")),
+             SIGNS_A, torch.tensor([0.0, -0.0]))
+
+
+# --- NaN semantics of maximum/minimum vs fmax/fmin --------------------------------------------
+
+NAN_A = torch.tensor([1.0, math.nan, math.nan, -2.0, 3.0])
+NAN_B = torch.tensor([math.nan, 0.0, math.nan, 5.0, -1.0])
+
+
+@pytest.mark.parametrize("fn", [torch.maximum, torch.minimum, torch.fmax, torch.fmin], ids=_id)
+def test_extremum_nan(fn):
+    check_op(fn, NAN_A, NAN_B)
+
+
+# --- lerp, addcmul, addcdiv -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn", [
+    lambda a, b, w: torch.lerp(a, b, 0.25), lambda a, b, w: torch.lerp(a, b, 0.75),
+    lambda a, b, w: torch.lerp(a, b, w), lambda a, b, w: a.lerp(b, w),
+    lambda a, b, w: torch.addcmul(a, b, w), lambda a, b, w: a.addcmul(b, w, value=-2),
+    lambda a, b, w: torch.addcdiv(a, b, w + 2, value=0.5), lambda a, b, w: a.addcdiv(b, w + 2),
+])
+def test_ternary(fn):
+    check_op(fn, X, Y, torch.rand(3, 4))
+
+
+def test_dynamic_batch():
+    shapes = {"min_shapes": [(1, 3, 4)] * 2, "max_shapes": [(4, 3, 4)] * 2}
+    check_op(lambda a, b: (a + b) * 2 - torch.fmod(a, 3) + b % 2, X, Y, **shapes)

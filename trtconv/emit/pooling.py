@@ -1,0 +1,73 @@
+"""Adaptive pooling with torch's bins: output cell i of an axis of length L pooled into n cells
+covers [floor(i * L / n), ceil((i + 1) * L / n)).
+
+Shared by adaptive_{avg,max}_pool and interpolate(mode="area"). Pooling a rectangle equals
+pooling its rows and then the row results (for average too: every row of a cell has the same
+number of elements), so each axis is pooled on its own: a reshape and a reduce when n divides
+L, one slice and reduce per cell (concatenated) otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..reference import trt
+from .layout import slice_tensor
+from .reductions import reduce
+from .shapes import dims_of, reshape
+
+R = trt.ReduceOperation
+
+
+def adaptive_bins(length: int, cells: int) -> list[tuple[int, int]]:
+    """torch's (start, end) of each of `cells` adaptive bins over `length` elements."""
+    return [((i * length) // cells, -(-((i + 1) * length) // cells)) for i in range(cells)]
+
+
+def slice_axis(network: Any, x: Any, axis: int, start: int, size: int) -> Any:
+    """Elements [start, start + size) of `axis` (other axes whole, dynamic ones too)."""
+    dims = dims_of(network, x)
+    begin = [0] * len(dims)
+    begin[axis] = start
+    dims[axis] = size
+    return slice_tensor(network, x, begin, dims, [1] * len(dims))
+
+
+def _pool_axis(network: Any, x: Any, axis: int, cells: int, op: Any) -> Any:
+    length = x.shape[axis]
+    if length == cells:
+        return x
+    if length % cells == 0:
+        dims = dims_of(network, x)
+        split = reshape(network, x, dims[:axis] + [cells, length // cells] + dims[axis + 1:])
+        return reduce(network, split, op, axis + 1, keepdim=False)
+    pooled = [reduce(network, slice_axis(network, x, axis, start, end - start), op, axis, True)
+              for start, end in adaptive_bins(length, cells)]
+    layer = network.add_concatenation(pooled)
+    layer.axis = axis
+    return layer.get_output(0)
+
+
+def adaptive_pool(network: Any, x: Any, output_size: Sequence[int], average: bool) -> Any:
+    """The innermost len(output_size) axes of `x` pooled adaptively to `output_size` (those
+    axes must be static; ValueError otherwise)."""
+    nsp = len(output_size)
+    rank = len(x.shape)
+    axes = list(range(rank - nsp, rank))
+    lengths = [x.shape[a] for a in axes]
+    if any(length < 0 for length in lengths):
+        raise ValueError("adaptive pooling needs static spatial dims")
+    op = R.AVG if average else R.MAX
+    if all(n == 1 for n in output_size):
+        return reduce(network, x, op, axes, keepdim=True)
+    if nsp in (2, 3) and rank >= nsp + 2 and all(
+            length % n == 0 for length, n in zip(lengths, output_size)):
+        window = tuple(length // n for length, n in zip(lengths, output_size))
+        kind = trt.PoolingType.AVERAGE if average else trt.PoolingType.MAX
+        layer = network.add_pooling_nd(x, kind, window)
+        layer.stride_nd = window
+        return layer.get_output(0)
+    for axis, cells in zip(axes, output_size):
+        x = _pool_axis(network, x, axis, int(cells), op)
+    return x
