@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             with torch.no_grad():
                 return eager_forward(weights, x)
 
-        samples = common.interleaved({"eager": eager, "reference": lambda x=x: runner(x)},
+        samples = common.interleaved({"eager": eager, "reference": lambda x=x, r=runner: r(x)},
                                       reps=reps[batch], warmup=2, label=f"batch {batch}")
         ratio = samples.ratio("reference", "eager")
         e_lo, e_hi = samples.spread("eager")

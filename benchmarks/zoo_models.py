@@ -99,6 +99,17 @@ MODELS["transformer_encoder_x4"] = ZooModel("transformer_encoder_x4", _encoder_s
                                             (1, 64, 256), "transformer")
 MODELS["gpt_block"] = ZooModel("gpt_block", GPTBlock, (1, 64, 256), "transformer")
 
+ORDER = ["alexnet", "vgg11", "vgg16_bn", "resnet18", "resnet34", "resnet50", "resnet101",
+         "resnext50_32x4d", "wide_resnet50_2", "squeezenet1_0", "squeezenet1_1", "densenet121",
+         "googlenet", "inception_v3", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+         "mnasnet0_5", "mnasnet1_0", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
+         "efficientnet_b0", "efficientnet_b1", "efficientnet_v2_s", "regnet_x_400mf",
+         "regnet_y_400mf", "convnext_tiny", "vit_b_16", "swin_t", "maxvit_t", "fcn_resnet50",
+         "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large",
+         "transformer_encoder_layer", "transformer_encoder_x4", "gpt_block"]
+assert sorted(ORDER) == sorted(MODELS)
+MODELS = {name: MODELS[name] for name in ORDER}
+
 # --quick: a spread of families that keeps the run to a few minutes
 QUICK = ["resnet18", "mobilenet_v3_small", "squeezenet1_1", "efficientnet_b0",
          "deeplabv3_mobilenet_v3_large", "vit_b_16", "transformer_encoder_layer", "gpt_block"]

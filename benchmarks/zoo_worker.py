@@ -114,7 +114,7 @@ def stage_trtconv(rec: Record, model: torch.nn.Module, x: torch.Tensor, eager_ou
             with torch.no_grad():
                 return model(x)
 
-        samples = common.interleaved({"eager": eager, "reference": lambda: module(x)},
+        samples = common.interleaved({"eager": eager, "reference": lambda m=module: m(x)},
                                      reps=reps, warmup=1)
         d.update(ref_fwd_s=samples.median("reference"), eager_fwd_s=samples.median("eager"),
                  ref_ratio=samples.ratio("reference", "eager"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from torch.utils import _pytree as pytree
 
 from . import backends
 from .errors import ConversionReport, InputError, UnsupportedOperatorError
+from . import quantization
 from .inputs import Input
 from .precision import lower_precision, rebuild
 from .reference.trt.plan import record_network
@@ -31,6 +32,8 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
             max_shapes: Sequence[Shape] | None = None,
             profiles: Sequence[dict[str, Sequence[Shape]]] | None = None,
             precision: str = "fp32", keep_fp32: Sequence[str] = (), fp16_mode: bool = False,
+            int8_mode: bool = False, calibration_data: Iterable[Any] | None = None,
+            calibration_method: str = "entropy", calibration_cache: str | Path | None = None,
             ) -> TRTModule | ConversionReport:
     """Convert `module` by running it once on `inputs` with torch's functions patched.
 
@@ -44,7 +47,12 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     `precision="fp16"` or `"bf16"` (or torch2trt's `fp16_mode=True`) writes the precision into
     the network: inputs and outputs keep PyTorch's dtypes, weights become half precision, and
     ops that suffer in half precision stay in fp32 (see `trtconv.precision`); `keep_fp32`
-    names module paths or op names to keep in fp32 too. With `dry_run=True` nothing is built:
+    names module paths or op names to keep in fp32 too. `precision="int8"` (or `int8_mode=True`)
+    quantizes convolution and matmul inputs with ranges calibrated on `calibration_data`
+    (tensors, tuples of tensors, or a DataLoader: each item's first tensors are the inputs) by
+    `calibration_method` ("max", "percentile" or "entropy"); `calibration_cache` saves the
+    ranges to a file, or loads them when no data is given (see `trtconv.quantization`).
+    With `dry_run=True` nothing is built:
     the `ConversionReport` of the trace is returned, unsupported calls included.
 
     Raises `UnsupportedOperatorError` listing every unconverted call with its module path,
@@ -58,9 +66,9 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     True
     """
     chosen = backends.get(backend)
-    precision = "fp16" if fp16_mode else precision
-    if precision not in ("fp32", "fp16", "bf16"):
-        raise InputError(f"precision must be one of fp32, fp16, bf16; got {precision!r}")
+    precision = "fp16" if fp16_mode else "int8" if int8_mode else precision
+    if precision not in ("fp32", "fp16", "bf16", "int8"):
+        raise InputError(f"precision must be one of fp32, fp16, bf16, int8; got {precision!r}")
     args = _check_arguments(module, inputs)
     leaves, in_spec = pytree.tree_flatten(args, is_leaf=lambda x: isinstance(x, Input))
     min_shapes, opt_shapes, max_shapes = _input_specs(leaves, min_shapes, opt_shapes, max_shapes)
@@ -90,11 +98,19 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
         raise UnsupportedOperatorError(report)
 
     started = time.perf_counter()
-    precision_report = None
-    if precision != "fp32":
+    precision_report, quantized = None, 0
+    if precision in ("fp16", "bf16"):
         recording = record_network(network, all_profiles)
         lowered, precision_report = lower_precision(network, recording, precision, examples,
                                                     keep_fp32)
+        network = rebuild(lowered)
+    elif precision == "int8":
+        recording = record_network(network, all_profiles)
+        try:
+            lowered, _, quantized = quantization.prepare(
+                network, recording, calibration_data, calibration_method, calibration_cache)
+        except ValueError as e:
+            raise InputError(str(e)) from None
         network = rebuild(lowered)
     cache_path = Path(timing_cache) if timing_cache is not None else None
     cache = cache_path.read_bytes() if cache_path is not None and cache_path.exists() else None
@@ -106,7 +122,8 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     metadata = {"tensorrt": chosen.version(), "num_layers": network.num_layers,
                 "trace_seconds": report.trace_seconds, "build_seconds": build_seconds,
                 "warnings": list(report.warnings), "precision": precision,
-                "fp32_islands": dict(precision_report.islands) if precision_report else {}}
+                "fp32_islands": dict(precision_report.islands) if precision_report else {},
+                "quantized_inputs": quantized}
     result = TRTModule(plan, backend=chosen.name, input_names=names,
                        output_names=[network.get_output(i).name
                                      for i in range(network.num_outputs)],

@@ -39,20 +39,26 @@ def test_conv1d_and_3d_modules(kwargs):
 
 W2 = torch.randn(6, 2, 3, 3)
 B = torch.randn(6)
+X1, X2, X3 = torch.randn(2, 4, 9), torch.randn(2, 4, 7, 8), torch.randn(1, 4, 3, 5, 6)
 
 
-@pytest.mark.parametrize("fn", [
-    lambda x: F.conv2d(x, W2, B, groups=2),
-    lambda x: torch.conv2d(x, W2, None, 2, 1, 1, 2),
-    lambda x: F.conv2d(x[0], W2, B, padding="same", groups=2),  # unbatched
-    lambda x: F.conv1d(x[:, :, 0], W2[..., 0], B, stride=2, groups=2),
-    lambda x: torch.conv1d(x[0, :, 0], W2[..., 0], B, groups=2),  # unbatched 1-D
-    lambda x: F.conv3d(x.unsqueeze(2), W2.unsqueeze(2), B, padding=(0, 1, 1), groups=2),
-    lambda x: torch.conv3d(x.unsqueeze(2), W2.unsqueeze(2), B, groups=2),
-    lambda x: F.conv2d(x, x[:2, :2, :3, :3].repeat(3, 1, 1, 1) * 1, B * x.mean()),
-], ids=["f2d", "torch2d", "unbatched", "f1d", "torch1d", "f3d", "torch3d", "traced_kernel"])
-def test_conv_functional(fn):
-    check_op(fn, torch.randn(2, 4, 7, 8), **TOL)
+@pytest.mark.parametrize("fn,x", [
+    (lambda x: F.conv2d(x, W2, B, groups=2), X2),
+    (lambda x: torch.conv2d(x, W2, None, 2, 1, 1, 2), X2),
+    (lambda x: F.conv2d(x, W2, B, padding="same", groups=2), X2[0]),  # unbatched
+    (lambda x: F.conv1d(x, W2[..., 0], B, stride=2, groups=2), X1),
+    (lambda x: torch.conv1d(x, W2[..., 0], B, groups=2), X1[0]),  # unbatched 1-D
+    (lambda x: F.conv3d(x, W2.unsqueeze(2), B, padding=(0, 1, 1), groups=2), X3),
+    (lambda x: torch.conv3d(x, W2.unsqueeze(2), B, groups=2), X3[0]),
+], ids=["f2d", "torch2d", "unbatched", "f1d", "torch1d", "f3d", "torch3d"])
+def test_conv_functional(fn, x):
+    check_op(fn, x, **TOL)
+
+
+def test_conv_kernel_from_network():
+    check_op(lambda x, w, b: F.conv2d(x, w * 1, b * 2, padding=1), X2, W2[:, :1].repeat(1, 4, 1, 1),
+             B, **TOL)
+    check_op(lambda x, w: F.conv1d(x, w * 1), X1, W2[:, :1, :, 0].repeat(1, 4, 1), **TOL)
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -76,17 +82,17 @@ def test_conv_transpose_output_size():
 WT = torch.randn(4, 3, 3, 3)
 
 
-@pytest.mark.parametrize("fn", [
-    lambda x: F.conv_transpose2d(x, WT, B[:3], stride=2, output_padding=1),
-    lambda x: torch.conv_transpose2d(x, WT, None, 2, 1, 1),
-    lambda x: F.conv_transpose2d(x[0], WT, B[:3]),  # unbatched
-    lambda x: F.conv_transpose1d(x[..., 0], WT[..., 0], B[:3], stride=2, output_padding=1),
-    lambda x: torch.conv_transpose1d(x[..., 0], WT[..., 0], B[:3], 2),
-    lambda x: F.conv_transpose3d(x.unsqueeze(2), WT.unsqueeze(2), B[:3], stride=2),
-    lambda x: torch.conv_transpose3d(x.unsqueeze(2), WT.unsqueeze(2), None, 1, 0, 0, 1, 2),
+@pytest.mark.parametrize("fn,x", [
+    (lambda x: F.conv_transpose2d(x, WT, B[:3], stride=2, output_padding=1), X2),
+    (lambda x: torch.conv_transpose2d(x, WT, None, 2, 1, 1), X2),
+    (lambda x: F.conv_transpose2d(x, WT, B[:3]), X2[0]),  # unbatched
+    (lambda x: F.conv_transpose1d(x, WT[..., 0], B[:3], stride=2, output_padding=1), X1),
+    (lambda x: torch.conv_transpose1d(x, WT[..., 0], B[:3], 2), X1),
+    (lambda x: F.conv_transpose3d(x, WT.unsqueeze(2), B[:3], stride=2), X3),
+    (lambda x: torch.conv_transpose3d(x, WT.unsqueeze(2), None, 1, 0, 0, 1, 2), X3),
 ], ids=["f2d", "torch2d", "unbatched", "f1d", "torch1d", "f3d", "torch3d"])
-def test_conv_transpose_functional(fn):
-    check_op(fn, torch.randn(2, 4, 5, 6), **TOL)
+def test_conv_transpose_functional(fn, x):
+    check_op(fn, x, **TOL)
 
 
 def test_conv_float16():

@@ -35,6 +35,9 @@ def _id(f):
 @pytest.mark.parametrize("other", OTHERS.values(), ids=OTHERS.keys())
 @pytest.mark.parametrize("fn", ADD_LIKE, ids=_id)
 def test_binary(fn, other):
+    if not isinstance(other, torch.Tensor) and fn.__name__ in ("maximum", "minimum", "fmax",
+                                                               "fmin"):
+        pytest.skip("torch takes no Python number here")
     base = POS if fn in (torch.pow, T.pow) else X
     check_op(lambda a: fn(a, other), base, atol=1e-4, rtol=1e-4)
 
@@ -160,10 +163,15 @@ def test_promotion(fn, dtypes):
 @pytest.mark.parametrize("fn", [
     lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a / b, lambda a, b: a + 1,
     lambda a, b: a * 2.5, lambda a, b: torch.maximum(a, b), lambda a, b: torch.minimum(a, b),
-    lambda a, b: a + b.int(), lambda a, b: a ** 2, lambda a, b: 3 - a, lambda a, b: a + True,
+    lambda a, b: a ** 2, lambda a, b: a + True, lambda a, b: a / 2,
 ])
 def test_bool_operands(fn):
     check_op(fn, B, B.flip(0))
+
+
+@pytest.mark.parametrize("fn", [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: b - a])
+def test_bool_with_int(fn):
+    check_op(fn, B, I32)
 
 
 @pytest.mark.parametrize("fn", [

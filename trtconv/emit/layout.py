@@ -96,11 +96,13 @@ def slice_tensor(network: Any, tensor: Any, start: Sequence[Dim], size: Sequence
     """A slice layer over every axis; dynamic parameters go in as shape tensors."""
     params = (start, size, stride)
     static = [tuple(int(d) for d in p) if not any(map(is_dynamic, p)) else None for p in params]
+    # Shape tensors first: a layer's inputs come from earlier layers.
+    inputs = {i: _as_shape_tensor(network, p) for i, (p, s) in enumerate(zip(params, static), 1)
+              if s is None}
     layer = network.add_slice(tensor, *(s if s is not None else (0,) * len(start)
                                         for s in static))
-    for index, (given, fixed) in enumerate(zip(params, static), start=1):
-        if fixed is None:
-            layer.set_input(index, _as_shape_tensor(network, given))
+    for index, shape_tensor in inputs.items():
+        layer.set_input(index, shape_tensor)
     if mode is not None:
         layer.mode = mode
     return layer.get_output(0)

@@ -57,11 +57,13 @@ def _as_shape_tensor(network: Any, dims: Sequence[Dim]) -> Any:
 
 def reshape(network: Any, tensor: Any, dims: Sequence[Dim]) -> Any:
     """`tensor` reshaped to `dims` (ints, -1 allowed once, or INT64 dim tensors)."""
-    layer = network.add_shuffle(tensor)
     if all(not is_dynamic(d) for d in dims):
+        layer = network.add_shuffle(tensor)
         layer.zero_is_placeholder = False
         layer.reshape_dims = tuple(int(d) for d in dims)
     else:
-        layer.set_input(1, _as_shape_tensor(network, dims))
+        shape = _as_shape_tensor(network, dims)  # before the shuffle: layers in graph order
+        layer = network.add_shuffle(tensor)
+        layer.set_input(1, shape)
         layer.zero_is_placeholder = False
     return layer.get_output(0)

@@ -33,6 +33,7 @@ from .core import (
     Permutation,
     Weights,
     torch_dtype,
+    trt_dtype,
 )
 from .enums import DataType
 
@@ -163,6 +164,8 @@ class _Decoder:
         data = self.weights[index]
         if self.is_reference:
             return self.trt.Weights(data)
+        if data.numel() == 0:  # empty weights (a kernel on input 1): TensorRT wants no pointer
+            return self.trt.Weights(getattr(self.trt.DataType, trt_dtype(data.dtype).name))
         if data.dtype == torch.bfloat16:  # numpy has no bfloat16: hand TensorRT a pointer
             self.keep_alive.append(data)
             return self.trt.Weights(self.trt.bfloat16, data.data_ptr(), data.numel())

@@ -1,6 +1,6 @@
 """ISqueezeLayer and IUnsqueezeLayer: remove or insert size-1 axes named by a shape tensor.
 
-The axes (input 1) are a 0-D or 1-D INT32/INT64 tensor whose values must be known when the
+The axes (input 1) are a 1-D INT32/INT64 tensor whose values must be known when the
 network is built; negative axes count from the end (of the output, for unsqueeze).
 """
 
@@ -39,8 +39,8 @@ class _AxesLayer(ILayer):
         """Input 1's axes, normalized against `rank`, checked for range and duplicates."""
         if spec.dtype not in SHAPE_TYPES:
             raise self.fail(f"axes have type {spec.dtype.name} but must be INT32 or INT64")
-        if spec.rank > 1:
-            raise self.fail(f"axes must be a 0-D or 1-D tensor, got shape {spec.shape}")
+        if spec.rank != 1:
+            raise self.fail(f"axes must be a 1-D tensor, got shape {spec.shape}")
         raw = spec.known_value()
         if raw is None:
             raise self.fail(f"{self.verb} axes must be build-time constants")
@@ -98,7 +98,7 @@ class IUnsqueezeLayer(_AxesLayer):
     def infer(self, ins: list[TensorInfo | None]) -> list[TensorInfo]:
         x, spec = self.require_inputs(ins, 2)[:2]
         self._check_input(x)
-        rank = x.rank + (spec.shape[0] if spec.rank == 1 else 1)
+        rank = x.rank + max(spec.shape[0] if spec.rank == 1 else 0, 0)
         axes = set(self._axes(spec, rank))
         dims = iter(x.shape)
         shape = tuple(1 if i in axes else next(dims) for i in range(rank))

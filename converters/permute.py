@@ -1,0 +1,151 @@
+"""Axis order and direction: permute/transpose/t/movedim (a shuffle's transpose), flip and roll
+(slices), tril/triu (a select against a constant mask)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from trtconv import emit, tensorrt_converter, trt
+from trtconv.emit.shapes import is_dynamic
+
+E = trt.ElementWiseOperation
+
+
+def permute(ctx: Any, x: Any, order: Sequence[int]) -> Any:
+    """`x` with its axes in `order` (no layer for the identity)."""
+    order = [int(a) for a in order]
+    if order == list(range(len(order))):
+        return x
+    layer = ctx.network.add_shuffle(x)
+    layer.first_transpose = trt.Permutation(order)
+    return layer.get_output(0)
+
+
+def _dims_arg(dims: Sequence[Any]) -> list[int]:
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list, torch.Size)):
+        return list(dims[0])
+    return list(dims)
+
+
+def _permute(ctx: Any, input: Any, *dims: Any) -> Any:
+    rank = input.dim()
+    return permute(ctx, ctx.trt(input), [emit.normalize_dim(d, rank) for d in _dims_arg(dims)])
+
+
+for _target in ("torch.permute", "torch.Tensor.permute"):
+    tensorrt_converter(_target)(_permute)
+
+
+def _transpose(ctx: Any, input: Any, dim0: int, dim1: int) -> Any:
+    rank = input.dim()
+    order = list(range(rank))
+    if rank:
+        a, b = emit.normalize_dim(dim0, rank), emit.normalize_dim(dim1, rank)
+        order[a], order[b] = order[b], order[a]
+    return permute(ctx, ctx.trt(input), order)
+
+
+for _target in ("torch.transpose", "torch.Tensor.transpose", "torch.Tensor.transpose_",
+                "torch.swapaxes", "torch.Tensor.swapaxes", "torch.swapdims",
+                "torch.Tensor.swapdims"):
+    tensorrt_converter(_target)(_transpose)
+
+
+def _t(ctx: Any, input: Any) -> Any:
+    return permute(ctx, ctx.trt(input), list(range(input.dim()))[::-1])
+
+
+for _target in ("torch.t", "torch.Tensor.t", "torch.Tensor.t_"):
+    tensorrt_converter(_target)(_t)
+
+
+def _movedim(ctx: Any, input: Any, source: Any, destination: Any) -> Any:
+    rank = input.dim()
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    src = [emit.normalize_dim(d, rank) for d in src]
+    dst = [emit.normalize_dim(d, rank) for d in dst]
+    order: list[int | None] = [None] * rank
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(a for a in range(rank) if a not in src)
+    return permute(ctx, ctx.trt(input), [a if a is not None else next(rest) for a in order])
+
+
+for _target in ("torch.movedim", "torch.Tensor.movedim", "torch.moveaxis",
+                "torch.Tensor.moveaxis"):
+    tensorrt_converter(_target)(_movedim)
+
+
+def _flip(ctx: Any, input: Any, *dims: Any) -> Any:
+    x = ctx.trt(input)
+    rank = len(x.shape)
+    axes = emit.normalize_dims(_dims_arg(dims), rank) if rank else []
+    sizes = emit.dims_of(ctx.network, x)
+    start = [emit.dim_op(ctx.network, d, 1, E.SUB) if a in axes else 0
+             for a, d in enumerate(sizes)]
+    stride = [-1 if a in axes else 1 for a in range(rank)]
+    if not axes or any(x.shape[a] == 0 for a in axes):
+        return x
+    return emit.slice_tensor(ctx.network, x, start, sizes, stride)
+
+
+for _target in ("torch.flip", "torch.Tensor.flip"):
+    tensorrt_converter(_target)(_flip)
+
+
+def _roll(ctx: Any, input: Any, shifts: Any, dims: Any = None) -> Any:
+    x = ctx.trt(input)
+    shifts = [shifts] if isinstance(shifts, int) else list(shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise ctx.unsupported("roll without dims takes one shift")
+        flat = emit.reshape_to(ctx.network, x, (input.numel(),), infer_at=0)
+        rolled = _roll_axes(ctx, flat, {0: shifts[0]})
+        return emit.reshape_to(ctx.network, rolled, tuple(input.shape),
+                               list(range(input.dim())))
+    dims = [dims] if isinstance(dims, int) else list(dims)
+    total: dict[int, int] = {}
+    for s, d in zip(shifts, dims):
+        axis = emit.normalize_dim(d, input.dim())
+        total[axis] = total.get(axis, 0) + int(s)
+    return _roll_axes(ctx, x, total)
+
+
+def _roll_axes(ctx: Any, x: Any, shifts: dict[int, int]) -> Any:
+    """torch.roll as one WRAP slice: output i reads input (i - shift) mod n."""
+    if any(x.shape[a] < 0 for a in shifts if shifts[a]):
+        raise ctx.unsupported("roll along a dynamic dim")
+    rank = len(x.shape)
+    if all(x.shape[a] == 0 or shifts[a] % x.shape[a] == 0 for a in shifts):
+        return x
+    start = [(-shifts[a]) % x.shape[a] if a in shifts and x.shape[a] else 0 for a in range(rank)]
+    return emit.slice_tensor(ctx.network, x, start, emit.dims_of(ctx.network, x), [1] * rank,
+                             trt.SampleMode.WRAP)
+
+
+for _target in ("torch.roll", "torch.Tensor.roll"):
+    tensorrt_converter(_target)(_roll)
+
+
+def _triangle(lower: bool) -> Any:
+    def convert(ctx: Any, input: Any, diagonal: int = 0, *, out: Any = None) -> Any:
+        x = ctx.trt(input)
+        rows, cols = x.shape[-2], x.shape[-1]
+        if rows < 0 or cols < 0 or is_dynamic(diagonal):
+            raise ctx.unsupported("tril/triu of dynamic matrix dims")
+        ones = torch.ones(rows, cols, dtype=torch.bool)
+        mask = (ones.tril if lower else ones.triu)(int(diagonal))
+        keep = emit.to_rank(ctx.network, ctx.constant(mask), len(x.shape))
+        zero = emit.scalar_like(ctx.network, 0, x)
+        return ctx.network.add_select(keep, x, zero).get_output(0)
+
+    return convert
+
+
+for _name, _lower in (("tril", True), ("triu", False)):
+    for _target in (f"torch.{_name}", f"torch.Tensor.{_name}", f"torch.Tensor.{_name}_"):
+        tensorrt_converter(_target)(_triangle(_lower))

@@ -1,0 +1,1 @@
+"""Model-zoo tests (torchvision); the model list is zoo.py."""

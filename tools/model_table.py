@@ -1,0 +1,281 @@
+"""Generate docs/models.md: how each model of the zoo (tests/models/zoo.py) converts.
+
+    python tools/model_table.py                     # every model; rewrites docs/models.md
+    python tools/model_table.py -m resnet18 -m vgg11 --output /tmp/models.md
+    python tools/model_table.py --jobs 2 --timeout 600
+
+Each model runs in its own subprocess (``--worker NAME``) with a timeout, so a crash, a hang
+or a memory blow-up costs one row, not the table. The worker builds the model exactly as the
+model tests do (seeded random weights, eval, batch 2 at the zoo's input size), then:
+
+1. ``convert(backend="reference")``: converted or not (with the unsupported ops first met),
+   layer count, trace+emit seconds and reference build seconds (``TRTModule.metadata``);
+2. runs the TRTModule: max |trt - torch| / max |torch| over all outputs;
+3. ``convert(backend="tensorrt_rtx")``: replay onto TensorRT-RTX, check, build a plan on CPU
+   (its build seconds include the replay and the check, not the second trace).
+
+Each stage's results are written to a JSON file as soon as the stage ends, so a timeout keeps
+what came before.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+MODELS_MD = ROOT / "docs" / "models.md"
+MAX_OPS_SHOWN = 6
+
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
+
+from models.zoo import BY_NAME, MAX_REL_ERROR, MODELS  # noqa: E402  (needs tests/ on sys.path)
+
+# --- worker: one model, in this process ----------------------------------------------------------
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0] if text else ''}".strip().rstrip(":")
+
+
+def _unsupported_ops(report: Any) -> list[str]:
+    """Unsupported op names in the order the trace met them (each once)."""
+    seen: list[str] = []
+    for call in report.unsupported:
+        if call.op not in seen:
+            seen.append(call.op)
+    return seen
+
+
+def run_worker(name: str, out: Path, threads: int = 0) -> int:
+    warnings.filterwarnings("ignore")
+    record: dict[str, Any] = {"model": name, "stage": "start"}
+
+    def save(stage: str) -> None:
+        record["stage"] = stage
+        tmp = out.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, indent=1))
+        os.replace(tmp, out)
+
+    import torch
+    from models.zoo import relative_error
+    from support.torchvision_cpu import import_torchvision
+
+    import trtconv
+
+    if threads:
+        torch.set_num_threads(threads)
+    spec = BY_NAME[name]
+    started = time.perf_counter()
+    model = spec.build(import_torchvision())
+    x = spec.example_input()
+    with torch.no_grad():
+        want = model(x.clone())
+    record["eager_seconds"] = time.perf_counter() - started
+    save("eager")
+
+    try:
+        converted = trtconv.convert(model, [x.clone()], backend="reference")
+    except trtconv.UnsupportedOperatorError as e:
+        record.update(converted=False, unsupported=_unsupported_ops(e.report),
+                      layers=e.report.num_layers, trace_seconds=e.report.trace_seconds)
+        save("done")
+        return 0
+    except Exception as e:
+        record.update(converted=False, error=_first_line(e), traceback=traceback.format_exc())
+        save("done")
+        return 0
+    meta = converted.metadata
+    record.update(converted=True, layers=meta["num_layers"], trace_seconds=meta["trace_seconds"],
+                  reference_build_seconds=meta["build_seconds"])
+    save("reference")
+
+    try:
+        got = converted(x.clone())
+        record["max_rel_error"] = relative_error(got, want)
+    except Exception as e:
+        record["run_error"] = _first_line(e)
+    del converted
+    save("compared")
+
+    try:
+        on_rtx = trtconv.convert(model, [x.clone()], backend="tensorrt_rtx")
+        record.update(rtx_ok=bool(on_rtx.engine_bytes),
+                      rtx_build_seconds=on_rtx.metadata["build_seconds"],
+                      rtx_plan_bytes=len(on_rtx.engine_bytes or b""))
+    except Exception as e:
+        record.update(rtx_ok=False, rtx_error=_first_line(e))
+    save("done")
+    return 0
+
+
+# --- driver: one subprocess per model ------------------------------------------------------------
+
+def measure(name: str, timeout: float, threads: int = 0) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="model_table_") as tmp:
+        out = Path(tmp) / f"{name}.json"
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name,
+               "--json", str(out), "--threads", str(threads)]
+        started = time.perf_counter()
+        try:
+            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+            failure = None if proc.returncode == 0 else (
+                f"worker exited with {proc.returncode}: "
+                f"{(proc.stderr.strip().splitlines() or [''])[-1][:200]}")
+        except subprocess.TimeoutExpired:
+            failure = f"timed out after {timeout:.0f} s"
+        record = json.loads(out.read_text()) if out.exists() else {"model": name}
+    record["wall_seconds"] = time.perf_counter() - started
+    if failure is not None:
+        record["failure"] = f"{failure} (during stage after '{record.get('stage', 'start')}')"
+    return record
+
+
+def _seconds(value: Any) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def _row(record: dict[str, Any]) -> str:
+    spec = BY_NAME[record["model"]]
+    notes = []
+    converted = record.get("converted")
+    if record.get("unsupported"):
+        ops = record["unsupported"]
+        shown = ", ".join(f"`{op}`" for op in ops[:MAX_OPS_SHOWN])
+        more = f" and {len(ops) - MAX_OPS_SHOWN} more" if len(ops) > MAX_OPS_SHOWN else ""
+        notes.append(f"unsupported: {shown}{more}")
+    for key in ("error", "run_error", "rtx_error", "failure"):
+        if record.get(key):
+            notes.append(record[key].replace("|", "\\|")[:240])
+    error = record.get("max_rel_error")
+    if error is not None and error > MAX_REL_ERROR:
+        notes.append(f"error above {MAX_REL_ERROR:g}")
+    rtx = record.get("rtx_ok")
+    cells = [
+        f"`{spec.name}`",
+        spec.describe_size(),
+        {True: "yes", False: "no"}.get(converted, "?"),
+        str(record["layers"]) if record.get("layers") else "",
+        "" if error is None else f"{error:.1e}",
+        _seconds(record.get("trace_seconds")),
+        _seconds(record.get("reference_build_seconds")),
+        "" if rtx is None else (_seconds(record.get("rtx_build_seconds")) if rtx else "failed"),
+        "; ".join(notes),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, " \
+           f"Python {platform.python_version()}"
+
+
+def _versions() -> str:
+    from importlib import metadata
+
+    parts = []
+    for dist in ("torch", "torchvision", "trtconv", "tensorrt-rtx-cu13"):
+        try:
+            parts.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            pass
+    return ", ".join(parts)
+
+
+def table(records: list[dict[str, Any]], total_seconds: float) -> str:
+    n = len(records)
+    converted = sum(1 for r in records if r.get("converted"))
+    matching = sum(1 for r in records if (r.get("max_rel_error") is not None
+                                          and r["max_rel_error"] <= MAX_REL_ERROR))
+    rtx = sum(1 for r in records if r.get("rtx_ok"))
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Model zoo",
+        "",
+        "Generated by `python tools/model_table.py` (`make docs`) from the model list in "
+        "`tests/models/zoo.py`; do not edit. The same models are tested by "
+        "`tests/models/test_zoo.py` (`pytest -m models`).",
+        "",
+        f"Measured {now} on {_machine()}; {_versions()}. Total {total_seconds / 60:.1f} min.",
+        "",
+        "Every model has random weights (seeded), runs in `eval()` mode, and is fed "
+        "`randn(2, 3, H, W)` in fp32 (batch 2, H x W in the *input* column). "
+        "*converted*: `trtconv.convert(model, [x], backend=\"reference\")` succeeded; "
+        "*max rel error*: max |trt - torch| / max |torch| over all outputs "
+        f"(the tests require <= {MAX_REL_ERROR:g}); *trace s*: the traced forward pass that "
+        "emits the network; *reference build s*: serializing the reference plan; "
+        "*rtx build s*: replaying the network onto TensorRT-RTX, checking every tensor's shape "
+        "and dtype against the reference, and building the plan on CPU. "
+        "Times are wall-clock seconds from one run on the machine above.",
+        "",
+        f"**{converted}/{n} convert, {matching}/{n} match PyTorch within {MAX_REL_ERROR:g}, "
+        f"{rtx}/{n} build on TensorRT-RTX.**",
+        "",
+        "| model | input | converted | layers | max rel error | trace s | reference build s "
+        "| rtx build s | notes |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|",
+        *(_row(r) for r in records),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="generate docs/models.md from tests/models/zoo.py")
+    parser.add_argument("-m", "--model", action="append", choices=list(BY_NAME), metavar="NAME",
+                        help="only this model (repeatable); default: every model of the zoo")
+    parser.add_argument("--output", type=Path, default=MODELS_MD)
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per model")
+    parser.add_argument("--jobs", type=int, default=1, help="models measured at once")
+    parser.add_argument("--worker", metavar="NAME", help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return run_worker(args.worker, args.json, args.threads)
+
+    names = args.model or [m.name for m in MODELS]
+    started = time.perf_counter()
+    records: dict[str, dict[str, Any]] = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        threads = max(1, (os.cpu_count() or 1) // max(1, args.jobs)) if args.jobs > 1 else 0
+        futures = {pool.submit(measure, name, args.timeout, threads): name for name in names}
+        for future in concurrent.futures.as_completed(futures):
+            record = future.result()
+            records[record["model"]] = record
+            status = ("converted" if record.get("converted") else
+                      f"not converted ({', '.join(record.get('unsupported', [])[:3])})"
+                      if record.get("unsupported") else
+                      record.get("error") or record.get("failure") or "not converted")
+            print(f"{record['model']:32s} {record['wall_seconds']:6.1f} s  {status}", flush=True)
+    text = table([records[name] for name in names], time.perf_counter() - started)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
