@@ -87,8 +87,6 @@ def interleaved(contenders: dict[str, Callable[[], Any]], reps: int, warmup: int
     samples = Samples({name: [] for name in names})
     for rep in range(reps):
         order = names[rep % len(names):] + names[:rep % len(names)]
-        if rep % 2:
-            order.reverse()
         for name in order:
             gc.collect()
             seconds, _ = timed(contenders[name])
@@ -113,6 +111,13 @@ def cpu_model() -> str:
 
 
 def _version(module: str) -> str:
+    if module not in sys.modules:  # installed version without importing the package
+        try:
+            from importlib import metadata
+
+            return metadata.version(module)
+        except Exception:
+            pass
     try:
         return str(getattr(importlib.import_module(module), "__version__", "unknown"))
     except Exception as e:  # a missing optional package is reported, not fatal
@@ -141,7 +146,7 @@ def environment() -> dict[str, str]:
                 else "none (CUDA not available)"),
         "python": platform.python_version(),
         "torch": torch.__version__,
-        "torchvision": _version("torchvision") if "torchvision" in sys.modules else "-",
+        "torchvision": _version("torchvision"),
         "trtconv": f"{getattr(trtconv, '__version__', 'unknown')} (git {_git_revision()})",
         "tensorrt_rtx": _version("tensorrt_rtx"),
         "onnx": _version("onnx"),

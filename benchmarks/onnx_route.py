@@ -222,7 +222,8 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace, reps: int) 
                         "ref max abs err", "eager fwd ms", "ref fwd ms",
                         *[f"{k} export / parse / build s" for k, _ in ROUTES[1:]],
                         "worker wall s"],
-                       [_detail_row(d) for d in results]), "",
+                       [_detail_row(d) for d in results],
+                       align=["l", "r", "r", "r", "c", "r", "r", "r", "r", "r", "r", "r"]), "",
               "## Failure reasons", ""]
     failures = []
     for d in results:
@@ -291,7 +292,7 @@ def _plot(results: list[dict[str, Any]], path: Path) -> None:
                     ha="center", va="center", fontsize=7)
     ax.set_xticks(range(len(cols)), [c for c, _ in cols], rotation=45, ha="right", fontsize=8)
     ax.set_yticks(y, names, fontsize=8)
-    totals = [int(grid[:, j].sum() // 1) for j in range(len(cols))]
+    totals = [int((grid[:, j] == 1).sum()) for j in range(len(cols))]
     ax.set_title("converted + built\n" + " ".join(f"{t}" for t in totals) + f"  (of {n})",
                  fontsize=9)
     # 2. conversion time
@@ -326,7 +327,6 @@ def _plot(results: list[dict[str, Any]], path: Path) -> None:
     ax.set_xlabel("reference fwd / eager fwd (CPU)")
     ax.set_title("reference runtime speed (lower is faster)", fontsize=9)
     ax.set_xlim(0, max([1.5] + ratios) * 1.2)
-    ax.invert_yaxis()
     fig.suptitle("Model zoo on TensorRT-RTX: trtconv vs ONNX (CPU build, random weights)",
                  fontsize=11)
     fig.tight_layout()

@@ -94,6 +94,7 @@ def stage_trtconv(rec: Record, model: torch.nn.Module, x: torch.Tensor, eager_ou
         seconds, module = common.timed(lambda: trtconv.convert(model, [x], backend="reference"))
     except Exception as e:
         d["trtconv_error"] = _error_kind(e)
+        d["rtx_ok"] = d["rtx_dyn_ok"] = False
         report = getattr(e, "report", None)
         if report is not None:
             d["trace_s"] = report.trace_seconds

@@ -110,6 +110,12 @@ def convolution(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor |
     if nsp == 1:
         kernel_size, stride, dilation = kernel_size + (1,), stride + (1,), dilation + (1,)
         pre, post, extra = pre + (0,), post + (0,), extra + (0,)
+    if transposed and any(st > 1 for st in stride) and any(d > 1 for d in dilation):
+        y = _strided_dilated_transpose(ctx, x, weight, stride, pre, post, extra, dilation,
+                                       groups)
+        if bias is not None:
+            y = _add_bias(ctx, y, bias)
+        return _drop(network, y, drop)
     if transposed:
         out_maps = weight.shape[1] * groups
         layer = network.add_deconvolution_nd(x, out_maps, kernel_size, weights, bias_weights)
@@ -130,6 +136,44 @@ def convolution(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor |
     if bias is not None and not bias_in_layer:
         y = _add_bias(ctx, y, bias)
     return _drop(network, y, drop)
+
+
+def _strided_dilated_transpose(ctx: Any, x: Any, weight: torch.Tensor, stride: tuple[int, ...],
+                               pre: tuple[int, ...], post: tuple[int, ...],
+                               extra: tuple[int, ...], dilation: tuple[int, ...],
+                               groups: int) -> Any:
+    """A transposed convolution as a stride-1 convolution (TensorRT builds no deconvolution
+    that is both strided and dilated): the input with stride-1 zeros after each element, padded
+    by the dilated kernel's extent less the crop, convolved with the flipped, transposed kernel.
+    Arguments are those of the lifted (2-D/3-D) layer."""
+    if ctx.is_traced(weight):
+        raise ctx.unsupported("a strided and dilated transposed convolution needs a constant "
+                              "kernel")
+    network, nsp = ctx.network, len(stride)
+    kernel = weight.detach()
+    if kernel.dim() - 2 < nsp:
+        kernel = kernel.unsqueeze(-1)
+    cin, cout_g, *ksize = kernel.shape
+    kernel = kernel.reshape(groups, cin // groups, cout_g, *ksize).transpose(1, 2)
+    kernel = kernel.reshape(groups * cout_g, cin // groups, *ksize).flip(list(range(2, 2 + nsp)))
+    # Zeros between elements: [..., L] -> [..., L, 1] -> [..., L, s] (zero padded) -> [..., L*s].
+    dims = emit.dims_of(network, x)
+    lead, spatial = dims[:-nsp], dims[-nsp:]
+    interleaved = emit.reshape(network, x, lead + [v for d in spatial for v in (d, 1)])
+    pairs = [(0, 0)] * len(lead) + [p for st in stride for p in ((0, 0), (0, st - 1))]
+    interleaved = emit.pad_axes(network, interleaved, pairs)
+    upsampled = emit.reshape(network, interleaved, lead + [d * st for d, st in zip(spatial, stride)])
+    # The full transposed output is the stride-1 convolution of this with the input padded by
+    # d*(k-1) on both sides (less the s-1 zeros after the last element); pre/post crop it.
+    span = [d * (k - 1) for d, k in zip(dilation, ksize)]
+    pads = [(sp - b, sp - a - (st - 1) + e)
+            for sp, b, a, st, e in zip(span, pre, post, stride, extra)]
+    padded = emit.pad_axes(network, upsampled, [(0, 0)] * len(lead) + pads)
+    layer = network.add_convolution_nd(padded, kernel.shape[0], tuple(ksize),
+                                       trt.Weights(kernel.contiguous()), None)
+    layer.dilation_nd = dilation
+    layer.num_groups = groups
+    return layer.get_output(0)
 
 
 def _functional(nsp: int) -> Any:

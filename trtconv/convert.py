@@ -10,14 +10,13 @@ from typing import Any
 import torch
 from torch.utils import _pytree as pytree
 
-from . import backends
+from . import backends, quantization
 from .errors import ConversionReport, InputError, UnsupportedOperatorError
-from . import quantization
 from .inputs import Input
-from .precision import lower_precision, rebuild
-from .reference.trt.plan import record_network
 from .module import TRTModule
+from .precision import lower_precision, rebuild
 from .reference import trt
+from .reference.trt.plan import record_network
 from .tracing import ConversionContext, tracing
 
 Shape = Sequence[int]
@@ -82,14 +81,13 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
                                      check_example=False))
     level = _severity(log_level)
 
-    builder = trt.Builder(backends.capturing_logger(trt))
+    builder = trt.Builder(backends.capturing_logger(trt, level))
     network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED))
     examples = [x.detach().clone() for x in tensors]
     started = time.perf_counter()
-    traced_args, outputs, ctx = _trace(module, network, leaves, in_spec, names, all_profiles)
+    outputs, ctx = _trace(module, network, leaves, in_spec, names, all_profiles)
     report = ctx.finish()
-    if report.ok:
-        out_leaves, out_spec = _mark_outputs(ctx, network, outputs, output_names)
+    out_spec = _mark_outputs(ctx, network, outputs, output_names) if report.ok else None
     report.num_layers = network.num_layers
     report.trace_seconds = time.perf_counter() - started
     if dry_run:
@@ -98,32 +96,14 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
         raise UnsupportedOperatorError(report)
 
     started = time.perf_counter()
-    precision_report, quantized = None, 0
-    if precision in ("fp16", "bf16"):
-        recording = record_network(network, all_profiles)
-        lowered, precision_report = lower_precision(network, recording, precision, examples,
-                                                    keep_fp32)
-        network = rebuild(lowered)
-    elif precision == "int8":
-        recording = record_network(network, all_profiles)
-        try:
-            lowered, _, quantized = quantization.prepare(
-                network, recording, calibration_data, calibration_method, calibration_cache)
-        except ValueError as e:
-            raise InputError(str(e)) from None
-        network = rebuild(lowered)
-    cache_path = Path(timing_cache) if timing_cache is not None else None
-    cache = cache_path.read_bytes() if cache_path is not None and cache_path.exists() else None
-    plan = chosen.build(network, all_profiles, workspace_size=workspace_size,
-                        optimization_level=optimization_level,
-                        timing_cache=cache if cache_path is None else (cache or b""))
-    build_seconds = time.perf_counter() - started
-    del level, traced_args, out_leaves
+    network, precision_info = _lower(network, all_profiles, precision, examples, keep_fp32,
+                                     calibration_data, calibration_method, calibration_cache)
+    plan = _build(chosen, network, all_profiles, workspace_size, optimization_level,
+                  timing_cache, level)
     metadata = {"tensorrt": chosen.version(), "num_layers": network.num_layers,
-                "trace_seconds": report.trace_seconds, "build_seconds": build_seconds,
-                "warnings": list(report.warnings), "precision": precision,
-                "fp32_islands": dict(precision_report.islands) if precision_report else {},
-                "quantized_inputs": quantized}
+                "trace_seconds": report.trace_seconds,
+                "build_seconds": time.perf_counter() - started,
+                "warnings": list(report.warnings), "precision": precision, **precision_info}
     result = TRTModule(plan, backend=chosen.name, input_names=names,
                        output_names=[network.get_output(i).name
                                      for i in range(network.num_outputs)],
@@ -131,6 +111,41 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
                        output_spec=pytree.treespec_dumps(out_spec), metadata=metadata)
     result.report = report
     return result
+
+
+def _lower(network: Any, profiles: list[dict[str, list[list[int]]]], precision: str,
+           examples: list[torch.Tensor], keep_fp32: Sequence[str],
+           calibration_data: Iterable[Any] | None, calibration_method: str,
+           calibration_cache: str | Path | None) -> tuple[Any, dict[str, Any]]:
+    """The network rewritten for `precision` (fp32: unchanged), and what the rewrite did."""
+    if precision == "fp32":
+        return network, {}
+    recording = record_network(network, profiles)
+    if precision == "int8":
+        try:
+            lowered, _, count = quantization.prepare(network, recording, calibration_data,
+                                                     calibration_method, calibration_cache)
+        except ValueError as e:
+            raise InputError(str(e)) from None
+        return rebuild(lowered), {"quantized_inputs": count}
+    lowered, report = lower_precision(network, recording, precision, examples, keep_fp32)
+    return rebuild(lowered), {"fp32_islands": dict(report.islands)}
+
+
+def _build(chosen: backends.Backend, network: Any, profiles: list[dict[str, list[list[int]]]],
+           workspace_size: int | None, optimization_level: int | None,
+           timing_cache: str | Path | None, level: Any) -> bytes:
+    """Plan bytes from the backend; a timing cache file is read before and written after."""
+    cache_path = Path(timing_cache) if timing_cache is not None else None
+    cache = None
+    if cache_path is not None:
+        cache = cache_path.read_bytes() if cache_path.exists() else b""
+    plan, new_cache = chosen.build(network, profiles, workspace_size=workspace_size,
+                                   optimization_level=optimization_level, timing_cache=cache,
+                                   log_level=level)
+    if cache_path is not None and new_cache:
+        cache_path.write_bytes(new_cache)
+    return plan
 
 
 def _check_arguments(module: Any, inputs: Any) -> tuple[Any, ...]:
@@ -197,7 +212,7 @@ def _profile(tensors: list[torch.Tensor], names: list[str], min_shapes: Any, opt
 
 
 def _trace(module: Any, network: Any, leaves: list[Any], in_spec: Any, names: list[str],
-           profiles: list[dict[str, list[list[int]]]]) -> tuple[Any, Any, ConversionContext]:
+           profiles: list[dict[str, list[list[int]]]]) -> tuple[Any, ConversionContext]:
     leaves = list(leaves)
     seen: set[int] = set()
     inputs = []
@@ -218,7 +233,7 @@ def _trace(module: Any, network: Any, leaves: list[Any], in_spec: Any, names: li
             ctx.bind(x, network.add_input(name, trt.trt_dtype(dtype), dims))
         with torch.no_grad():
             outputs = module(*args)
-    return args, outputs, ctx
+    return outputs, ctx
 
 
 def _network_dims(ranges: list[list[list[int]]]) -> tuple[int, ...]:
@@ -228,7 +243,9 @@ def _network_dims(ranges: list[list[list[int]]]) -> tuple[int, ...]:
 
 
 def _mark_outputs(ctx: ConversionContext, network: Any, outputs: Any,
-                  output_names: Sequence[str] | None) -> tuple[list[Any], Any]:
+                  output_names: Sequence[str] | None) -> Any:
+    """Mark the traced outputs (identity layers where one tensor would be marked twice or
+    is an input) and return the output structure."""
     leaves, spec = pytree.tree_flatten(outputs)
     if not all(isinstance(x, torch.Tensor) for x in leaves):
         kinds = sorted({type(x).__name__ for x in leaves if not isinstance(x, torch.Tensor)})
@@ -246,7 +263,7 @@ def _mark_outputs(ctx: ConversionContext, network: Any, outputs: Any,
         tensor.name = name
         network.mark_output(tensor)
         marked.add(id(tensor))
-    return leaves, spec
+    return spec
 
 
 def _severity(level: str) -> Any:

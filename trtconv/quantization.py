@@ -200,7 +200,7 @@ def quantize_network(network: Any, recording: Recording,
     targets = {(layer._index, i) for layer, i, _ in _quantized_inputs(network)}
     for layer, spec in zip(network._layers, recording.graph["layers"]):
         spec = dict(spec, args=list(spec["args"]), set_inputs=dict(spec["set_inputs"]))
-        for (index, i) in sorted(t for t in targets if t[0] == layer._index):
+        for i in sorted(i for index, i in targets if index == layer._index):
             amax = calibration.amax.get(key(layer, i))
             if amax is None:
                 raise ValueError(f"the calibration has no range for {key(layer, i)}: it was "

@@ -1,7 +1,9 @@
 import pytest
 import torch
-from harness import check_op, check_unsupported
+from harness import Lambda, check_op
 from support.dynamic_harness import check_dynamic
+
+import trtconv
 
 X = torch.randn(2, 3, 4)
 M = torch.randn(2, 4, 5)
@@ -48,10 +50,10 @@ def test_dynamic_batch(fn):
     check_dynamic(fn, X, torch.randn(5, 3, 4))
 
 
-def test_roll_dynamic_unsupported():
-    with pytest.raises(Exception, match="roll along a dynamic dim"):
-        check_dynamic(lambda x: x.roll(1, 0), X, torch.randn(5, 3, 4))
-
-
-def test_mT_unsupported_module():
-    check_unsupported(lambda x: torch.roll(x, (1, 2)), X, op="torch.roll")
+@pytest.mark.parametrize("fn, op", [
+    (lambda x: x.roll(1, 0), "torch.Tensor.roll"), (lambda x: x[0].tril(), "torch.Tensor.tril"),
+])
+def test_dynamic_unsupported(fn, op):
+    with pytest.raises(trtconv.UnsupportedOperatorError, match=op):
+        trtconv.convert(Lambda(fn), [X], backend="reference", min_shapes=[(1, 1, 4)],
+                        max_shapes=[(4, 3, 4)])

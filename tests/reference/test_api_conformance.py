@@ -67,7 +67,30 @@ REFERENCE_ONLY_MEMBERS = {
 }
 # Mismatches in the reference's core files (core.py, builder.py, runtime.py, network.py)
 # reported for fixing there; the test fails when one is fixed, so this list stays true.
-KNOWN_MISMATCHES: set[str] = set()
+KNOWN_MEMBER_MISMATCHES = {
+    # core.py: the real constructors are Weights(type), Weights(type, ptr, count), Weights(a)
+    "Weights.__init__(a, ptr, count): recorded constructors are "
+    "(type) | (type, ptr, count) | (a)",
+    # core.py: the real one is Permutation() / Permutation(arg0)
+    "Permutation.__init__(order): recorded constructors are () | (arg0)",
+}
+KNOWN_MODULE_MISMATCHES = {
+    # __init__.py's `from .enums import *` (enums.py has no __all__) leaks its helpers
+    "class Any: not in the recorded API",
+    "class TypeVar: not in the recorded API",
+    "E = ~E: not a recorded name",
+    "annotations = _Feature((3, 7, 0, 'beta', 1), None, 16777216): not a recorded name",
+    "function coerce_enum: not in the recorded module functions",
+    "function enum_names: not in the recorded module functions",
+}
+
+
+def check_known(problems: list[str], known: set[str], what: str) -> None:
+    """Fail on a new mismatch, and on a known one that is gone (so the list stays true)."""
+    new = sorted(set(problems) - known)
+    assert not new, f"{len(new)} {what} differ from the recorded API:\n  " + "\n  ".join(new)
+    fixed = sorted(known - set(problems))
+    assert not fixed, "fixed, remove from KNOWN_*_MISMATCHES:\n  " + "\n  ".join(fixed)
 
 
 def reference_only(cls_name: str, member: str, cls: type) -> bool:
@@ -196,7 +219,7 @@ def test_module_names_are_recorded():
                 problems.append(f"function {name}: not in the recorded module functions")
         elif not isinstance(value, trt.DataType):  # trt.float32 etc. are DataType aliases
             problems.append(f"{name} = {value!r}: not a recorded name")
-    assert not problems, "\n".join(problems)
+    check_known(problems, KNOWN_MODULE_MISMATCHES, "module name(s)")
 
 
 def test_class_members_match_recording():
@@ -204,10 +227,7 @@ def test_class_members_match_recording():
     for name, cls in sorted(reference_classes().items()):
         if name in API.classes:
             problems.extend(class_mismatches(name, cls, API.classes[name]))
-    new = sorted(set(problems) - KNOWN_MISMATCHES)
-    fixed = sorted(KNOWN_MISMATCHES - set(problems))
-    assert not new, f"{len(new)} member(s) differ from the recorded API:\n  " + "\n  ".join(new)
-    assert not fixed, "fixed, remove from KNOWN_MISMATCHES:\n  " + "\n  ".join(fixed)
+    check_known(problems, KNOWN_MEMBER_MISMATCHES, "class member(s)")
 
 
 def test_enum_members_and_values_match_recording():
@@ -241,3 +261,25 @@ def test_layer_properties_are_the_recorded_ones(family):
     writable -= {"name", "metadata", "causal"}  # ILayer's own, and IAttention's alias
     assert writable <= declared, f"recorded rw properties not declared: {writable - declared}"
     assert declared <= set(recorded.members), f"unrecorded: {declared - set(recorded.members)}"
+
+
+def test_checker_catches_mismatches():
+    """The member check itself: a wrong parameter name, an extra member, a kind mismatch."""
+    class IShapeLayer(trt.ILayer):  # noqa: N801  (named like the recorded class it fakes)
+        __module__ = "trtconv.reference.trt.layers.fake"
+
+        def get_input(self, idx):  # recorded: (index)
+            return None
+
+        def helper(self):
+            return None
+
+        @property
+        def set_input(self):  # recorded as a method
+            return None
+
+    found = class_mismatches("IShapeLayer", IShapeLayer, API.classes["IShapeLayer"])
+    assert any(p.startswith("IShapeLayer.get_input(idx)") for p in found), found
+    assert "IShapeLayer.helper: not in the recorded IShapeLayer" in found
+    assert any(p.startswith("IShapeLayer.set_input: a property") for p in found), found
+    assert not any("infer" in p or "max_inputs" in p for p in found)

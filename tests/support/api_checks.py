@@ -51,12 +51,12 @@ def plain(value: Any) -> Any:
         return [float(v) for v in value.tensor.float().tolist()]
     if isinstance(value, np.ndarray):
         return [float(v) for v in value.reshape(-1).tolist()]
+    if hasattr(value, "name") and hasattr(type(value), "__members__"):
+        return value.name  # an enum of either module
     if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
         return value
     if isinstance(value, float):
         return float(np.float32(value))
-    if hasattr(value, "name") and hasattr(type(value), "__members__"):
-        return value.name
     return [plain(v) for v in value]
 
 

@@ -71,11 +71,13 @@ class Backend:
         return torch.cuda.current_stream().cuda_stream if self.runs_on_cuda else 0
 
     def build(self, network: Any, profiles: list[dict[str, list[list[int]]]],
-              **options: Any) -> bytes:
-        """Plan bytes for a reference network (replayed and checked on real modules)."""
+              log_level: Any = None, **options: Any) -> tuple[bytes, bytes | None]:
+        """Plan bytes for a reference network (replayed and checked on real modules), and
+        the serialized timing cache when one was asked for."""
         if self.name == "reference":
-            return _build_reference(network, profiles, **options)
-        return replay_check_build(network, self.trt(), profiles, **options)
+            return _build_reference(network, profiles, **options), None
+        return replay_check_build(network, self.trt(), profiles, log_level=log_level,
+                                  **options)
 
     def version(self) -> str:
         return str(getattr(self.trt(), "__version__", "unknown"))

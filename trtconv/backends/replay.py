@@ -8,6 +8,7 @@ difference is a bug in the reference or a converter, and fails loudly.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -23,8 +24,10 @@ class BuildFailedError(RuntimeError):
     """`build_serialized_network` returned None; carries the builder's log."""
 
 
-def capturing_logger(trt: ModuleType, min_severity: Any = None) -> Any:
-    """A `trt.ILogger` of module `trt` that keeps every message (severity, text)."""
+def capturing_logger(trt: ModuleType, print_severity: Any = None) -> Any:
+    """A `trt.ILogger` of module `trt` that keeps every message (severity, text) and prints
+    those at or above `print_severity` (a Severity of any module; None prints nothing)."""
+    limit = -1 if print_severity is None else int(print_severity)
 
     class CapturingLogger(trt.ILogger):  # type: ignore[name-defined, misc]
         def __init__(self) -> None:
@@ -33,6 +36,9 @@ def capturing_logger(trt: ModuleType, min_severity: Any = None) -> Any:
 
         def log(self, severity: Any, msg: str) -> None:
             self.messages.append((severity, msg))
+            if int(severity) <= limit:
+                print(f"[{trt.__name__}] {getattr(severity, 'name', severity)}: {msg}",
+                      file=sys.stderr)
 
         def errors(self) -> list[str]:
             return [m for s, m in self.messages if int(s) <= int(trt.ILogger.ERROR)]
@@ -51,9 +57,9 @@ class Replayed:
     tensors: dict[str, Any] = field(default_factory=dict)
 
 
-def replay_network(recording: Recording, trt: ModuleType) -> Replayed:
+def replay_network(recording: Recording, trt: ModuleType, log_level: Any = None) -> Replayed:
     """Rebuild a recorded network on module `trt` (strongly typed)."""
-    logger = capturing_logger(trt)
+    logger = capturing_logger(trt, log_level)
     builder = trt.Builder(logger)
     flag = 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
     network = builder.create_network(flag)
@@ -132,10 +138,10 @@ def build_replayed(replayed: Replayed, recording: Recording, *,
 
 def replay_check_build(reference_network: Any, trt: ModuleType,
                        profiles: list[dict[str, list[list[int]]]] | None = None,
-                       **build_options: Any) -> bytes:
-    """Replay a reference network onto `trt`, check every tensor, build, and return the plan."""
+                       log_level: Any = None, **build_options: Any) -> tuple[bytes, bytes | None]:
+    """Replay a reference network onto `trt`, check every tensor, build; return the plan and
+    the serialized timing cache (None unless one was given)."""
     recording = record_network(reference_network, profiles or [])
-    replayed = replay_network(recording, trt)
+    replayed = replay_network(recording, trt, log_level)
     check_against_reference(reference_network, replayed)
-    plan, _ = build_replayed(replayed, recording, **build_options)
-    return plan
+    return build_replayed(replayed, recording, **build_options)
