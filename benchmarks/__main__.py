@@ -50,6 +50,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         help="reference_runtime: ResNet base width (default 64 = ResNet-50)")
     parser.add_argument("--size", type=int, default=224,
                         help="reference_runtime: input height and width (default 224)")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="reference_runtime: seconds of timed repetitions per batch before "
+                             "stopping early (at least 3 reps; default 150, quick 40)")
     parser.add_argument("--profile", action="store_true",
                         help="reference_runtime: profile even when the ratio meets the goal")
     parser.add_argument("--results", type=Path, default=None,
@@ -61,6 +64,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from "
                      f"{', '.join(BENCHES)}")
     args.chosen = [b for b in BENCHES if b in chosen] or list(BENCHES)
+    if args.budget is None:
+        args.budget = 40.0 if args.quick else 150.0
     return args
 
 

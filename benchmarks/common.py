@@ -77,9 +77,14 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def interleaved(contenders: dict[str, Callable[[], Any]], reps: int, warmup: int = 1,
-                label: str = "") -> Samples:
+                label: str = "", collect: bool = True, budget: float | None = None,
+                min_reps: int = 3) -> Samples:
     """Run every contender `warmup` times, then `reps` repetitions of all of them, in an order
-    that rotates each repetition so no contender always runs first (or last)."""
+    that rotates each repetition so no contender always runs first (or last). With `collect`,
+    a garbage collection before each timed call keeps collector pauses out of the timings.
+    With `budget` (seconds), stop early once it is spent and `min_reps` repetitions are done
+    (a loaded machine then still finishes in time; the tables say how many ran)."""
+    started = time.perf_counter()
     names = list(contenders)
     for _ in range(warmup):
         for name in names:
@@ -88,12 +93,17 @@ def interleaved(contenders: dict[str, Callable[[], Any]], reps: int, warmup: int
     for rep in range(reps):
         order = names[rep % len(names):] + names[:rep % len(names)]
         for name in order:
-            gc.collect()
+            if collect:
+                gc.collect()
             seconds, _ = timed(contenders[name])
             samples.times[name].append(seconds)
         if label:
             log(f"{label} rep {rep + 1}/{reps}: " + ", ".join(
                 f"{n} {samples.times[n][-1] * 1e3:.1f} ms" for n in names))
+        if (budget is not None and rep + 1 >= min_reps and rep + 1 < reps
+                and time.perf_counter() - started > budget):
+            log(f"{label or 'timing'}: time budget {budget:.0f} s spent after {rep + 1} reps")
+            break
     return samples
 
 

@@ -15,13 +15,7 @@ E = trt.ElementWiseOperation
 
 
 def permute(ctx: Any, x: Any, order: Sequence[int]) -> Any:
-    """`x` with its axes in `order` (no layer for the identity)."""
-    order = [int(a) for a in order]
-    if order == list(range(len(order))):
-        return x
-    layer = ctx.network.add_shuffle(x)
-    layer.first_transpose = trt.Permutation(order)
-    return layer.get_output(0)
+    return emit.permute(ctx.network, x, order)
 
 
 def _dims_arg(dims: Sequence[Any]) -> list[int]:

@@ -170,3 +170,28 @@ def test_rejects_integer_inputs():
 ])
 def test_rejects_masks(mask, match):
     check_rejected(build_attention(), qkv() + [mask], match)
+
+
+@pytest.mark.parametrize("form", ["query_form", "key_value_form"])
+def test_packed_forms_are_not_modelled(form):
+    net = ref.Builder(ref.Logger()).create_network(0)
+    q, k, v = (net.add_input(n, ref.float32, (2, 4, 5, 8)) for n in "qkv")
+    a = net.add_attention_v2(q, k, v, ref.AttentionNormalizationOp.SOFTMAX,
+                             ref.CausalMaskKind.NONE)
+    setattr(a, form, ref.AttentionIOForm.PACKED_NHD)
+    with pytest.raises(RuntimeError, match="PACKED_NHD"):
+        _ = a.get_output(0).shape
+
+
+def test_normalization_quantization_infers_but_does_not_run():
+    net = ref.Builder(ref.Logger()).create_network(0)
+    q, k, v = (net.add_input(n, ref.float32, (1, 2, 3, 4)) for n in "qkv")
+    s = net.add_input("s", ref.float32, ())
+    a = net.add_attention_v2(q, k, v, ref.AttentionNormalizationOp.SOFTMAX,
+                             ref.CausalMaskKind.NONE)
+    a.normalization_quantize_scale = s
+    a.normalization_quantize_to_type = ref.fp8
+    assert (a.num_inputs, tuple(a.get_output(0).shape)) == (5, (1, 2, 3, 4))
+    x = torch.ones(1, 2, 3, 4)
+    with pytest.raises(NotImplementedError, match="normalization_quantize_scale"):
+        a.execute([x, x, x, None, torch.tensor(1.0)])

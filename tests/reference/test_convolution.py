@@ -1,12 +1,11 @@
 """IConvolutionLayer and IDeconvolutionLayer against torch, for every PaddingMode."""
 
-import math
-
 import pytest
 import torch
 import torch.nn.functional as F
 from harness import check_layer, check_rejected, weights
 from support.api_checks import check_add_refused, check_defaults, check_setter_refused
+from support.window_oracle import backward_crops, forward_pads, torch_pad
 
 MODES = ["EXPLICIT_ROUND_DOWN", "EXPLICIT_ROUND_UP", "SAME_UPPER", "SAME_LOWER"]
 # kernel, stride, dilation, pre_padding, post_padding, groups, input shape
@@ -20,32 +19,8 @@ CONV = {2: F.conv2d, 3: F.conv3d}
 DECONV = {2: F.conv_transpose2d, 3: F.conv_transpose3d}
 
 
-def same_split(total, mode):
-    """(pre, post) of SAME padding: SAME_UPPER puts the odd element after the data."""
-    small, large = total // 2, total - total // 2
-    return (small, large) if mode == "SAME_UPPER" else (large, small)
-
-
 def conv_pads(mode, size, k, s, d, pre, post):
-    """(pre, post) zero padding that gives TensorRT's output length (NvInfer.h formulas)."""
-    dk = 1 + d * (k - 1)
-    if mode.startswith("SAME"):
-        out = math.ceil(size / s)
-        return same_split(max(0, (out - 1) * s + dk - size), mode)
-    if mode == "EXPLICIT_ROUND_UP":
-        out = math.ceil((size + pre + post - dk) / s) + 1
-        return pre, (out - 1) * s + dk - size - pre
-    return pre, post
-
-
-def deconv_crops(mode, k, s, d, pre, post):
-    if mode.startswith("SAME"):
-        return same_split(max(0, 1 + d * (k - 1) - s), mode)
-    return pre, post
-
-
-def torch_pad(pairs):
-    return [p for pre, post in reversed(pairs) for p in (pre, post)]
+    return forward_pads(mode, size, 1 + d * (k - 1), s, pre, post)[1:]
 
 
 def configure(layer, trt, mode, stride, dilation, pre, post, groups):
@@ -74,8 +49,8 @@ def test_convolution(mode, case):
     check_layer(build, [torch.randn(shape)], expected, atol=1e-4, rtol=1e-4)
 
 
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("mode,case", [(m, c) for m in MODES for c in sorted(CASES)
+                                       if c != "3d" or m == "EXPLICIT_ROUND_DOWN"])
 def test_deconvolution(mode, case):
     kernel, stride, dilation, pre, post, groups, shape = CASES[case]
     if max(dilation) > 1:
@@ -87,19 +62,20 @@ def test_deconvolution(mode, case):
         return configure(layer, trt, mode, stride, dilation, pre, post, groups)
 
     def expected(x):
-        crops = [deconv_crops(mode, *a) for a in zip(kernel, stride, dilation, pre, post)]
+        crops = [backward_crops(mode, 1 + d * (k - 1), s, a, b)
+                 for k, s, d, a, b in zip(kernel, stride, dilation, pre, post)]
         full = DECONV[len(kernel)](x, w, None, stride, 0, 0, groups, dilation)
         return F.pad(full, torch_pad([(-a, -b) for a, b in crops]))
 
-    if case == "3d" and mode != "EXPLICIT_ROUND_DOWN":
-        pytest.skip("covered by the 2-D cases")
     check_layer(build, [torch.randn(shape)], expected, atol=1e-4, rtol=1e-4)
 
 
 def conv_build(w, b=None, **props):
+    """check_layer builds with the reference only (RTX replays it): torch weights are fine."""
+
     def build(trt, net, x):
-        layer = net.add_convolution_nd(x, w.shape[0], tuple(w.shape[2:]), trt.Weights(weights(w)),
-                                       None if b is None else trt.Weights(weights(b)))
+        layer = net.add_convolution_nd(x, w.shape[0], tuple(w.shape[2:]), trt.Weights(w),
+                                       None if b is None else trt.Weights(b))
         for name, value in props.items():
             setattr(layer, name, value)
         return layer.get_output(0)

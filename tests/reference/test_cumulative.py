@@ -87,6 +87,7 @@ def test_cumulative_rejects_float_axis():
 def test_cumulative_rank0_and_vector_axis_refused():
     """TensorRT's add_cumulative returns None for these; the reference rejects the layer."""
     from support.layer_harness import rtx
+
     from trtconv.reference import trt as ref
     for trt in (ref, rtx()):
         net = trt.Builder(trt.Logger(trt.Logger.INTERNAL_ERROR)).create_network(0)

@@ -63,6 +63,7 @@ def test_one_hot_scalar_indices_and_dynamic_batch():
 
 def test_one_hot_depth_from_input_is_dynamic():
     from support.layer_harness import rtx
+
     from trtconv.reference import trt as ref
     shapes = []
     for trt in (ref, rtx()):

@@ -2,6 +2,7 @@
 inputs of several shapes and compare each with PyTorch.
 
     check_dynamic(lambda x: x.flatten(1), torch.randn(2, 3, 4), torch.randn(5, 3, 4))
+    check_dynamic(lambda x, m: x[m.any()], (x2, m2), (x5, m5))   # several inputs: tuples
 """
 
 from __future__ import annotations
@@ -15,24 +16,34 @@ import trtconv
 
 from .op_harness import EXERCISED, Lambda, _compare, _rtx_or_skip
 
+Case = torch.Tensor | tuple[torch.Tensor, ...]
 
-def check_dynamic(fn: Callable[..., Any] | torch.nn.Module, example: torch.Tensor,
-                  *others: torch.Tensor, atol: float = 1e-5, rtx: bool = True) -> Any:
-    """Convert `fn` on `example` with every dim that differs among `example` and `others`
-    dynamic (one input), then check the engine on each of them against torch."""
+
+def _inputs(case: Case) -> list[torch.Tensor]:
+    return [t.clone() for t in (case if isinstance(case, tuple) else (case,))]
+
+
+def check_dynamic(fn: Callable[..., Any] | torch.nn.Module, example: Case, *others: Case,
+                  atol: float = 1e-5, rtx: bool = True) -> Any:
+    """Convert `fn` on `example` with every dim that differs among the cases dynamic, then
+    check the engine on each case against torch. A case is a tensor or a tuple of tensors."""
     module = fn if isinstance(fn, torch.nn.Module) else Lambda(fn)
     module.eval()
-    shapes = [tuple(t.shape) for t in (example, *others)]
-    lo = [min(s[i] for s in shapes) for i in range(example.dim())]
-    hi = [max(s[i] for s in shapes) for i in range(example.dim())]
-    options = {"min_shapes": [lo], "opt_shapes": [list(example.shape)], "max_shapes": [hi]}
-    converted = trtconv.convert(module, [example.clone()], backend="reference", **options)
+    cases = [_inputs(c) for c in (example, *others)]
+    lo, hi = [], []
+    for i, x in enumerate(cases[0]):
+        shapes = [tuple(c[i].shape) for c in cases]
+        lo.append([min(s[d] for s in shapes) for d in range(x.dim())])
+        hi.append([max(s[d] for s in shapes) for d in range(x.dim())])
+    options = {"min_shapes": lo, "opt_shapes": [list(x.shape) for x in cases[0]],
+               "max_shapes": hi}
+    converted = trtconv.convert(module, _inputs(example), backend="reference", **options)
     EXERCISED.update(converted.report.converted)
-    for x in (example, *others):
+    for case in cases:
         with torch.no_grad():
-            want = module(x.clone())
-        _compare(converted(x.clone()), want, atol, atol)
+            want = module(*[t.clone() for t in case])
+        _compare(converted(*[t.clone() for t in case]), want, atol, atol)
     if rtx and _rtx_or_skip():
-        assert trtconv.convert(module, [example.clone()], backend="tensorrt_rtx",
+        assert trtconv.convert(module, _inputs(example), backend="tensorrt_rtx",
                                **options).engine_bytes
     return converted

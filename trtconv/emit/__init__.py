@@ -4,8 +4,8 @@ shape-tensor arithmetic. Converters compose these instead of repeating TensorRT 
 from . import arith, compute, reductions
 from .axes import axes_mask, normalize_dim, normalize_dims
 from .broadcast import binary, broadcast_rank, promote, to_rank
-from .constants import cast, constant, scalar_like
-from .layout import dim_op, expand_to, full, reshape_to, slice_tensor
+from .constants import cast, constant, scalar_like, storable_dtype
+from .layout import dim_op, expand_to, full, permute, reshape_to, slice_tensor
 from .matmul import matmul
 from .padding import pad, pad_axes
 from .pooling import adaptive_pool, slice_axis
@@ -15,8 +15,8 @@ __all__ = [
     "arith", "compute", "reductions",
     "axes_mask", "normalize_dim", "normalize_dims",
     "binary", "broadcast_rank", "promote", "to_rank",
-    "cast", "constant", "scalar_like",
-    "dim_op", "expand_to", "full", "reshape_to", "slice_tensor",
+    "cast", "constant", "scalar_like", "storable_dtype",
+    "dim_op", "expand_to", "full", "permute", "reshape_to", "slice_tensor",
     "matmul", "pad", "pad_axes", "adaptive_pool", "slice_axis",
     "dims_of", "is_dynamic", "reshape", "shape_of", "static_shape",
 ]

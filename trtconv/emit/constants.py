@@ -42,3 +42,12 @@ def scalar_like(network: Any, value: float | int | bool, like: Any, rank: int | 
     rank = len(like.shape) if rank is None else rank
     dtype = trt.torch_dtype(like.dtype)
     return constant(network, torch.tensor(value, dtype=dtype).reshape((1,) * rank))
+
+
+def storable_dtype(ctx: Any, dtype: torch.dtype) -> torch.dtype:
+    """The dtype TensorRT computes a torch `dtype` in: float64 becomes float32, with a
+    warning (TensorRT has no float64); every other dtype is itself."""
+    if dtype != torch.float64:
+        return dtype
+    ctx._warn("a float64 result became float32 (TensorRT has no float64)")
+    return torch.float32

@@ -15,7 +15,7 @@ import torch
 
 from ..reference import trt
 from .broadcast import to_rank
-from .constants import cast, constant
+from .constants import cast, constant, storable_dtype
 from .shapes import Dim, _as_shape_tensor, dims_of, is_dynamic, reshape
 
 E = trt.ElementWiseOperation
@@ -38,6 +38,9 @@ def dim_op(network: Any, a: Dim, b: Dim, op: Any) -> Dim:
     else a (1,) INT64 ITensor."""
     if not is_dynamic(a) and not is_dynamic(b):
         return int(_FOLD[op](operator.index(a), operator.index(b)))
+    if not is_dynamic(b) and (b == 0 and op in (E.SUM, E.SUB) or
+                              b == 1 and op in (E.PROD, E.FLOOR_DIV)):
+        return a
     x, y = _dim_tensor(network, a), _dim_tensor(network, b)
     return network.add_elementwise(x, y, op).get_output(0)
 
@@ -124,12 +127,23 @@ def full(ctx: Any, dims: Sequence[Dim], value: Any, dtype: torch.dtype) -> Any:
     a (1,)*rank constant broadcast by a stride-0 slice, so dynamic dims work too.
     float64 becomes float32 with a warning."""
     rank = len(dims)
+    dtype = storable_dtype(ctx, dtype)
     if isinstance(value, trt.ITensor):
         scalar = reshape(ctx.network, value, (1,) * rank) if len(value.shape) != rank or any(
             d != 1 for d in value.shape) else value
-        scalar = cast(ctx.network, scalar, torch.float32 if dtype == torch.float64 else dtype)
+        scalar = cast(ctx.network, scalar, dtype)
     else:
         scalar = ctx.constant(torch.tensor(value, dtype=dtype).reshape((1,) * rank))
     if rank == 0:
         return scalar
     return expand_to(ctx.network, scalar, dims)
+
+
+def permute(network: Any, tensor: Any, order: Sequence[int]) -> Any:
+    """`tensor` with its axes in `order` (torch's permute; no layer for the identity)."""
+    order = [int(a) for a in order]
+    if order == list(range(len(order))):
+        return tensor
+    layer = network.add_shuffle(tensor)
+    layer.first_transpose = trt.Permutation(order)
+    return layer.get_output(0)

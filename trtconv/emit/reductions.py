@@ -47,33 +47,74 @@ def all_true(network: Any, mask: Any, dims: Dims, keepdim: bool) -> Any:
 
 
 def reduce_extremum(network: Any, x: Any, largest: bool, dims: Dims, keepdim: bool) -> Any:
-    """max/min over `dims`; a NaN anywhere in a reduced slice makes its result NaN (torch)."""
+    """max/min over `dims`; a NaN anywhere in a reduced slice makes its result NaN (torch).
+    BOOL inputs reduce as INT32 (TensorRT reduces no BOOLs)."""
+    if x.dtype == trt.DataType.BOOL:
+        as_int = cast(network, x, torch.int32)
+        return cast(network, reduce_extremum(network, as_int, largest, dims, keepdim), torch.bool)
     values = reduce(network, x, R.MAX if largest else R.MIN, dims, keepdim)
+    return nan_if_any(network, x, values, dims, keepdim)
+
+
+def nan_if_any(network: Any, x: Any, values: Any, dims: Dims, keepdim: bool) -> Any:
+    """`values` (a reduction of `x` over `dims`) with NaN where the reduced slice of `x` holds
+    a NaN."""
     if not is_float(x):
         return values
     has_nan = any_true(network, unary(network, x, U.ISNAN), dims, keepdim)
     return select(network, has_nan, const(network, math.nan, values), values)
 
 
-def drop_axis(network: Any, x: Any, axis: int) -> Any:
-    """`x` without its size-1 `axis`."""
-    dims = dims_of(network, x)
-    return reshape(network, x, dims[:axis] + dims[axis + 1:])
+def drop_axes(network: Any, x: Any, axes: Iterable[int]) -> Any:
+    """`x` without its size-1 `axes` (non-negative)."""
+    drop = set(axes)
+    return reshape(network, x, [d for i, d in enumerate(dims_of(network, x)) if i not in drop])
 
 
-def topk(network: Any, x: Any, k: int, axis: int, largest: bool) -> tuple[Any, Any]:
+def nan_ranked(network: Any, x: Any, nan_is_largest: bool) -> Any:
+    """`x` with NaN replaced by +inf (or -inf), so ranking layers order NaN as torch does."""
+    if not is_float(x):
+        return x
+    fill = const(network, math.inf if nan_is_largest else -math.inf, x)
+    return select(network, unary(network, x, U.ISNAN), fill, x)
+
+
+def _lift(network: Any, x: Any, rank: int) -> Any:
+    """`x` with leading size-1 dims up to `rank` (top-k needs two dims)."""
+    missing = rank - len(x.shape)
+    return reshape(network, x, [1] * missing + dims_of(network, x)) if missing > 0 else x
+
+
+def _drop_leading(network: Any, x: Any, count: int) -> Any:
+    return reshape(network, x, dims_of(network, x)[count:]) if count else x
+
+
+def topk(network: Any, x: Any, k: int, axis: int, largest: bool,
+         nan_is_largest: bool = True) -> tuple[Any, Any]:
     """Values and INT64 indices of the `k` largest (or smallest) along `axis`, sorted.
 
-    BOOL inputs are ranked as INT32 (TensorRT's top-k takes no BOOL). Raises ValueError when
-    `k` exceeds TensorRT's limit.
+    NaN ranks above every number (below, with `nan_is_largest=False`) and the values are read
+    back from `x`, so NaNs come out as NaN. BOOL inputs rank as INT32 (top-k takes no BOOL);
+    inputs of rank < 2 get leading size-1 dims (top-k needs two). Raises ValueError when `k`
+    exceeds TensorRT's limit.
     """
     if k > MAX_TOPK:
         raise ValueError(f"top-k of {k} elements exceeds TensorRT's limit of {MAX_TOPK}")
-    source = cast(network, x, torch.int32) if x.dtype == trt.DataType.BOOL else x
+    lifted = max(0, 2 - len(x.shape))
+    data = _lift(network, x, 2)
+    axis += lifted
+    source = cast(network, data, torch.int32) if data.dtype == trt.DataType.BOOL else data
+    source = nan_ranked(network, source, nan_is_largest)
     op = trt.TopKOperation.MAX if largest else trt.TopKOperation.MIN
     layer = network.add_topk(source, op, k, 1 << axis, trt.DataType.INT64)
-    values = cast(network, layer.get_output(0), x.dtype)
-    return values, layer.get_output(1)
+    indices = layer.get_output(1)
+    if is_float(data):
+        gather = network.add_gather_v2(data, indices, trt.GatherMode.ELEMENT)
+        gather.axis = axis
+        values = gather.get_output(0)
+    else:
+        values = cast(network, layer.get_output(0), data.dtype)
+    return _drop_leading(network, values, lifted), _drop_leading(network, indices, lifted)
 
 
 def vector_norm(network: Any, x: Any, ord: float, dims: Dims, keepdim: bool) -> Any:

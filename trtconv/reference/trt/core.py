@@ -111,8 +111,8 @@ class DimsHW(Dims2):
 class Permutation(tuple):
     """`trt.Permutation`: the order in which a shuffle reads its input's axes."""
 
-    def __new__(cls, order: Iterable[int] = ()) -> Permutation:
-        return super().__new__(cls, (int(d) for d in order))
+    def __new__(cls, arg0: Iterable[int] = ()) -> Permutation:
+        return super().__new__(cls, (int(d) for d in arg0))
 
 
 def as_dims(value: Any, what: str) -> Dims:
@@ -130,10 +130,14 @@ class Weights:
     (empty weights). The data is copied, so later changes to the source do not leak in.
     """
 
-    def __init__(self, a: Any = DataType.FLOAT, ptr: int | None = None, count: int | None = None):
+    def __init__(self, type: Any = DataType.FLOAT, ptr: int | None = None,
+                 count: int | None = None):
+        # TensorRT's overloads are (type), (type, ptr, count) and (a: ndarray): `type` may
+        # be the array itself.
         if ptr is not None:
             raise TypeError("Weights from a raw pointer are not supported by the reference")
-        if isinstance(a, DataType) or (hasattr(a, "name") and type(a).__name__ == "DataType"):
+        a = type
+        if isinstance(a, DataType) or (hasattr(a, "name") and a.__class__.__name__ == "DataType"):
             self._dtype = coerce_enum(DataType, a, "Weights type")
             self._data = torch.empty(0, dtype=_TORCH_OF.get(self._dtype, torch.float32))
             return
@@ -144,7 +148,7 @@ class Weights:
                 raise TypeError("Weights do not accept float64 arrays; convert to float32 first")
             a = torch.from_numpy(np.ascontiguousarray(a))
         if not isinstance(a, torch.Tensor):
-            raise TypeError(f"Weights need a numpy array or torch tensor, got {type(a).__name__}")
+            raise TypeError(f"Weights need a numpy array or torch tensor, got {a.__class__.__name__}")
         tensor = a.detach().to("cpu").contiguous().clone()
         self._dtype = trt_dtype(tensor.dtype)
         self._data = tensor

@@ -104,6 +104,7 @@ _ENUMS: dict[str, type[_TrtEnum]] = {
     for name, members in _parse(_RECORDED).items()
 }
 globals().update(_ENUMS)
+__all__ = [*_ENUMS, "Severity"]
 
 
 class Severity(_TrtEnum):

@@ -187,12 +187,13 @@ def _compile(network: INetworkDefinition) -> tuple[list[_Step], int, list[int]]:
             if t is not None:
                 last_use[slot[id(t)]] = position
     keep = {slot[id(t)] for t in network._outputs}
+    absent = len(slot)  # a slot that always holds None, for absent optional inputs
     steps: list[_Step] = []
     for position, layer in enumerate(layers):
-        ins = [slot[id(t)] if t is not None else -1 for t in layer._inputs]
-        frees = sorted({s for s in ins if s >= 0 and last_use.get(s) == position} - keep)
+        ins = [slot[id(t)] if t is not None else absent for t in layer._inputs]
+        frees = sorted({s for s in ins if s != absent and last_use.get(s) == position} - keep)
         steps.append((_bind(layer), ins, [slot[id(t)] for t in layer._outputs], frees))
-    return steps, len(slot), [slot[id(t)] for t in network._outputs]
+    return steps, len(slot) + 1, [slot[id(t)] for t in network._outputs]
 
 
 def _bind(layer: Any) -> Callable[[list[Any]], list[torch.Tensor]]:

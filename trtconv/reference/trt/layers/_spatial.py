@@ -56,7 +56,7 @@ class SpatialProp(InitProp):
         value = super().__get__(layer, owner)
         if layer is None or value is not None:
             return value
-        return Dims((self.fill,) * layer.spatial_rank)
+        return Dims((self.fill,) * layer._spatial_rank)
 
 
 @dataclass(frozen=True)
@@ -109,15 +109,15 @@ class WindowLayer(ILayer):
     """Base of IConvolutionLayer, IDeconvolutionLayer and IPoolingLayer: a window with stride,
     explicit padding (`padding_nd` sets both sides and reads the pre side) and a padding mode."""
 
-    window_prop: ClassVar[str]  # the property holding the window's extent
+    _window_prop: ClassVar[str]  # the property holding the window's extent
     stride_nd = SpatialProp(1, 1)
     pre_padding = SpatialProp(0, 0)
     post_padding = SpatialProp(0, 0)
     padding_mode = enum_prop(PaddingMode, PaddingMode.EXPLICIT_ROUND_DOWN)
 
     @property
-    def spatial_rank(self) -> int:
-        return len(self._initial[self.window_prop])  # type: ignore[attr-defined]
+    def _spatial_rank(self) -> int:
+        return len(self._initial[self._window_prop])  # type: ignore[attr-defined]
 
     @property
     def padding_nd(self) -> Dims:
@@ -129,31 +129,33 @@ class WindowLayer(ILayer):
         self.pre_padding = value
         self.post_padding = value
 
-    def dilation(self) -> Dims:
-        return Dims((1,) * len(getattr(self, self.window_prop)))
+    def _dilation(self) -> Dims:
+        return Dims((1,) * len(getattr(self, self._window_prop)))
 
-    def axes(self) -> list[Axis]:
+    def _axes(self) -> list[Axis]:
         """The per-axis parameters, which must all have the window's number of dimensions."""
-        window = getattr(self, self.window_prop)
+        window = getattr(self, self._window_prop)
         named = {"stride": self.stride_nd, "pre-padding": self.pre_padding,
-                 "post-padding": self.post_padding, "dilation": self.dilation()}
+                 "post-padding": self.post_padding, "dilation": self._dilation()}
         if any(len(v) != len(window) for v in named.values()):
             listed = ", ".join(f"{k} {tuple(v)}" for k, v in named.items())
             raise self.fail(f"window {tuple(window)} and {listed} must have the same number of "
                             "dimensions")
         return [Axis(1 + d * (k - 1), s, b, a) for k, s, b, a, d in
-                zip(window, self.stride_nd, self.pre_padding, self.post_padding, self.dilation())]
+                zip(window, *named.values())]
 
-    def check_rank(self, x: TensorInfo) -> None:
-        need = len(getattr(self, self.window_prop)) + 2
+    def _check_rank(self, x: TensorInfo) -> None:
+        need = len(getattr(self, self._window_prop)) + 2
         if x.rank < need:
             raise self.fail(f"at least {need} dimensions are required for input, got shape "
                             f"{x.shape}")
 
-    def check_lengths(self, out: Sequence[int]) -> None:
-        for i, length in enumerate(out):
-            if length < 0:
-                raise self.fail(f"output spatial axis {i} has negative length {length}")
+    def _check_lengths(self, spatial: Sequence[int], out: Sequence[int]) -> None:
+        """Known input lengths must not give negative output lengths (-1 is also unknown)."""
+        for i, (size, length) in enumerate(zip(spatial, out)):
+            if size >= 0 and length < 0:
+                raise self.fail(f"output spatial axis {i} has negative length {length} (input "
+                                f"length {size})")
 
 
 def pad_spatial(x: torch.Tensor, pads: Sequence[tuple[int, int]], value: float = 0.0

@@ -61,7 +61,7 @@ def _positive(value: Any) -> int:
 class _ConvolutionBase(WindowLayer):
     """What convolution and deconvolution share: kernel, bias, groups, dilation, inputs 1-2."""
 
-    window_prop = "kernel_size_nd"
+    _window_prop = "kernel_size_nd"
     kernel_size_nd = SpatialProp(None, 1)
     num_output_maps = init_prop(coerce=int)
     kernel = init_prop(coerce=nonempty_weights)
@@ -72,7 +72,7 @@ class _ConvolutionBase(WindowLayer):
     def max_inputs(self) -> int:
         return 2
 
-    def dilation(self) -> Any:
+    def _dilation(self) -> Any:
         return self.dilation_nd
 
     def _tensor_input(self, ins: list[Any], index: int) -> Any:
@@ -81,8 +81,8 @@ class _ConvolutionBase(WindowLayer):
     def _check_common(self, x: TensorInfo, ins: list[TensorInfo | None]) -> int:
         """Checks shared by both directions; returns the input's channel count (-1 unknown)."""
         check_dtype(self, x, FLOAT_TYPES)
-        self.axes()
-        self.check_rank(x)
+        self._axes()
+        self._check_rank(x)
         nout, groups = self.num_output_maps, self.num_groups
         if nout < 1:
             raise self.fail(f"num_output_maps must be >= 1, got {nout}")
@@ -162,8 +162,8 @@ class IConvolutionLayer(_ConvolutionBase):
         nd = len(self.kernel_size_nd)
         spatial = x.shape[-nd:]
         out = [forward_axis(size, axis, self.padding_mode)[0]
-               for size, axis in zip(spatial, self.axes())]
-        self.check_lengths(out)
+               for size, axis in zip(spatial, self._axes())]
+        self._check_lengths(spatial, out)
         # TensorRT checks the filter fits only when every spatial length is known.
         if all(s >= 0 for s in spatial) and any(o < 1 for o in out):
             raise self.fail(f"image size is smaller than filter size: input {spatial}, output "
@@ -174,7 +174,7 @@ class IConvolutionLayer(_ConvolutionBase):
         x, nd = ins[0], len(self.kernel_size_nd)
         kernel, bias = self._weights(ins, x.shape[-nd - 1])
         geometry = [forward_axis(size, axis, self.padding_mode)
-                    for size, axis in zip(x.shape[-nd:], self.axes())]
+                    for size, axis in zip(x.shape[-nd:], self._axes())]
         batched, lead = as_batched(to_compute(x), nd + 1)
         batched = pad_spatial(batched, [(pre, post) for _, pre, post in geometry])
         y = _CONV[nd](batched, kernel, bias, tuple(self.stride_nd), 0, tuple(self.dilation_nd),
@@ -197,16 +197,17 @@ class IDeconvolutionLayer(_ConvolutionBase):
             raise self.fail("the number of channels of the input must not be dynamic")
         self._check_kernel(x, self._tensor_input(ins, 1), self._kernel_shape(channels))
         nd = len(self.kernel_size_nd)
+        spatial = x.shape[-nd:]
         out = [backward_axis(size, axis, self.padding_mode)[0]
-               for size, axis in zip(x.shape[-nd:], self.axes())]
-        self.check_lengths(out)
+               for size, axis in zip(spatial, self._axes())]
+        self._check_lengths(spatial, out)
         return [TensorInfo(x.shape[:-nd - 1] + (self.num_output_maps, *out), x.dtype)]
 
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
         x, nd = ins[0], len(self.kernel_size_nd)
         kernel, bias = self._weights(ins, x.shape[-nd - 1])
         geometry = [backward_axis(size, axis, self.padding_mode)
-                    for size, axis in zip(x.shape[-nd:], self.axes())]
+                    for size, axis in zip(x.shape[-nd:], self._axes())]
         batched, lead = as_batched(to_compute(x), nd + 1)
         y = _DECONV[nd](batched, kernel, bias, tuple(self.stride_nd), 0, 0, self.num_groups,
                         tuple(self.dilation_nd))

@@ -53,7 +53,7 @@ class IPoolingLayer(WindowLayer):
     """Pooling; `type` is the PoolingType (it shadows ILayer.type, as in TensorRT)."""
 
     layer_type = LayerType.POOLING
-    window_prop = "window_size_nd"
+    _window_prop = "window_size_nd"
     type = init_prop(coerce=lambda v: coerce_enum(PoolingType, v, "PoolingType"))
     window_size_nd = SpatialProp(None, 1)
     blend_factor = Prop(0.0, _unit_interval)
@@ -61,17 +61,18 @@ class IPoolingLayer(WindowLayer):
 
     def _geometry(self, spatial: Sequence[int]) -> list[tuple[int, int, int]]:
         return [forward_axis(size, axis, self.padding_mode)
-                for size, axis in zip(spatial, self.axes())]
+                for size, axis in zip(spatial, self._axes())]
 
     def infer(self, ins: list[TensorInfo | None]) -> list[TensorInfo]:
         x = self.require_inputs(ins, 1)[0]
         check_dtype(self, x, _POOL_TYPES)
-        self.axes()
-        self.check_rank(x)
+        self._axes()
+        self._check_rank(x)
         nd = len(self.window_size_nd)
-        geometry = self._geometry(x.shape[-nd:])
+        spatial = x.shape[-nd:]
+        geometry = self._geometry(spatial)
         out = [length for length, _, _ in geometry]
-        self.check_lengths(out)
+        self._check_lengths(spatial, out)
         if self.type != PoolingType.MAX and self.average_count_excludes_padding:
             # A window entirely in padding would divide by zero; TensorRT rejects it upfront.
             for (_, pre, post), window in zip(geometry, self.window_size_nd):
@@ -84,6 +85,9 @@ class IPoolingLayer(WindowLayer):
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
         x, nd = ins[0], len(self.window_size_nd)
         geometry = self._geometry(x.shape[-nd:])
+        out = (*x.shape[:-nd], *(length for length, _, _ in geometry))
+        if 0 in out:  # torch refuses empty pooling outputs
+            return [torch.zeros(out, dtype=x.dtype)]
         pads = [(pre, post) for _, pre, post in geometry]
         batched, lead = as_batched(to_compute(x), nd + 1)
         kind, b = self.type, self.blend_factor

@@ -66,7 +66,7 @@ class _OutputSizeProp(Prop):
     def __get__(self, layer: Any, owner: type) -> Any:
         if layer is None:
             return self
-        if layer.is_dynamic:
+        if layer._is_dynamic:
             return None if self.name == "shape" else []
         if self.name in layer._props:
             return layer._props[self.name]
@@ -75,9 +75,9 @@ class _OutputSizeProp(Prop):
         return None if self.other in layer._props else layer.get_input(0).shape
 
     def __set__(self, layer: Any, value: Any) -> None:
-        if layer.is_dynamic:
-            raise ValueError(f"IResizeLayer.{self.name}: a dynamic resize layer (input 1 set) "
-                             "takes its output dimensions from input 1")
+        if layer._is_dynamic:
+            raise TypeError(f"IResizeLayer.{self.name}: a dynamic resize layer (input 1 set) "
+                            "takes its output dimensions from input 1")
         super().__set__(layer, value)
         layer._props.pop(self.other, None)
 
@@ -120,7 +120,7 @@ class IResizeLayer(ILayer):
         return 1
 
     @property
-    def is_dynamic(self) -> bool:
+    def _is_dynamic(self) -> bool:
         return 1 in self._set_inputs
 
     # --- shapes ---------------------------------------------------------------------------

@@ -93,7 +93,7 @@ def _slice(x: torch.Tensor, windows: list[_Window], mode: SampleMode,
     return x
 
 
-def _as_param(value: Any) -> Any:
+def _axes_value(value: Any) -> Any:
     return None if value is None else as_dims(value, "axes")
 
 
@@ -107,7 +107,7 @@ class ISliceLayer(ILayer):
     shape = dims_prop()
     stride = dims_prop()
     mode = enum_prop(SampleMode, SampleMode.STRICT_BOUNDS)
-    axes = Prop(None, _as_param)
+    axes = Prop(None, _axes_value)
 
     def max_inputs(self) -> int:
         return _AXES_INPUT

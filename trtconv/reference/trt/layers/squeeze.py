@@ -26,14 +26,14 @@ class _AxesLayer(ILayer):
     """Shared input checks of squeeze and unsqueeze."""
 
     shape_inputs = frozenset({1})
-    verb = ""
+    _verb = ""
 
     def max_inputs(self) -> int:
         return 1
 
     def _check_input(self, x: TensorInfo) -> None:
         if x.dtype == DataType.UINT8:
-            raise self.fail(f"{self.verb} does not accept UINT8 inputs")
+            raise self.fail(f"{self._verb} does not accept UINT8 inputs")
 
     def _axes(self, spec: TensorInfo, rank: int) -> list[int]:
         """Input 1's axes, normalized against `rank`, checked for range and duplicates."""
@@ -43,14 +43,14 @@ class _AxesLayer(ILayer):
             raise self.fail(f"axes must be a 1-D tensor, got shape {spec.shape}")
         raw = spec.known_value()
         if raw is None:
-            raise self.fail(f"{self.verb} axes must be build-time constants")
+            raise self.fail(f"{self._verb} axes must be build-time constants")
         axes = []
         for a in raw:
             if not -rank <= a < rank:
-                raise self.fail(f"{self.verb} axis {a} is out of range for rank {rank}")
+                raise self.fail(f"{self._verb} axis {a} is out of range for rank {rank}")
             axes.append(a % rank)
         if len(set(axes)) != len(axes):
-            raise self.fail(f"{self.verb} axes {raw} name an axis twice")
+            raise self.fail(f"{self._verb} axes {raw} name an axis twice")
         return axes
 
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
@@ -64,7 +64,7 @@ class ISqueezeLayer(_AxesLayer):
     """Removes the named size-1 axes; without an axes input, every axis of static size 1."""
 
     layer_type = LayerType.SQUEEZE
-    verb = "squeeze"
+    _verb = "squeeze"
 
     def infer(self, ins: list[TensorInfo | None]) -> list[TensorInfo]:
         x = self.require_inputs(ins, 1)[0]
@@ -93,7 +93,7 @@ class IUnsqueezeLayer(_AxesLayer):
     """Inserts size-1 axes at the named positions of the output."""
 
     layer_type = LayerType.UNSQUEEZE
-    verb = "unsqueeze"
+    _verb = "unsqueeze"
 
     def infer(self, ins: list[TensorInfo | None]) -> list[TensorInfo]:
         x, spec = self.require_inputs(ins, 2)[:2]

@@ -1,0 +1,60 @@
+"""clamp / clip / clamp_min / clamp_max and their in-place forms.
+
+Bounds may be Python numbers or tensors (broadcast like any operand), either may be None; the
+result dtype follows torch's promotion of input and bounds. A NaN in the input (or a tensor
+bound) gives NaN, as in torch, whatever TensorRT's MAX/MIN do with NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from trtconv import tensorrt_converter, trt
+from trtconv.emit import arith
+from trtconv.emit.compute import apply
+
+E = trt.ElementWiseOperation
+U = trt.UnaryOperation
+
+
+def clamp(ctx: Any, input: Any, min: Any = None, max: Any = None, *, out: Any = None) -> Any:
+    """torch.clamp: `minimum(maximum(input, min), max)` with NaN propagated."""
+    bounds = [(b, op) for b, op in ((min, E.MAX), (max, E.MIN)) if b is not None]
+    if not bounds:
+        raise ctx.unsupported("clamp without min and max")
+
+    def emit_(network: Any, x: Any, *limits: Any) -> Any:
+        result = x
+        nan = arith.is_nan(network, x) if arith.is_float(x) else None
+        for limit, (bound, op) in zip(limits, bounds):
+            result = arith.elementwise(network, result, limit, op)
+            if nan is not None and isinstance(bound, torch.Tensor):
+                nan = arith.either(network, nan, arith.is_nan(network, limit))
+        if nan is None:
+            return result
+        return arith.select(network, nan, arith.const(network, math.nan, result), result)
+
+    return apply(ctx, [input] + [b for b, _ in bounds], emit_)
+
+
+def clamp_min(ctx: Any, input: Any, min: Any, *, out: Any = None) -> Any:
+    return clamp(ctx, input, min=min)
+
+
+def clamp_max(ctx: Any, input: Any, max: Any, *, out: Any = None) -> Any:
+    return clamp(ctx, input, max=max)
+
+
+def _register_all() -> None:
+    table = {"clamp": clamp, "clip": clamp, "clamp_min": clamp_min, "clamp_max": clamp_max}
+    for name, fn in table.items():
+        for owner, prefix in ((torch, "torch"), (torch.Tensor, "torch.Tensor")):
+            for spelling in (name, f"{name}_"):
+                if hasattr(owner, spelling):
+                    tensorrt_converter(f"{prefix}.{spelling}")(fn)
+
+
+_register_all()

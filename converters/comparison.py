@@ -1,0 +1,72 @@
+"""Comparisons: eq, ne, gt, lt, ge, le (and greater, less_equal, not_equal, ... aliases) as torch
+functions, Tensor methods, in-place methods and operators.
+
+Operands are compared in torch's promoted dtype. NaN semantics are IEEE's, as in torch: `ne` is
+true where either side is NaN, every other comparison is false there (ge is GREATER or EQUAL,
+never NOT LESS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from trtconv import tensorrt_converter, trt
+from trtconv.emit import arith
+from trtconv.emit.compute import apply
+
+E = trt.ElementWiseOperation
+Emit = Callable[[Any, Any, Any], Any]
+
+
+def _eq(network: Any, a: Any, b: Any) -> Any:
+    return arith.compare(network, a, b, E.EQUAL)
+
+
+def _ne(network: Any, a: Any, b: Any) -> Any:
+    return arith.logical_not(network, _eq(network, a, b))
+
+
+def _strict(op: Any) -> Emit:
+    return lambda network, a, b: arith.compare(network, a, b, op)
+
+
+def _or_equal(op: Any) -> Emit:
+    def emit_(network: Any, a: Any, b: Any) -> Any:
+        return arith.either(network, arith.compare(network, a, b, op), _eq(network, a, b))
+
+    return emit_
+
+
+_EMITS: dict[str, Emit] = {
+    "eq": _eq, "ne": _ne, "gt": _strict(E.GREATER), "lt": _strict(E.LESS),
+    "ge": _or_equal(E.GREATER), "le": _or_equal(E.LESS),
+}
+_ALIASES = {"greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le",
+            "not_equal": "ne"}
+
+
+def _converter(emit_: Emit) -> Callable[..., Any]:
+    def convert(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+        if not isinstance(ctx.output, torch.Tensor):
+            return None  # `tensor == None` and the like: a Python bool, nothing to convert
+        return apply(ctx, [input, other], emit_)
+
+    return convert
+
+
+def _register_all() -> None:
+    names = {**{n: n for n in _EMITS}, **_ALIASES}
+    for name, base in names.items():
+        fn = _converter(_EMITS[base])
+        for owner, prefix in ((torch, "torch"), (torch.Tensor, "torch.Tensor")):
+            for spelling in (name, f"{name}_"):
+                if hasattr(owner, spelling):
+                    tensorrt_converter(f"{prefix}.{spelling}")(fn)
+        if hasattr(torch.Tensor, f"__{name}__"):
+            tensorrt_converter(f"torch.Tensor.__{name}__")(fn)
+
+
+_register_all()

@@ -1,0 +1,58 @@
+"""Joining tensors: cat/concat/concatenate and stack.
+
+Inputs are promoted to the torch result's dtype; empty tensors are skipped like torch skips
+them (they add nothing, and torch accepts a legacy (0,)-shaped one of any rank).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from trtconv import emit, tensorrt_converter
+
+
+def concatenate(ctx: Any, tensors: Sequence[Any], axis: int) -> Any:
+    """The ITensors `tensors` (one dtype and rank) joined along `axis`."""
+    if len(tensors) == 1:
+        return tensors[0]
+    layer = ctx.network.add_concatenation(list(tensors))
+    layer.axis = axis
+    return layer.get_output(0)
+
+
+def _cat(ctx: Any, tensors: Sequence[Any], dim: int = 0, *, out: Any = None) -> Any:
+    dtype = emit.storable_dtype(ctx, ctx.output.dtype)
+    axis = emit.normalize_dim(dim, ctx.output.dim())
+    kept = [t for t in tensors if t.numel() > 0 or ctx.is_traced(t) and any(
+        d < 0 for d in ctx.trt(t).shape)]
+    if not kept:
+        return emit.full(ctx, list(ctx.output.shape), 0, dtype)
+    parts = [emit.cast(ctx.network, ctx.trt(t), dtype) for t in kept]
+    return concatenate(ctx, parts, axis)
+
+
+for _target in ("torch.cat", "torch.concat"):
+    tensorrt_converter(_target)(_cat)
+
+
+@tensorrt_converter("torch.concatenate")
+def convert_concatenate(ctx: Any, tensors: Sequence[Any], axis: int = 0, *,
+                        out: Any = None) -> Any:
+    return _cat(ctx, tensors, axis)
+
+
+@tensorrt_converter("torch.stack")
+def convert_stack(ctx: Any, tensors: Sequence[Any], dim: int = 0, *, out: Any = None) -> Any:
+    dtype = emit.storable_dtype(ctx, ctx.output.dtype)
+    rank = ctx.output.dim()
+    axis = emit.normalize_dim(dim, rank)
+    parts = []
+    for t in tensors:
+        x = emit.cast(ctx.network, ctx.trt(t), dtype)
+        shape = list(t.shape)
+        shape.insert(axis, 1)
+        source: list[int | None] = list(range(t.dim()))
+        source.insert(axis, None)
+        parts.append(emit.reshape_to(ctx.network, x, shape, source))
+    return concatenate(ctx, parts, axis)

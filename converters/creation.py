@@ -1,0 +1,112 @@
+"""New tensors from traced ones: *_like (shaped like a traced tensor, dynamic dims included),
+new_* (a traced tensor's dtype), full with a computed fill value, and torch.tensor of traced
+elements.
+
+Fills are a one-element constant broadcast by a stride-0 slice (`emit.full`), never `x * 0`
+(NaN and inf times zero are NaN). Creation calls that touch no traced tensor need no
+converter: their results are constants of the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch.utils import _pytree as pytree
+
+from trtconv import emit, tensorrt_converter
+
+
+def _fill_value(ctx: Any, value: Any) -> Any:
+    """A Python number as itself, a tensor as its (one-element) ITensor."""
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise ctx.unsupported("a fill value that is not one element")
+        return ctx.trt(value)
+    return value
+
+
+def _like(fill: Any) -> Any:
+    def convert(ctx: Any, input: Any, *args: Any, **kwargs: Any) -> Any:
+        dims = emit.dims_of(ctx.network, ctx.trt(input))
+        return emit.full(ctx, dims, fill, ctx.output.dtype)
+
+    return convert
+
+
+for _name, _fill in (("zeros_like", 0), ("ones_like", 1), ("empty_like", 0)):
+    tensorrt_converter(f"torch.{_name}")(_like(_fill))
+
+
+@tensorrt_converter("torch.full_like")
+def convert_full_like(ctx: Any, input: Any, fill_value: Any, **kwargs: Any) -> Any:
+    dims = emit.dims_of(ctx.network, ctx.trt(input))
+    return emit.full(ctx, dims, _fill_value(ctx, fill_value), ctx.output.dtype)
+
+
+def _size_arg(size: Sequence[Any]) -> list[Any]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)):
+        return list(size[0])
+    return list(size)
+
+
+def _new(fill: Any) -> Any:
+    def convert(ctx: Any, input: Any, *size: Any, **kwargs: Any) -> Any:
+        return emit.full(ctx, _size_arg(size), fill, ctx.output.dtype)
+
+    return convert
+
+
+for _name, _fill in (("new_zeros", 0), ("new_ones", 1), ("new_empty", 0)):
+    tensorrt_converter(f"torch.Tensor.{_name}")(_new(_fill))
+
+
+@tensorrt_converter("torch.Tensor.new_full")
+def convert_new_full(ctx: Any, input: Any, size: Sequence[Any], fill_value: Any,
+                     **kwargs: Any) -> Any:
+    return emit.full(ctx, list(size), _fill_value(ctx, fill_value), ctx.output.dtype)
+
+
+@tensorrt_converter("torch.full")
+def convert_full(ctx: Any, size: Sequence[Any], fill_value: Any, **kwargs: Any) -> Any:
+    return emit.full(ctx, list(size), _fill_value(ctx, fill_value), ctx.output.dtype)
+
+
+def tensor_of(ctx: Any, data: Any) -> Any:
+    """torch.tensor(data) where elements of `data` are traced 0-d/one-element tensors: each
+    element cast to the result's dtype, joined, and shaped like the result."""
+    result = ctx.output
+    dtype = emit.storable_dtype(ctx, result.dtype)
+    leaves = pytree.tree_leaves(data)
+    if not any(ctx.is_traced(v) for v in leaves):
+        return ctx.constant(result)
+    parts = []
+    for value in leaves:
+        if isinstance(value, torch.Tensor):
+            if value.numel() != 1:
+                raise ctx.unsupported("torch.tensor of a tensor with more than one element")
+            item = emit.cast(ctx.network, ctx.trt(value), dtype)
+            parts.append(emit.reshape(ctx.network, item, (1,)))
+        else:
+            parts.append(ctx.constant(torch.tensor([value], dtype=dtype)))
+    joined = parts[0]
+    if len(parts) > 1:
+        layer = ctx.network.add_concatenation(parts)
+        layer.axis = 0
+        joined = layer.get_output(0)
+    return emit.reshape_to(ctx.network, joined, tuple(result.shape))
+
+
+@tensorrt_converter("torch.tensor")
+def convert_tensor(ctx: Any, data: Any, **kwargs: Any) -> Any:
+    if isinstance(data, torch.Tensor) and ctx.is_traced(data):
+        return emit.cast(ctx.network, ctx.trt(data), emit.storable_dtype(ctx, ctx.output.dtype))
+    return tensor_of(ctx, data)
+
+
+@tensorrt_converter("torch.Tensor.new_tensor")
+def convert_new_tensor(ctx: Any, input: Any, data: Any, **kwargs: Any) -> Any:
+    if isinstance(data, torch.Tensor) and ctx.is_traced(data):
+        return emit.cast(ctx.network, ctx.trt(data), emit.storable_dtype(ctx, ctx.output.dtype))
+    return tensor_of(ctx, data)

@@ -1,0 +1,88 @@
+"""Gathers: gather (TensorRT's ELEMENT mode), index_select (DEFAULT mode) and
+take_along_dim (ELEMENT mode after torch's broadcasting)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from trtconv import emit, tensorrt_converter, trt
+
+
+def _indices(ctx: Any, index: Any) -> Any:
+    idx = ctx.trt(index)
+    if idx.dtype not in (trt.DataType.INT32, trt.DataType.INT64):
+        idx = emit.cast(ctx.network, idx, torch.int64)
+    return idx
+
+
+def gather_elements(ctx: Any, x: Any, idx: Any, axis: int) -> Any:
+    """out[i][j][k] = x[idx[i][j][k]][j][k] (for axis 0): TensorRT's ELEMENT gather."""
+    layer = ctx.network.add_gather_v2(x, idx, trt.GatherMode.ELEMENT)
+    layer.axis = axis
+    return layer.get_output(0)
+
+
+def _gather(ctx: Any, input: Any, dim: int, index: Any, *, sparse_grad: bool = False,
+            out: Any = None) -> Any:
+    x = ctx.trt(input)
+    rank = len(x.shape)
+    if rank == 0:
+        raise ctx.unsupported("gather from a 0-d tensor")
+    axis = emit.normalize_dim(dim, rank)
+    idx = _indices(ctx, index)
+    if tuple(index.shape) != tuple(input.shape):
+        # torch reads only the leading part of the other axes; ELEMENT wants them equal.
+        if any(d < 0 for d in x.shape) or any(d < 0 for d in idx.shape):
+            raise ctx.unsupported("gather with an index smaller than a dynamic input")
+        size = [index.shape[a] if a != axis else input.shape[a] for a in range(rank)]
+        x = emit.slice_tensor(ctx.network, x, [0] * rank, size, [1] * rank)
+    return gather_elements(ctx, x, idx, axis)
+
+
+for _target in ("torch.gather", "torch.Tensor.gather"):
+    tensorrt_converter(_target)(_gather)
+
+
+def _index_select(ctx: Any, input: Any, dim: int, index: Any, *, out: Any = None) -> Any:
+    x = ctx.trt(input)
+    rank = max(len(x.shape), 1)
+    if not x.shape:
+        x = emit.reshape(ctx.network, x, (1,))
+    idx = _indices(ctx, index)
+    if len(idx.shape) == 0:
+        idx = emit.reshape(ctx.network, idx, (1,))
+    out_x = ctx.network.add_gather(x, idx, emit.normalize_dim(dim, rank)).get_output(0)
+    return emit.reshape_to(ctx.network, out_x, tuple(ctx.output.shape),
+                           list(range(len(out_x.shape))))
+
+
+for _target in ("torch.index_select", "torch.Tensor.index_select"):
+    tensorrt_converter(_target)(_index_select)
+
+
+def _take_along_dim(ctx: Any, input: Any, indices: Any, dim: int | None = None, *,
+                    out: Any = None) -> Any:
+    x, idx = ctx.trt(input), _indices(ctx, indices)
+    if dim is None:
+        x = emit.reshape_to(ctx.network, x, (input.numel(),), infer_at=0)
+        idx = emit.reshape_to(ctx.network, idx, (indices.numel(),), infer_at=0)
+        return gather_elements(ctx, x, idx, 0)
+    if any(d < 0 for d in x.shape) or any(d < 0 for d in idx.shape):
+        raise ctx.unsupported("take_along_dim with dynamic dims")
+    rank = max(input.dim(), indices.dim())
+    axis = emit.normalize_dim(dim, rank)
+    x, idx = emit.to_rank(ctx.network, x, rank), emit.to_rank(ctx.network, idx, rank)
+    xs, ix = list(x.shape), list(idx.shape)
+    common = list(torch.broadcast_shapes(
+        tuple(d if a != axis else 1 for a, d in enumerate(xs)),
+        tuple(d if a != axis else 1 for a, d in enumerate(ix))))
+    x = emit.expand_to(ctx.network, x, [xs[a] if a == axis else common[a] for a in range(rank)])
+    idx = emit.expand_to(ctx.network, idx, [ix[a] if a == axis else common[a]
+                                            for a in range(rank)])
+    return gather_elements(ctx, x, idx, axis)
+
+
+for _target in ("torch.take_along_dim", "torch.Tensor.take_along_dim"):
+    tensorrt_converter(_target)(_take_along_dim)

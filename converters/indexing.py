@@ -1,0 +1,371 @@
+"""Indexing: `x[key]`, `x[key] = value`, masked_fill and where.
+
+`x[key]` follows torch: ints and slices (steps, negative and out-of-range bounds clamped),
+None, Ellipsis, then advanced indices (integer tensors and lists, broadcast together; constant
+boolean masks become their integer coordinates). It is emitted as one slice for the basic
+part, one reshape for removed and inserted axes, and a gather for the advanced part. A boolean
+mask computed by the network selects a data-dependent number of elements, so reading with one
+is unsupported; writing a scalar through one (`x[x < 0] = 0`) is a select.
+
+`x[key] = value` rebinds `x` to the updated tensor: a select for one value, else a scatter of
+the values at the positions `key` reads from a constant table of element positions.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from trtconv import emit, tensorrt_converter, trt
+from trtconv.emit.shapes import is_dynamic
+
+E = trt.ElementWiseOperation
+
+
+# --- the key ---------------------------------------------------------------------------------
+
+@dataclass
+class _Plan:
+    """What a key does: per input axis a window, and the axes of the intermediate result."""
+
+    start: list[Any] = field(default_factory=list)
+    size: list[Any] = field(default_factory=list)
+    stride: list[int] = field(default_factory=list)
+    shape: list[Any] = field(default_factory=list)  # example sizes of the intermediate
+    source: list[int | None] = field(default_factory=list)  # its input axes (None: new)
+    advanced: dict[int, Any] = field(default_factory=dict)  # intermediate axis -> index
+
+    def trivial_window(self, sizes: list[Any]) -> bool:
+        return all(not is_dynamic(s) and s == 0 for s in self.start) and all(
+            st == 1 for st in self.stride) and all(a is b or (not is_dynamic(a) and not
+                                                              is_dynamic(b) and a == b)
+                                                   for a, b in zip(self.size, sizes))
+
+
+def _entries(ctx: Any, key: Any) -> list[Any]:
+    """The key as a list of int, slice, None, Ellipsis and index tensors."""
+    items = list(key) if isinstance(key, tuple) else [key]
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, bool):
+            if not item:
+                raise ctx.unsupported("indexing with False (an empty selection)")
+            out.append(None)  # x[True] adds an axis, like None
+        elif isinstance(item, (list, tuple)):
+            if any(isinstance(v, (list, tuple, torch.Tensor)) for v in item):
+                raise ctx.unsupported("nested sequences as an index")
+            out.extend(_tensor_entry(ctx, torch.tensor(item)))
+        elif isinstance(item, torch.Tensor):
+            out.extend(_tensor_entry(ctx, item))
+        elif item is None or item is Ellipsis or isinstance(item, (int, slice)):
+            out.append(item)
+        else:
+            raise ctx.unsupported(f"index of type {type(item).__name__}")
+    return out
+
+
+def _tensor_entry(ctx: Any, index: torch.Tensor) -> list[Any]:
+    if index.dtype in (torch.bool, torch.uint8):
+        if ctx.is_traced(index):
+            raise ctx.unsupported("reading through a boolean mask computed by the network "
+                                  "(data-dependent size)")
+        if index.dim() == 0:
+            raise ctx.unsupported("a 0-d boolean mask as an index")
+        return list(torch.nonzero(index.bool(), as_tuple=True))
+    if index.is_floating_point() or index.is_complex():
+        raise ctx.unsupported(f"index tensor of dtype {index.dtype}")
+    return [index]
+
+
+def _consumed(entry: Any) -> int:
+    return 0 if entry is None or entry is Ellipsis else 1
+
+
+def _expand_ellipsis(ctx: Any, entries: list[Any], rank: int) -> list[Any]:
+    used = sum(_consumed(e) for e in entries)
+    if used > rank:
+        raise ctx.unsupported(f"too many indices ({used}) for a tensor of rank {rank}")
+    if entries.count(Ellipsis) > 1:
+        raise ctx.unsupported("more than one Ellipsis")
+    fill = [slice(None)] * (rank - used)
+    if Ellipsis in entries:
+        at = entries.index(Ellipsis)
+        return entries[:at] + fill + entries[at + 1:]
+    return entries + fill
+
+
+def _clamp(network: Any, bound: Any, n: Any, default: Any) -> Any:
+    """A slice bound as Python clamps it into [0, n] (negative bounds count from the end)."""
+    if bound is None:
+        return default
+    if not is_dynamic(bound) and not is_dynamic(n):
+        return min(max(bound + n if bound < 0 else bound, 0), n)
+    if operator.index(bound) < 0:  # a DimInt keeps its example's sign
+        return emit.dim_op(network, emit.dim_op(network, n, bound, E.SUM), 0, E.MAX)
+    return emit.dim_op(network, bound, n, E.MIN)
+
+
+def _plan(ctx: Any, entries: list[Any], sizes: list[Any], example: tuple[int, ...]) -> _Plan:
+    net = ctx.network
+    plan = _Plan()
+    axis = 0
+    for entry in entries:
+        if entry is None:
+            plan.shape.append(1)
+            plan.source.append(None)
+            continue
+        n, example_n = sizes[axis], example[axis]
+        if isinstance(entry, slice) and entry == slice(None):
+            plan.start.append(0)
+            plan.size.append(n)
+            plan.stride.append(1)
+            plan.shape.append(example_n)
+            plan.source.append(axis)
+        elif isinstance(entry, slice):
+            step = 1 if entry.step is None else operator.index(entry.step)
+            if step <= 0:
+                raise ctx.unsupported("slice step must be positive")
+            start = _clamp(net, entry.start, n, 0)
+            stop = _clamp(net, entry.stop, n, n)
+            span = emit.dim_op(net, stop, start, E.SUB)
+            if step != 1:
+                span = emit.dim_op(net, emit.dim_op(net, span, step - 1, E.SUM), step,
+                                   E.FLOOR_DIV)
+            size = emit.dim_op(net, span, 0, E.MAX)
+            if not is_dynamic(size) and size == 0:
+                start = 0  # an empty window may start anywhere; 0 is valid for every axis
+            plan.start.append(start)
+            plan.size.append(size)
+            plan.stride.append(step)
+            plan.shape.append(len(range(*slice(
+                _example(entry.start), _example(entry.stop), step).indices(example_n))))
+            plan.source.append(axis)
+        elif isinstance(entry, torch.Tensor):
+            plan.start.append(0)
+            plan.size.append(n)
+            plan.stride.append(1)
+            plan.shape.append(example_n)
+            plan.source.append(axis)
+            plan.advanced[len(plan.shape) - 1] = entry
+        else:  # an int
+            i = entry
+            if not is_dynamic(i) and not -example_n <= i < example_n:
+                raise ctx.unsupported(f"index {i} is out of range for size {example_n}")
+            if operator.index(i) < 0:
+                i = emit.dim_op(net, n, i, E.SUM)
+            plan.start.append(i)
+            plan.size.append(1)
+            plan.stride.append(1)
+        axis += 1
+    return plan
+
+
+def _example(bound: Any) -> Any:
+    return None if bound is None else operator.index(bound)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def index(ctx: Any, x: Any, example: tuple[int, ...], key: Any) -> Any:
+    """`x[key]` for an ITensor `x` whose example shape is `example`."""
+    entries = _expand_ellipsis(ctx, _entries(ctx, key), len(example))
+    sizes = emit.dims_of(ctx.network, x)
+    plan = _plan(ctx, entries, sizes, example)
+    if plan.start and not plan.trivial_window(sizes):
+        x = emit.slice_tensor(ctx.network, x, plan.start, plan.size, plan.stride)
+    x = emit.reshape_to(ctx.network, x, plan.shape, plan.source)
+    if not plan.advanced:
+        return x
+    return _gather(ctx, x, plan)
+
+
+def _index_tensor(ctx: Any, index: torch.Tensor, n: Any, example_n: int) -> Any:
+    """An index as an INT32/INT64 ITensor with negative entries counted from the end."""
+    if not ctx.is_traced(index):
+        if index.numel() and not is_dynamic(n):
+            if bool(((index < -example_n) | (index >= example_n)).any()):
+                raise ctx.unsupported("an index is out of range")
+            return ctx.constant(index.remainder(max(example_n, 1)))
+        if not bool((index < 0).any()):
+            return ctx.constant(index)
+    idx = ctx.trt(index)
+    if idx.dtype not in (trt.DataType.INT32, trt.DataType.INT64):
+        idx = emit.cast(ctx.network, idx, torch.int64)
+    # idx - floor(idx / n) * n: idx + n for -n <= idx < 0, idx itself for 0 <= idx < n.
+    rank = len(idx.shape)
+    if is_dynamic(n):
+        size = emit.reshape(ctx.network, getattr(n, "trt_dim", n), (1,) * rank)
+        size = emit.cast(ctx.network, size, trt.torch_dtype(idx.dtype))
+    else:
+        size = emit.scalar_like(ctx.network, n, idx, rank)
+    wraps = emit.arith.elementwise(ctx.network, idx, size, E.FLOOR_DIV)
+    offset = emit.arith.elementwise(ctx.network, wraps, size, E.PROD)
+    return emit.arith.elementwise(ctx.network, idx, offset, E.SUB)
+
+
+def _gather(ctx: Any, x: Any, plan: _Plan) -> Any:
+    net = ctx.network
+    sizes = emit.dims_of(net, x)
+    axes = sorted(plan.advanced)
+    indices = [_index_tensor(ctx, plan.advanced[a], sizes[a], plan.shape[a]) for a in axes]
+    if len(axes) == 1:
+        return net.add_gather(x, indices[0], axes[0]).get_output(0)
+    if any(d < 0 for t in indices for d in t.shape):
+        raise ctx.unsupported("several index tensors with dynamic shapes")
+    batch = tuple(torch.broadcast_shapes(*(tuple(t.shape) for t in indices)))
+    dtype = torch.int64 if any(t.dtype == trt.DataType.INT64 for t in indices) else torch.int32
+    columns = [emit.expand_to(net, emit.reshape(net, emit.cast(net, t, dtype),
+                                                (1,) * (len(batch) - len(t.shape))
+                                                + tuple(t.shape) + (1,)), [*batch, 1])
+               for t in indices]
+    stacked = columns[0]
+    if len(columns) > 1:
+        layer = net.add_concatenation(columns)
+        layer.axis = len(batch)
+        stacked = layer.get_output(0)
+    rest = [a for a in range(len(x.shape)) if a not in axes]
+    moved = emit.permute(net, x, axes + rest)
+    gathered = net.add_gather_v2(moved, stacked, trt.GatherMode.ND).get_output(0)
+    if axes != list(range(axes[0], axes[0] + len(axes))):
+        return gathered  # separated index tensors: torch puts the broadcast dims first
+    # Adjacent index tensors: the broadcast dims stay where the first of them was.
+    nb, first = len(batch), axes[0]
+    order = list(range(nb, nb + first)) + list(range(nb)) + list(range(nb + first,
+                                                                         nb + len(rest)))
+    return emit.permute(net, gathered, order)
+
+
+@tensorrt_converter("torch.Tensor.__getitem__")
+def convert_getitem(ctx: Any, input: Any, key: Any) -> Any:
+    return index(ctx, ctx.trt(input), tuple(input.shape), key)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+def _is_scalar(value: Any) -> bool:
+    """A value that is one element: a Python number or a one-element tensor."""
+    return isinstance(value, (bool, int, float)) or (
+        isinstance(value, torch.Tensor) and value.numel() == 1)
+
+
+def _scalar(ctx: Any, value: Any, dtype: torch.dtype, rank: int) -> Any:
+    """A one-element value as a (1,)*rank ITensor of `dtype`."""
+    if isinstance(value, torch.Tensor):
+        return emit.reshape(ctx.network, emit.cast(ctx.network, ctx.trt(value), dtype),
+                            (1,) * rank)
+    return ctx.constant(torch.tensor(value, dtype=dtype).reshape((1,) * rank))
+
+
+def _mask_key(key: Any) -> torch.Tensor | None:
+    """The boolean mask when the key is a single one (`x[mask] = v`)."""
+    items = key if isinstance(key, tuple) else (key,)
+    if len(items) == 1 and isinstance(items[0], torch.Tensor) and items[0].dtype == torch.bool \
+            and items[0].dim() > 0:
+        return items[0]
+    return None
+
+
+def assign(ctx: Any, input: torch.Tensor, key: Any, value: Any) -> Any:
+    """The ITensor of `input` after `input[key] = value`."""
+    net = ctx.network
+    x = ctx.trt(input)
+    dtype = emit.storable_dtype(ctx, input.dtype)
+    rank = input.dim()
+    mask = _mask_key(key)
+    if mask is not None and _is_scalar(value):
+        extra = rank - mask.dim()
+        cond = emit.reshape_to(net, ctx.trt(mask), tuple(mask.shape) + (1,) * extra,
+                               list(range(mask.dim())) + [None] * extra)
+        return emit.arith.select(net, cond, _scalar(ctx, value, dtype, rank), x)
+    if any(d < 0 for d in x.shape):
+        raise ctx.unsupported("assignment into a tensor with dynamic dims")
+    items = key if isinstance(key, tuple) else (key,)
+    if any(is_dynamic(i) or isinstance(i, slice) and any(map(is_dynamic, (
+            i.start, i.stop, i.step))) for i in items):
+        raise ctx.unsupported("assignment with bounds computed from dynamic dims")
+    positions = torch.arange(input.numel()).reshape(input.shape)
+    region = positions[key]  # the flat positions written, in the order values are read
+    if region.numel() == 0:
+        return x
+    traced_key = any(ctx.is_traced(t) for t in pytree_tensors(key))
+    if not traced_key and _is_scalar(value):
+        where = torch.zeros(input.numel(), dtype=torch.bool)
+        where[region.reshape(-1)] = True
+        cond = ctx.constant(where.reshape(input.shape))
+        return emit.arith.select(net, cond, _scalar(ctx, value, dtype, rank), x)
+    if traced_key:
+        table = ctx.constant(positions)
+        where_at = index(ctx, table, tuple(input.shape), key)
+    else:
+        where_at = ctx.constant(region)
+    updates = _updates(ctx, value, tuple(region.shape), dtype)
+    count = region.numel()
+    flat = emit.reshape(net, x, (input.numel(),))
+    layer = net.add_scatter(flat, emit.reshape(net, where_at, (count, 1)),
+                            emit.reshape(net, updates, (count,)), trt.ScatterMode.ND)
+    return emit.reshape(net, layer.get_output(0), tuple(input.shape))
+
+
+def pytree_tensors(key: Any) -> list[torch.Tensor]:
+    items = key if isinstance(key, tuple) else (key,)
+    return [t for t in items if isinstance(t, torch.Tensor)]
+
+
+def _updates(ctx: Any, value: Any, region: tuple[int, ...], dtype: torch.dtype) -> Any:
+    """`value` broadcast to the written region, as torch does (leading 1s dropped)."""
+    if not isinstance(value, torch.Tensor):
+        return emit.full(ctx, list(region), value, dtype)
+    shape = tuple(value.shape)
+    while len(shape) > len(region) and shape[0] == 1:
+        shape = shape[1:]
+    v = emit.cast(ctx.network, ctx.trt(value), dtype)
+    if shape != tuple(value.shape):
+        v = emit.reshape(ctx.network, v, shape)
+    return emit.expand_to(ctx.network, v, list(region))
+
+
+@tensorrt_converter("torch.Tensor.__setitem__")
+def convert_setitem(ctx: Any, input: Any, key: Any, value: Any) -> None:
+    if input._base is not None and ctx.is_traced(input._base):
+        raise ctx.unsupported("assignment into a view of a traced tensor (the tensor it views "
+                              "would not see the update)")
+    ctx.bind(input, assign(ctx, input, key, value))  # later uses of input see the update
+    return None
+
+
+def _masked_fill(ctx: Any, input: Any, mask: Any, value: Any) -> Any:
+    dtype = emit.storable_dtype(ctx, ctx.output.dtype)
+    x = emit.cast(ctx.network, ctx.trt(input), dtype)
+    if isinstance(value, torch.Tensor) and value.dim() != 0:
+        raise ctx.unsupported("masked_fill with a value that is not 0-d")
+    rank = max(input.dim(), mask.dim())
+    cond = emit.cast(ctx.network, ctx.trt(mask), torch.bool)
+    return emit.arith.select(ctx.network, cond, _scalar(ctx, value, dtype, rank), x)
+
+
+for _target in ("torch.masked_fill", "torch.Tensor.masked_fill", "torch.Tensor.masked_fill_"):
+    tensorrt_converter(_target)(_masked_fill)
+
+
+def where(ctx: Any, condition: Any, input: Any, other: Any) -> Any:
+    """torch.where(condition, input, other) with torch's dtype promotion and broadcasting."""
+    dtype = emit.storable_dtype(ctx, ctx.output.dtype)
+    then, otherwise = emit.promote(ctx, [input, other], dtype)
+    cond = emit.cast(ctx.network, ctx.trt(condition), torch.bool)
+    return emit.arith.select(ctx.network, cond, then, otherwise)
+
+
+@tensorrt_converter("torch.where")
+def convert_where(ctx: Any, condition: Any, input: Any = None, other: Any = None, *,
+                  out: Any = None) -> Any:
+    if input is None and other is None:
+        raise ctx.unsupported("torch.where(condition) lists indices (data-dependent size)")
+    return where(ctx, condition, input, other)
+
+
+@tensorrt_converter("torch.Tensor.where")
+def convert_where_method(ctx: Any, input: Any, condition: Any, other: Any) -> Any:
+    return where(ctx, condition, input, other)

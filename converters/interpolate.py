@@ -1,0 +1,220 @@
+"""Resampling: interpolate (every mode), upsample*, pixel_shuffle and pixel_unshuffle.
+
+torch maps output index i of an axis to an input coordinate with a scale that is in/out, or
+1/scale_factor when a scale_factor is given and not recomputed. TensorRT's resize layer always
+uses in/out, so it serves every case where the two agree (in float32, as both compute them):
+
+    nearest        ASYMMETRIC, FLOOR     x = floor(i * scale)
+    nearest-exact  HALF_PIXEL, HALF_UP   x = floor((i + 0.5) * scale)
+    linear modes   ALIGN_CORNERS or HALF_PIXEL (torch clamps x at 0; so does the layer)
+    bicubic        CUBIC with Keys' coefficient -0.75, taps clamped to the axis
+
+Otherwise (and for integer nearest resizing, which the layer does not take) each axis is a
+gather of torch's own taps, weighted and summed. 'area' is adaptive average pooling.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from trtconv import emit, tensorrt_converter, trt
+from trtconv.emit.shapes import _as_shape_tensor
+
+E = trt.ElementWiseOperation
+I = trt.InterpolationMode  # noqa: E741
+C = trt.ResizeCoordinateTransformation
+R = trt.ResizeRoundMode
+
+_LINEAR = ("linear", "bilinear", "trilinear")
+CUBIC_COEFF = -0.75  # torch's bicubic kernel
+
+
+def _torch_scales(nsp: int, scale_factor: Any, recompute: Any) -> list[float | None]:
+    """The scale_factor torch's kernels use per axis, or None where they use in/out."""
+    if scale_factor is None or recompute:
+        return [None] * nsp
+    if isinstance(scale_factor, (int, float)):
+        return [float(scale_factor)] * nsp
+    return [None if s is None else float(s) for s in scale_factor]
+
+
+def _coordinate_scale(n_in: int, n_out: int, scale: float | None) -> float:
+    """torch's float32 scale from output to input coordinates (compute_scales_value)."""
+    if scale is not None and scale > 0:
+        return float(np.float32(1.0 / scale))
+    return float(np.float32(n_in) / np.float32(n_out))
+
+
+def _taps(mode: str, n_in: int, n_out: int, scale: float, align_corners: bool
+          ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """torch's input indices [n_out, K] and weights [n_out, K] (None: one tap, weight 1)."""
+    i = torch.arange(n_out, dtype=torch.float32)
+    if mode == "nearest":
+        return (i * scale).floor().long().clamp(max=n_in - 1)[:, None], None
+    if mode == "nearest-exact":
+        return ((i + 0.5) * scale).floor().long().clamp(max=n_in - 1)[:, None], None
+    if align_corners:
+        step = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+        src = i * float(np.float32(step))
+    else:
+        src = (i + 0.5) * scale - 0.5
+    if mode in _LINEAR:
+        src = src.clamp(min=0) if not align_corners else src
+        low = src.long().clamp(max=n_in - 1)
+        frac = (src - low).clamp(0, 1)
+        taps = torch.stack([low, (low + 1).clamp(max=n_in - 1)], dim=1)
+        return taps, torch.stack([1 - frac, frac], dim=1)
+    low = src.floor()
+    t = src - low
+    a = CUBIC_COEFF
+    near = lambda d: ((a + 2) * d - (a + 3)) * d * d + 1  # noqa: E731  |d| <= 1
+    far = lambda d: ((a * d - 5 * a) * d + 8 * a) * d - 4 * a  # noqa: E731  1 < |d| < 2
+    weights = torch.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], dim=1)
+    taps = (low.long()[:, None] + torch.arange(-1, 3)).clamp(0, n_in - 1)
+    return taps, weights
+
+
+def _gather_axis(ctx: Any, x: Any, axis: int, taps: torch.Tensor, weights: torch.Tensor | None
+                 ) -> Any:
+    """out[.., i, ..] = sum_k weights[i, k] * x[.., taps[i, k], ..] along `axis`."""
+    network = ctx.network
+    n_out, k = taps.shape
+    indices = ctx.constant(taps.reshape(-1).to(torch.int32))
+    picked = network.add_gather(x, indices, axis).get_output(0)
+    if weights is None:
+        return picked
+    dims = emit.dims_of(network, picked)
+    rank = len(dims)
+    picked = emit.reshape(network, picked, dims[:axis] + [n_out, k] + dims[axis + 1:])
+    view = [1] * axis + [n_out, k] + [1] * (rank - axis - 1)
+    w = ctx.constant(weights.reshape(view).to(trt.torch_dtype(x.dtype)))
+    weighted = emit.arith.elementwise(network, picked, w, E.PROD)
+    return emit.reductions.reduce(network, weighted, trt.ReduceOperation.SUM, axis + 1, False)
+
+
+def _resize_layer(ctx: Any, x: Any, out: list[int], mode: str, align_corners: bool) -> Any:
+    network = ctx.network
+    rank, nsp = len(x.shape), len(out)
+    layer = network.add_resize(x)
+    dims = emit.dims_of(network, x)[:rank - nsp] + out
+    if any(isinstance(d, trt.ITensor) for d in dims):
+        layer.set_input(1, _as_shape_tensor(network, dims))
+    else:
+        layer.shape = tuple(dims)
+    if mode in ("nearest", "nearest-exact"):
+        layer.resize_mode = I.NEAREST
+        exact = mode == "nearest-exact"
+        layer.coordinate_transformation = C.HALF_PIXEL if exact else C.ASYMMETRIC
+        layer.nearest_rounding = R.HALF_UP if exact else R.FLOOR
+        return layer.get_output(0)
+    layer.resize_mode = I.CUBIC if mode == "bicubic" else I.LINEAR
+    if mode == "bicubic":
+        layer.cubic_coeff = CUBIC_COEFF
+        layer.exclude_outside = False
+    if align_corners:
+        layer.coordinate_transformation = C.ALIGN_CORNERS
+        layer.selector_for_single_pixel = trt.ResizeSelector.UPPER  # torch: index 0
+    else:
+        layer.coordinate_transformation = C.HALF_PIXEL
+        layer.selector_for_single_pixel = trt.ResizeSelector.FORMULA
+    return layer.get_output(0)
+
+
+def _interpolate(ctx: Any, input: Any, scale_factor: Any, mode: str, align_corners: Any,
+                 recompute_scale_factor: Any, antialias: bool) -> Any:
+    if antialias:
+        raise ctx.unsupported("antialias=True")
+    x = ctx.trt(input)
+    nsp = len(x.shape) - 2
+    out = [int(d) for d in ctx.output.shape[2:]]
+    lengths = list(x.shape[2:])
+    if any(d < 0 for d in lengths):
+        raise ctx.unsupported("interpolate of dynamic spatial dims")
+    if mode == "area":
+        return emit.adaptive_pool(ctx.network, x, out, average=True)
+    align = bool(align_corners)
+    scales = [_coordinate_scale(n, o, s) for n, o, s in
+              zip(lengths, out, _torch_scales(nsp, scale_factor, recompute_scale_factor))]
+    layer_scales = [float(np.float32(n) / np.float32(o)) for n, o in zip(lengths, out)]
+    float_input = emit.arith.is_float(x)
+    if float_input and (align or scales == layer_scales):
+        return _resize_layer(ctx, x, out, mode, align)
+    if not float_input and mode not in ("nearest", "nearest-exact"):
+        raise ctx.unsupported(f"{mode} interpolation of integers")
+    for axis, (n_in, n_out, scale) in enumerate(zip(lengths, out, scales), start=2):
+        if n_in != n_out or scale != 1.0:
+            taps, weights = _taps(mode, n_in, n_out, scale, align)
+            x = _gather_axis(ctx, x, axis, taps, weights)
+    return x
+
+
+@tensorrt_converter("torch.nn.functional.interpolate")
+def convert_interpolate(ctx: Any, input: Any, size: Any = None, scale_factor: Any = None,
+                        mode: str = "nearest", align_corners: Any = None,
+                        recompute_scale_factor: Any = None, antialias: bool = False) -> Any:
+    return _interpolate(ctx, input, scale_factor, mode, align_corners, recompute_scale_factor,
+                        antialias)
+
+
+@tensorrt_converter("torch.nn.functional.upsample")
+def convert_upsample(ctx: Any, input: Any, size: Any = None, scale_factor: Any = None,
+                     mode: str = "nearest", align_corners: Any = None) -> Any:
+    return _interpolate(ctx, input, scale_factor, mode, align_corners, None, False)
+
+
+@tensorrt_converter("torch.nn.functional.upsample_nearest")
+def convert_upsample_nearest(ctx: Any, input: Any, size: Any = None, scale_factor: Any = None
+                             ) -> Any:
+    return _interpolate(ctx, input, scale_factor, "nearest", None, None, False)
+
+
+@tensorrt_converter("torch.nn.functional.upsample_bilinear")
+def convert_upsample_bilinear(ctx: Any, input: Any, size: Any = None, scale_factor: Any = None
+                              ) -> Any:
+    return _interpolate(ctx, input, scale_factor, "bilinear", True, None, False)
+
+
+def _permute(network: Any, x: Any, perm: list[int]) -> Any:
+    layer = network.add_shuffle(x)
+    layer.first_transpose = tuple(perm)
+    return layer.get_output(0)
+
+
+def _pixel_rearrange(ctx: Any, input: Any, factor: int, shuffle: bool) -> Any:
+    """pixel_shuffle: [*, C r r, H, W] -> [*, C, H r, W r]; pixel_unshuffle the inverse."""
+    network = ctx.network
+    x = ctx.trt(input)
+    if any(d < 0 for d in x.shape[-3:]):
+        raise ctx.unsupported("pixel (un)shuffle of dynamic channel or spatial dims")
+    dims = emit.dims_of(network, x)
+    lead, (c, h, w) = dims[:-3], x.shape[-3:]
+    n, r = len(lead), factor
+    if shuffle:
+        split = lead + [c // (r * r), r, r, h, w]
+        perm = [n, n + 3, n + 1, n + 4, n + 2]
+        final = lead + [c // (r * r), h * r, w * r]
+    else:
+        split = lead + [c, h // r, r, w // r, r]
+        perm = [n, n + 2, n + 4, n + 1, n + 3]
+        final = lead + [c * r * r, h // r, w // r]
+    moved = _permute(network, emit.reshape(network, x, split), list(range(n)) + perm)
+    return emit.reshape(network, moved, final)
+
+
+@tensorrt_converter("torch.nn.functional.pixel_shuffle")
+@tensorrt_converter("torch.pixel_shuffle")
+def convert_pixel_shuffle(ctx: Any, input: Any, upscale_factor: int) -> Any:
+    return _pixel_rearrange(ctx, input, upscale_factor, True)
+
+
+@tensorrt_converter("torch.nn.functional.pixel_unshuffle")
+@tensorrt_converter("torch.pixel_unshuffle")
+def convert_pixel_unshuffle(ctx: Any, input: Any, downscale_factor: int) -> Any:
+    return _pixel_rearrange(ctx, input, downscale_factor, False)
+
+
+__all__ = ["CUBIC_COEFF", "math"]

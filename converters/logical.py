@@ -1,0 +1,91 @@
+"""Logical ops: logical_and/or/xor/not, the bitwise ops and operators on bool tensors, and the
+any/all reductions.
+
+Logical ops take any dtype (nonzero is true, NaN included) and return bool (in-place forms keep
+the input's dtype). Bitwise ops are converted for bools only: TensorRT has no integer bitwise
+arithmetic, so integer `&`, `|`, `^`, `~` are reported unsupported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from trtconv import tensorrt_converter, trt
+from trtconv.emit import arith, reductions
+from trtconv.emit.compute import finish
+
+E = trt.ElementWiseOperation
+
+
+def _truth(ctx: Any, value: Any) -> Any:
+    """The BOOL truth value of a tensor or Python number."""
+    if not isinstance(value, torch.Tensor):
+        return ctx.trt(bool(value))
+    return arith.nonzero(ctx.network, ctx.trt(value))
+
+
+def _logical(op: Any) -> Callable[..., Any]:
+    def convert(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+        a, b = _truth(ctx, input), _truth(ctx, other)
+        return finish(ctx, arith.elementwise(ctx.network, a, b, op))
+
+    return convert
+
+
+def logical_not(ctx: Any, input: Any, *, out: Any = None) -> Any:
+    return finish(ctx, arith.logical_not(ctx.network, _truth(ctx, input)))
+
+
+def _require_bool(ctx: Any, what: str) -> None:
+    if ctx.output.dtype != torch.bool:
+        raise ctx.unsupported(f"{what} on {ctx.output.dtype} (TensorRT has no integer bitwise "
+                              "ops; bool tensors only)")
+
+
+def _bitwise(op: Any, name: str) -> Callable[..., Any]:
+    def convert(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+        _require_bool(ctx, name)
+        a, b = _truth(ctx, input), _truth(ctx, other)
+        return arith.elementwise(ctx.network, a, b, op)
+
+    return convert
+
+
+def bitwise_not(ctx: Any, input: Any, *, out: Any = None) -> Any:
+    _require_bool(ctx, "bitwise_not")
+    return arith.logical_not(ctx.network, ctx.trt(input))
+
+
+def _reduction(every: bool) -> Callable[..., Any]:
+    def convert(ctx: Any, input: Any, dim: Any = None, keepdim: bool = False, *,
+                out: Any = None) -> Any:
+        mask = _truth(ctx, input)
+        reduce = reductions.all_true if every else reductions.any_true
+        return finish(ctx, reduce(ctx.network, mask, dim, keepdim))
+
+    return convert
+
+
+def _register_all() -> None:
+    table: dict[str, Callable[..., Any]] = {
+        "logical_and": _logical(E.AND), "logical_or": _logical(E.OR),
+        "logical_xor": _logical(E.XOR), "logical_not": logical_not,
+        "bitwise_and": _bitwise(E.AND, "bitwise_and"), "bitwise_or": _bitwise(E.OR, "bitwise_or"),
+        "bitwise_xor": _bitwise(E.XOR, "bitwise_xor"), "bitwise_not": bitwise_not,
+        "any": _reduction(False), "all": _reduction(True),
+    }
+    for name, fn in table.items():
+        for owner, prefix in ((torch, "torch"), (torch.Tensor, "torch.Tensor")):
+            for spelling in (name, f"{name}_"):
+                if hasattr(owner, spelling):
+                    tensorrt_converter(f"{prefix}.{spelling}")(fn)
+    for op in ("and", "or", "xor"):
+        for form in (f"__{op}__", f"__r{op}__", f"__i{op}__"):
+            tensorrt_converter(f"torch.Tensor.{form}")(table[f"bitwise_{op}"])
+    tensorrt_converter("torch.Tensor.__invert__")(bitwise_not)
+
+
+_register_all()

@@ -1,0 +1,186 @@
+"""Pooling: max_pool1d/2d/3d, avg_pool1d/2d/3d and their adaptive forms.
+
+TensorRT pools 2-D and 3-D windows over inputs of rank >= 4: 1-D pooling runs as 2-D pooling
+over a trailing axis of size 1, and unbatched inputs get a batch axis of 1.
+
+ceil_mode follows torch, not TensorRT's EXPLICIT_ROUND_UP: torch drops a last window that
+would start in the right padding. The output length comes from the torch result, and the
+post padding is chosen so that EXPLICIT_ROUND_DOWN yields exactly that many windows. Averages
+then divide like torch: count_include_pad counts the explicit padding but never the extra room
+at the end (the padding is made real zeros and the layer excludes padding), and
+divisor_override rescales the window sum.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from trtconv import emit, tensorrt_converter, trt
+
+E = trt.ElementWiseOperation
+P = trt.PoolingType
+
+
+def _ntuple(value: int | Sequence[int], n: int) -> tuple[int, ...]:
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(int(v) for v in value)
+    return value * n if len(value) == 1 else value
+
+
+def _lift(network: Any, x: Any, nsp: int) -> tuple[Any, list[int]]:
+    """`x` with a batch axis (if unbatched) and, for 1-D, a trailing axis of 1; also the axes
+    to drop from the result."""
+    dims = emit.dims_of(network, x)
+    missing = max(0, nsp + 2 - len(dims))  # unbatched
+    dims, drop = [1] * missing + dims, list(range(missing))
+    if nsp == 1:
+        dims.append(1)
+        drop.append(len(dims) - 1)
+    return (emit.reshape(network, x, dims) if drop else x), drop
+
+
+def _drop(network: Any, y: Any, axes: list[int]) -> Any:
+    if not axes:
+        return y
+    dims = emit.dims_of(network, y)
+    return emit.reshape(network, y, [d for i, d in enumerate(dims) if i not in axes])
+
+
+def _window_max(network: Any, x: Any, kernel: tuple[int, ...], stride: tuple[int, ...],
+                dilation: tuple[int, ...], pre: tuple[int, ...], post: tuple[int, ...],
+                out: tuple[int, ...]) -> Any:
+    """Dilated max pooling (no TensorRT layer dilates a pooling window): the maximum of one
+    strided slice per window offset of the input padded with -inf."""
+    nsp, rank = len(kernel), len(x.shape)
+    lead = [(0, 0)] * (rank - nsp)
+    padded = emit.pad_axes(network, x, lead + list(zip(pre, post)), value=-math.inf)
+    dims = emit.dims_of(network, padded)[:rank - nsp] + list(out)
+    result = None
+    for offset in _offsets(kernel):
+        start = [0] * (rank - nsp) + [o * d for o, d in zip(offset, dilation)]
+        window = emit.slice_tensor(network, padded, start, dims, [1] * (rank - nsp) + list(stride))
+        result = window if result is None else emit.arith.elementwise(network, result, window,
+                                                                      E.MAX)
+    return result
+
+
+def _offsets(kernel: tuple[int, ...]) -> list[tuple[int, ...]]:
+    offsets: list[tuple[int, ...]] = [()]
+    for k in kernel:
+        offsets = [o + (i,) for o in offsets for i in range(k)]
+    return offsets
+
+
+def _pool(ctx: Any, input: Any, nsp: int, average: bool, kernel_size: Any, stride: Any,
+          padding: Any, dilation: Any = 1, ceil_mode: bool = False,
+          count_include_pad: bool = True, divisor_override: int | None = None) -> Any:
+    network = ctx.network
+    kernel = _ntuple(kernel_size, nsp)
+    stride = kernel if stride is None or stride == [] or stride == () else _ntuple(stride, nsp)
+    pads, dilation = _ntuple(padding, nsp), _ntuple(dilation, nsp)
+    out = tuple(int(d) for d in ctx.output.shape[-nsp:])
+    x = ctx.trt(input)
+    lengths = tuple(x.shape[-nsp:])
+    if ceil_mode and any(d < 0 for d in lengths):
+        raise ctx.unsupported("ceil_mode with dynamic spatial dims")
+    # Room after the right padding that torch's last ceil_mode window reaches into.
+    extra = tuple(max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p)) if n >= 0 else 0
+                  for o, s, d, k, n, p in zip(out, stride, dilation, kernel, lengths, pads))
+    if any(d > 1 for d in dilation):
+        post = tuple(p + e for p, e in zip(pads, extra))
+        return _window_max(network, x, kernel, stride, dilation, pads, post, out)
+    x, drop = _lift(network, x, nsp)
+    if nsp == 1:
+        kernel, stride, pads, extra = kernel + (1,), stride + (1,), pads + (0,), extra + (0,)
+    lead = [(0, 0)] * (len(x.shape) - len(kernel))
+    pre, post = pads, tuple(p + e for p, e in zip(pads, extra))
+    excludes = not count_include_pad
+    scale = None
+    if average and divisor_override:
+        # The window sum over zero padding, divided by divisor_override.
+        x = emit.pad_axes(network, x, lead + list(zip(pre, post)))
+        pre = post = (0,) * len(kernel)
+        excludes, scale = False, math.prod(kernel) / divisor_override
+    elif average and count_include_pad and any(extra):
+        # Count the padding but not the extra room: real zeros for the padding, and the layer
+        # excludes what is left (the extra room) from its count.
+        x = emit.pad_axes(network, x, lead + [(p, p) for p in pads])
+        pre, post, excludes = (0,) * len(kernel), extra, True
+    layer = network.add_pooling_nd(x, P.AVERAGE if average else P.MAX, kernel)
+    layer.stride_nd = stride
+    layer.pre_padding = pre
+    layer.post_padding = post
+    if average:
+        layer.average_count_excludes_padding = excludes
+    y = layer.get_output(0)
+    if scale is not None and scale != 1:
+        y = emit.arith.elementwise(network, y, emit.arith.const(network, scale, y), E.PROD)
+    return _drop(network, y, drop)
+
+
+def _max_pool(nsp: int) -> Any:
+    def convert(ctx: Any, input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+        if return_indices:
+            raise ctx.unsupported("return_indices=True")
+        return _pool(ctx, input, nsp, False, kernel_size, stride, padding, dilation, ceil_mode)
+
+    return convert
+
+
+def _avg_pool(nsp: int) -> Any:
+    def convert(ctx: Any, input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                ceil_mode: bool = False, count_include_pad: bool = True,
+                divisor_override: int | None = None) -> Any:
+        return _pool(ctx, input, nsp, True, kernel_size, stride, padding, 1, ceil_mode,
+                     count_include_pad, divisor_override)
+
+    return convert
+
+
+def _adaptive(ctx: Any, input: Any, nsp: int, average: bool) -> Any:
+    x = ctx.trt(input)
+    if any(d < 0 for d in x.shape[-nsp:]):
+        raise ctx.unsupported("adaptive pooling of dynamic spatial dims")
+    out = [int(d) for d in ctx.output.shape[-nsp:]]
+    return emit.adaptive_pool(ctx.network, x, out, average)
+
+
+def _adaptive_avg(nsp: int) -> Any:
+    def convert(ctx: Any, input: Any, output_size: Any) -> Any:
+        return _adaptive(ctx, input, nsp, True)
+
+    return convert
+
+
+def _adaptive_max(nsp: int) -> Any:
+    def convert(ctx: Any, input: Any, output_size: Any, return_indices: bool = False) -> Any:
+        if return_indices:
+            raise ctx.unsupported("return_indices=True")
+        return _adaptive(ctx, input, nsp, False)
+
+    return convert
+
+
+def _adaptive_avg_module(nsp: int) -> Any:
+    def convert(ctx: Any, self: torch.nn.Module, input: Any) -> Any:
+        return _adaptive(ctx, input, nsp, True)
+
+    return convert
+
+
+for _n in (1, 2, 3):
+    tensorrt_converter(f"torch.nn.functional.max_pool{_n}d")(_max_pool(_n))
+    tensorrt_converter(f"torch.max_pool{_n}d")(_max_pool(_n))
+    tensorrt_converter(f"torch.nn.functional.avg_pool{_n}d")(_avg_pool(_n))
+    tensorrt_converter(f"torch.nn.functional.adaptive_avg_pool{_n}d")(_adaptive_avg(_n))
+    tensorrt_converter(f"torch.nn.functional.adaptive_max_pool{_n}d")(_adaptive_max(_n))
+tensorrt_converter("torch.avg_pool1d")(_avg_pool(1))
+tensorrt_converter("torch.adaptive_avg_pool1d")(_adaptive_avg(1))
+tensorrt_converter("torch.nn.AdaptiveAvgPool2d.forward")(_adaptive_avg_module(2))
+tensorrt_converter("torch.nn.AdaptiveAvgPool3d.forward")(_adaptive_avg_module(3))

@@ -1,0 +1,225 @@
+"""Reductions: sum, mean, prod, max/min (full, along a dim with indices, or elementwise),
+amax/amin, argmax/argmin, var/std (and var_mean/std_mean), logsumexp, norms, count_nonzero.
+
+torch's conventions throughout: `dim` None (or empty, where torch reads that as "all") reduces
+every axis; negative dims count from the end; `keepdim`; `dtype=` casts the input first; sums
+and products of bools and integers are int64; float16 accumulates in float32; max/min and
+their values propagate NaN and argmax/argmin point at a NaN, as torch does. Indices are int64.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from trtconv import emit, tensorrt_converter, trt
+from trtconv.emit import arith, reductions
+from trtconv.emit.compute import apply, finish, stored
+
+R = trt.ReduceOperation
+E = trt.ElementWiseOperation
+U = trt.UnaryOperation
+_HALF = (trt.DataType.HALF, trt.DataType.BF16)
+
+
+def _dims(dim: Any) -> Any:
+    """torch's dim argument with an empty sequence read as None (every axis)."""
+    if isinstance(dim, Sequence) and len(dim) == 0:
+        return None
+    return dim
+
+
+def _input(ctx: Any, input: Any, dtype: torch.dtype | None, accumulate: bool = True) -> Any:
+    """The input as the dtype the reduction computes in: `dtype` if given, else the result's;
+    float16/bfloat16 widened to float32 when `accumulate` (torch accumulates in float32)."""
+    x = emit.cast(ctx.network, ctx.trt(input), stored(dtype or ctx.output.dtype))
+    if accumulate and x.dtype in _HALF:
+        x = emit.cast(ctx.network, x, torch.float32)
+    return x
+
+
+def _reduction(op: Any) -> Callable[..., Any]:
+    def convert(ctx: Any, input: Any, dim: Any = None, keepdim: bool = False, *,
+                dtype: torch.dtype | None = None, out: Any = None) -> Any:
+        x = _input(ctx, input, dtype)
+        return finish(ctx, reductions.reduce(ctx.network, x, op, _dims(dim), keepdim))
+
+    return convert
+
+
+def _extremum(largest: bool) -> Callable[..., Any]:
+    """torch.max / torch.min: full reduction, (values, indices) along a dim, or elementwise."""
+
+    def convert(ctx: Any, input: Any, dim: Any = None, keepdim: bool = False, *,
+                other: Any = None, out: Any = None) -> Any:
+        if isinstance(dim, torch.Tensor) or other is not None:
+            other = dim if other is None else other
+            return apply(ctx, [input, other],
+                         lambda n, a, b: arith.extremum(n, a, b, largest, "propagate"))
+        x = ctx.trt(input)
+        if dim is None:
+            return finish(ctx, reductions.reduce_extremum(ctx.network, x, largest, None, False))
+        values, indices = _along(ctx, x, dim, largest, keepdim)
+        return values, indices
+
+    return convert
+
+
+def _along(ctx: Any, x: Any, dim: int, largest: bool, keepdim: bool) -> tuple[Any, Any]:
+    """Values and int64 indices of the max (min) along `dim`, NaN ranking above all."""
+    network = ctx.network
+    rank = len(x.shape)
+    if rank == 0:
+        return arith.identity(network, x), ctx.trt(torch.tensor(0))
+    axis = emit.normalize_dim(dim, rank)
+    values, indices = reductions.topk(network, x, 1, axis, largest, nan_is_largest=largest)
+    values = reductions.nan_if_any(network, x, values, axis, True)
+    if not keepdim:
+        values, indices = (reductions.drop_axes(network, t, [axis]) for t in (values, indices))
+    return values, indices
+
+
+def _amax(largest: bool) -> Callable[..., Any]:
+    def convert(ctx: Any, input: Any, dim: Any = (), keepdim: bool = False, *,
+                out: Any = None) -> Any:
+        x = ctx.trt(input)
+        return reductions.reduce_extremum(ctx.network, x, largest, _dims(dim), keepdim)
+
+    return convert
+
+
+def _arg(largest: bool) -> Callable[..., Any]:
+    def convert(ctx: Any, input: Any, dim: int | None = None, keepdim: bool = False, *,
+                out: Any = None) -> Any:
+        network = ctx.network
+        x = ctx.trt(input)
+        if dim is not None:
+            return _along(ctx, x, dim, largest, keepdim)[1]
+        rank = len(x.shape)
+        flat = emit.reshape(network, x, [-1])
+        index = _along(ctx, flat, 0, largest, keepdim=False)[1]
+        return emit.reshape(network, index, [1] * rank if keepdim else [])
+
+    return convert
+
+
+def _correction(dim: Any, unbiased: Any, correction: Any) -> tuple[Any, float]:
+    """(dim, correction) from var/std's overloads: (dim, unbiased), (unbiased) or correction."""
+    if isinstance(dim, bool):  # var(input, unbiased)
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    return dim, float(correction)
+
+
+def _moments(ctx: Any, input: Any, dim: Any, unbiased: Any, keepdim: bool,
+             correction: Any) -> tuple[Any, Any]:
+    """(var, mean) over `dim` in the accumulation dtype: sum((x - mean)^2) / max(N - c, 0)."""
+    network = ctx.network
+    dim, corr = _correction(dim, unbiased, correction)
+    dims = _dims(dim)
+    x = _input(ctx, input, None)
+    count = reductions.reduced_count(tuple(x.shape), dims)
+    if count is None:
+        raise ctx.unsupported("var/std over a dynamic dimension")
+    mean = reductions.reduce(network, x, R.AVG, dims, True)
+    centered = arith.elementwise(network, x, mean, E.SUB)
+    squares = arith.elementwise(network, centered, centered, E.PROD)
+    total = reductions.reduce(network, squares, R.SUM, dims, keepdim)
+    divisor = arith.const(network, max(count - corr, 0.0), total)
+    var = arith.elementwise(network, total, divisor, E.DIV)
+    if not keepdim:
+        mean = reductions.reduce(network, x, R.AVG, dims, False)
+    return var, mean
+
+
+def _var(root: bool, with_mean: bool) -> Callable[..., Any]:
+    def convert(ctx: Any, input: Any, dim: Any = None, unbiased: Any = None,
+                keepdim: bool = False, *, correction: Any = None, out: Any = None) -> Any:
+        var, mean = _moments(ctx, input, dim, unbiased, keepdim, correction)
+        if root:
+            var = arith.unary(ctx.network, var, U.SQRT)
+        dtype = trt.trt_dtype(stored(input.dtype))
+        if with_mean:
+            return (emit.cast(ctx.network, var, dtype), emit.cast(ctx.network, mean, dtype))
+        return finish(ctx, var)
+
+    return convert
+
+
+def logsumexp(ctx: Any, input: Any, dim: Any, keepdim: bool = False, *, out: Any = None) -> Any:
+    """torch's: m = amax(x) (0 where infinite); log(sum(exp(x - m))) + m."""
+    network = ctx.network
+    x = _input(ctx, input, None)
+    dims = _dims(dim)
+    peak = reductions.reduce(network, x, R.MAX, dims, True)
+    infinite = arith.unary(network, peak, U.ISINF)
+    peak = arith.select(network, infinite, arith.const(network, 0.0, peak), peak)
+    shifted = arith.unary(network, arith.elementwise(network, x, peak, E.SUB), U.EXP)
+    total = arith.unary(network, reductions.reduce(network, shifted, R.SUM, dims, True), U.LOG)
+    result = arith.elementwise(network, total, peak, E.SUM)
+    if not keepdim:
+        result = reductions.drop_axes(network, result, emit.normalize_dims(dims, len(x.shape)))
+    return finish(ctx, result)
+
+
+def _norm_of(ctx: Any, input: Any, ord: Any, dim: Any, keepdim: bool,
+             dtype: torch.dtype | None) -> Any:
+    if isinstance(ord, str) or ord is None:
+        raise ctx.unsupported(f"matrix norm ord={ord!r}")
+    x = _input(ctx, input, dtype)
+    return finish(ctx, reductions.vector_norm(ctx.network, x, float(ord), _dims(dim), keepdim))
+
+
+def vector_norm(ctx: Any, x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
+                dtype: torch.dtype | None = None, out: Any = None) -> Any:
+    return _norm_of(ctx, x, ord, dim, keepdim, dtype)
+
+
+def norm(ctx: Any, input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+         out: Any = None, dtype: torch.dtype | None = None) -> Any:
+    """torch.norm: 'fro' over at most two dims is the 2-norm; numbers are vector norms."""
+    if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
+        p = 2
+    return _norm_of(ctx, input, 2 if p is None else p, dim, keepdim, dtype)
+
+
+def linalg_norm(ctx: Any, A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
+                out: Any = None, dtype: torch.dtype | None = None) -> Any:
+    """torch.linalg.norm: vector norms (dim an int, or ord None) and the Frobenius norm."""
+    if ord is None or (ord == "fro" and (dim is None or len(dim) == 2)):
+        return _norm_of(ctx, A, 2, dim, keepdim, dtype)
+    if isinstance(dim, int) or (dim is None and A.dim() == 1):
+        return _norm_of(ctx, A, ord, dim, keepdim, dtype)
+    raise ctx.unsupported(f"matrix norm ord={ord!r}")
+
+
+def count_nonzero(ctx: Any, input: Any, dim: Any = None) -> Any:
+    network = ctx.network
+    ones = emit.cast(network, arith.nonzero(network, ctx.trt(input)), torch.int64)
+    return reductions.reduce(network, ones, R.SUM, _dims(dim), False)
+
+
+_TABLE: dict[str, Callable[..., Any]] = {
+    "sum": _reduction(R.SUM), "mean": _reduction(R.AVG), "prod": _reduction(R.PROD),
+    "max": _extremum(True), "min": _extremum(False), "amax": _amax(True), "amin": _amax(False),
+    "argmax": _arg(True), "argmin": _arg(False),
+    "var": _var(False, False), "std": _var(True, False),
+    "var_mean": _var(False, True), "std_mean": _var(True, True),
+    "logsumexp": logsumexp, "norm": norm, "count_nonzero": count_nonzero,
+}
+
+
+def _register_all() -> None:
+    for name, fn in _TABLE.items():
+        for owner, prefix in ((torch, "torch"), (torch.Tensor, "torch.Tensor")):
+            if hasattr(owner, name):
+                tensorrt_converter(f"{prefix}.{name}")(fn)
+    tensorrt_converter("torch.linalg.vector_norm")(vector_norm)
+    tensorrt_converter("torch.linalg.norm")(linalg_norm)
+    tensorrt_converter("torch.special.logsumexp")(logsumexp)
+
+
+_register_all()

@@ -1,0 +1,96 @@
+"""Splitting a tensor: split, chunk, tensor_split, unbind and narrow.
+
+The pieces are consecutive windows along one axis; their sizes are those of the torch result,
+so every way of asking for them (a size, a list of sizes, a number of chunks, indices) is one
+slice per piece. The split axis must be static; other axes may be dynamic.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+from trtconv import emit, tensorrt_converter
+
+
+def pieces(ctx: Any, input: Any, axis: int, lengths: Sequence[int]) -> list[Any]:
+    """Consecutive windows of `lengths` along `axis` of `input`."""
+    x = ctx.trt(input)
+    if x.shape[axis] < 0:
+        raise ctx.unsupported("splitting along a dynamic dim")
+    sizes = emit.dims_of(ctx.network, x)
+    out, offset = [], 0
+    for length in lengths:
+        start = [offset if a == axis else 0 for a in range(len(sizes))]
+        size = [length if a == axis else d for a, d in enumerate(sizes)]
+        if length == x.shape[axis]:
+            out.append(x)
+        else:
+            out.append(emit.slice_tensor(ctx.network, x, start, size, [1] * len(sizes)))
+        offset += length
+    return out
+
+
+def _by_result(ctx: Any, input: Any, dim: int) -> tuple[Any, ...]:
+    axis = emit.normalize_dim(dim, input.dim())
+    return tuple(pieces(ctx, input, axis, [t.shape[axis] for t in ctx.output]))
+
+
+def _split(ctx: Any, tensor: Any, split_size_or_sections: Any = None, dim: int = 0,
+           **kwargs: Any) -> tuple[Any, ...]:
+    dim = kwargs.get("dim", dim)
+    return _by_result(ctx, tensor, dim)
+
+
+for _target in ("torch.split", "torch.Tensor.split", "torch.Tensor.split_with_sizes",
+                "torch.split_with_sizes"):
+    tensorrt_converter(_target)(_split)
+
+
+def _chunk(ctx: Any, input: Any, chunks: int, dim: int = 0) -> tuple[Any, ...]:
+    return _by_result(ctx, input, dim)
+
+
+for _target in ("torch.chunk", "torch.Tensor.chunk"):
+    tensorrt_converter(_target)(_chunk)
+
+
+def _tensor_split(ctx: Any, input: Any, indices_or_sections: Any, dim: int = 0) -> tuple:
+    return _by_result(ctx, input, dim)
+
+
+for _target in ("torch.tensor_split", "torch.Tensor.tensor_split"):
+    tensorrt_converter(_target)(_tensor_split)
+
+
+def _unbind(ctx: Any, input: Any, dim: int = 0) -> tuple[Any, ...]:
+    axis = emit.normalize_dim(dim, input.dim())
+    source = [a for a in range(input.dim()) if a != axis]
+    shape = [d for a, d in enumerate(input.shape) if a != axis]
+    return tuple(emit.reshape_to(ctx.network, p, shape, source)
+                 for p in pieces(ctx, input, axis, [1] * input.shape[axis]))
+
+
+for _target in ("torch.unbind", "torch.Tensor.unbind"):
+    tensorrt_converter(_target)(_unbind)
+
+
+def _narrow(ctx: Any, input: Any, dim: int, start: Any, length: int) -> Any:
+    if ctx.is_traced(start):
+        raise ctx.unsupported("narrow with a start computed by the network")
+    axis = emit.normalize_dim(dim, input.dim())
+    x = ctx.trt(input)
+    n = input.shape[axis]
+    first = operator.index(start.item() if hasattr(start, "item") else start)
+    first = first + n if first < 0 else first
+    if x.shape[axis] < 0:
+        raise ctx.unsupported("narrow along a dynamic dim")
+    sizes = emit.dims_of(ctx.network, x)
+    begin = [first if a == axis else 0 for a in range(len(sizes))]
+    size = [operator.index(length) if a == axis else d for a, d in enumerate(sizes)]
+    return emit.slice_tensor(ctx.network, x, begin, size, [1] * len(sizes))
+
+
+for _target in ("torch.narrow", "torch.Tensor.narrow"):
+    tensorrt_converter(_target)(_narrow)

@@ -1,0 +1,56 @@
+import pytest
+import torch
+from harness import check_op
+from support.dynamic_harness import check_dynamic
+
+X = torch.randn(2, 3, 4)
+
+
+@pytest.mark.parametrize("fn", [
+    torch.zeros_like, torch.ones_like, lambda x: torch.empty_like(x) * 0,
+    lambda x: torch.zeros_like(x, dtype=torch.int64), lambda x: torch.ones_like(x[0], dtype=torch.bool),
+    lambda x: torch.full_like(x, 2.5), lambda x: torch.full_like(x, 7, dtype=torch.int32),
+    lambda x: torch.full_like(x, x[0, 0, 0]), lambda x: torch.ones_like(x, device="cpu"),
+    lambda x: torch.zeros_like(x, dtype=torch.float16), lambda x: torch.full_like(x, float("inf")),
+    lambda x: x.new_zeros(2, 5), lambda x: x.new_ones((3,)), lambda x: x.new_full((2, 2), 3.0),
+    lambda x: x.new_full([4], x[1, 1, 1]), lambda x: x.new_zeros(3, dtype=torch.int32) + 1,
+    lambda x: x.new_empty(2, 3) * 0, lambda x: x.new_tensor([1.0, 2.0]) + x[0, 0, :2],
+    lambda x: x.new_tensor(x[0]), lambda x: x.new_ones(()),
+    lambda x: torch.full((2, 3), x[0, 0, 0]), lambda x: torch.full((4,), x[1, 2, 3].int()),
+    lambda x: torch.tensor([x[0, 0, 0], x[1, 1, 1], 2.0]),
+    lambda x: torch.tensor([[x[0, 0, 0], 1], [2, x[1, 0, 0]]], dtype=torch.int64),
+    lambda x: torch.tensor(x[0]),
+    # Constant creation needs no converter: the result is a constant of the network.
+    lambda x: x + torch.arange(4), lambda x: x * torch.arange(1, 9, 2, dtype=torch.float16),
+    lambda x: x[0] + torch.arange(0.0, 1.2, 0.4)[:, None], lambda x: x + torch.zeros(4),
+    lambda x: x + torch.ones(3, 1, dtype=torch.int32), lambda x: x + torch.full((4,), 2.0),
+    lambda x: x + torch.tensor([1.0, 2.0, 3.0, 4.0]), lambda x: x * torch.empty(3, 4).fill_(2),
+], ids=lambda f: getattr(f, "__name__", repr(f)))
+def test_creation(fn):
+    check_op(fn, X)
+
+
+def test_nan_input_stays_out_of_fills():
+    x = X.clone()
+    x[0, 0, 0] = float("nan")
+    x[1, 1, 1] = float("inf")
+    check_op(lambda t: (torch.zeros_like(t), torch.ones_like(t) + 1, torch.full_like(t, 3)), x)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.int32, torch.int64, torch.bool])
+def test_dtypes(dtype):
+    check_op(lambda t: (torch.zeros_like(t), torch.ones_like(t), t.new_full((2,), 1)),
+             (X * 3).to(dtype))
+
+
+def test_float64_like_warns():
+    with pytest.warns(UserWarning, match="float64"):
+        check_op(lambda t: t + torch.ones_like(t, dtype=torch.float64).float(), X)
+
+
+@pytest.mark.parametrize("fn", [
+    torch.zeros_like, lambda x: torch.full_like(x, 3, dtype=torch.int64),
+    lambda x: torch.ones_like(x[:, 0]) + x[:, 1], lambda x: x + torch.full_like(x, x[0, 0, 0]),
+], ids=lambda f: getattr(f, "__name__", repr(f)))
+def test_dynamic_batch(fn):
+    check_dynamic(fn, X, torch.randn(5, 3, 4))

@@ -1,0 +1,231 @@
+import pytest
+import torch
+from harness import Lambda, check_op, check_unsupported
+from support.dynamic_harness import check_dynamic
+
+import trtconv
+
+X = torch.randn(2, 3, 4)
+MASK = torch.randn(2, 3, 4) > 0
+ROWS = torch.tensor([[True, False, True], [False, True, True]])
+I64 = torch.arange(24, dtype=torch.int64).reshape(2, 3, 4)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: x[0], lambda x: x[-1], lambda x: x[1, 2], lambda x: x[1, -1, -2],
+    lambda x: x[:, 1:], lambda x: x[:, :-1], lambda x: x[..., ::2], lambda x: x[:, ::2, 1::3],
+    lambda x: x[None], lambda x: x[None, :, -2:], lambda x: x[1, None, 2], lambda x: x[..., None],
+    lambda x: x[:, None, ..., None, 1], lambda x: x[...], lambda x: x[:], lambda x: x[True],
+    lambda x: x[:, 5:], lambda x: x[:, -10:2], lambda x: x[:, 2:1], lambda x: x[-5:10, 1:100:2],
+    lambda x: x[1:][0], lambda x: x[0][1][2],
+], ids=lambda f: getattr(f, "__name__", repr(f)))
+def test_basic(fn):
+    check_op(fn, X)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: x[:, torch.tensor([2, 0, -1])], lambda x: x[[1, 0]], lambda x: x[[1, 0, 1]],
+    lambda x: x[torch.tensor(1)], lambda x: x[..., torch.tensor([[0, 1], [3, -4]])],
+    lambda x: x[torch.tensor([0, 1]), :, torch.tensor([1, 3])],
+    lambda x: x[:, torch.tensor([0, 1]), torch.tensor([[1], [3]])],
+    lambda x: x[0, :, torch.tensor([1, 2])], lambda x: x[torch.tensor([1, 0]), None, [0, 2]],
+    lambda x: x[torch.tensor([1, 0]), 1:, torch.tensor([0, 2])],
+    lambda x: x[ROWS], lambda x: x[MASK], lambda x: x[:, torch.tensor([True, False, True])],
+    lambda x: x[torch.tensor([0, 1, 1]), torch.tensor([2, 0, 1]), torch.tensor([3, 3, -1])],
+], ids=lambda f: getattr(f, "__name__", repr(f)))
+def test_advanced(fn):
+    check_op(fn, X)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x, i: x[i], lambda x, i: x[:, i], lambda x, i: x[..., i],
+    lambda x, i: x[i, :, i], lambda x, i: x[i, i.flip(0)], lambda x, i: x[1:, i, None],
+], ids=lambda f: getattr(f, "__name__", repr(f)))
+def test_traced_index(fn):
+    check_op(fn, X, torch.tensor([1, -1]))
+    check_op(fn, X, torch.tensor([0, 1], dtype=torch.int32))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.int32, torch.int64, torch.bool])
+def test_dtypes(dtype):
+    x = (X * 3).to(dtype)
+    check_op(lambda t: t[1:, ::2, torch.tensor([3, 0])][..., None], x)
+
+
+def test_constant_table_traced_index():
+    table = torch.randn(10, 3)
+    check_op(lambda i: table[i] * 2, torch.tensor([[1, 9], [0, 3]]))
+
+
+def test_traced_mask_read_unsupported():
+    check_unsupported(lambda x, m: x[m], X, MASK, op="torch.Tensor.__getitem__")
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: x[:, 1:], lambda x: x[:, :, 1], lambda x: x[1:], lambda x: x[-1:],
+    lambda x: x[:, None, -1], lambda x: x[:1, ..., ::2], lambda x: x[-1], lambda x: x[..., -3:-1],
+    lambda x: x[:, torch.tensor([2, 0])], lambda x: x[:x.size(0) - 1],
+    lambda x: x[torch.tensor([0, -1])],
+], ids=lambda f: getattr(f, "__name__", repr(f)))
+def test_dynamic_batch(fn):
+    check_dynamic(fn, X, torch.randn(5, 3, 4), torch.randn(1, 3, 4))
+
+
+# --- assignment and in-place updates read afterwards --------------------------------------------
+
+def _set_scalar(x):
+    y = x * 1
+    y[0] = 5.0
+    return y + 1
+
+
+def _set_slices(x):
+    y = x.clone()
+    y[:, 1:, ::2] = x[:, :2, 1::2] * 2
+    return y * x
+
+
+def _set_mask(x, m):
+    y = x.clone()
+    y[m] = 0
+    return y + 1
+
+
+def _set_rows(x):
+    y = x.clone()
+    y[ROWS] = -1.0
+    return y
+
+
+def _set_index_list(x):
+    y = x.clone()
+    y[:, torch.tensor([0, 2])] = torch.arange(4.0)
+    return y
+
+
+def _set_into_constant(x):
+    y = torch.zeros(2, 3)
+    y[:, 0] = x[:, 0, 0]
+    y[1, 1:] = 7
+    return y * 2
+
+
+def _set_traced_index(x, i):
+    y = x.clone()
+    y[i] = -1.0
+    y[:, i, 0] = x[:, :2, 1]
+    return y
+
+
+def _augmented(x):
+    y = x.clone()
+    y[..., 1] += 1
+    y[0] *= 2
+    return y
+
+
+def _inplace_chain(x):
+    y = x.clone()
+    y.add_(1)
+    y += x
+    y.relu_()
+    y.mul_(2)
+    return y - x
+
+
+def _inplace_then_index(x):
+    y = x * 1
+    y[1, 2] = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    z = y[1]
+    y.sub_(1)
+    return z * 1, y
+
+
+def _set_broadcast_leading(x):
+    y = x.clone()
+    y[0, 1] = x[1, 2].reshape(1, 4)
+    return y
+
+
+@pytest.mark.parametrize("fn", [
+    _set_scalar, _set_slices, _set_rows, _set_index_list, _set_into_constant, _augmented,
+    _inplace_chain, _set_broadcast_leading,
+])
+def test_setitem(fn):
+    check_op(fn, X)
+
+
+@pytest.mark.xfail(strict=True, reason="in-place update of a tensor a view was taken from: "
+                   "the view keeps the old values (tracing, not this converter)")
+def test_inplace_update_seen_through_view():
+    check_op(_inplace_then_index, X)
+
+
+def test_setitem_traced_mask():
+    check_op(_set_mask, X, MASK)
+
+
+def test_setitem_traced_index():
+    check_op(_set_traced_index, X, torch.tensor([1, 0]))
+
+
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int64, torch.bool, torch.float16])
+def test_setitem_dtypes(dtype):
+    def fn(x):
+        y = x.clone()
+        y[0, :, 1] = 1
+        y[1, 1] = x[0, 0]
+        return y
+
+    check_op(fn, (X * 3).to(dtype))
+
+
+def test_setitem_view_unsupported():
+    def fn(x):
+        y = x[0]
+        y[1] = 2.0
+        return x
+
+    check_unsupported(fn, X, op="torch.Tensor.__setitem__")
+
+
+def test_setitem_dynamic_mask():
+    check_dynamic(_set_mask, (X, MASK), (torch.randn(5, 3, 4), torch.randn(5, 3, 4) > 0))
+
+
+# --- masked_fill and where ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("fn", [
+    lambda x, m: x.masked_fill(m, 2.0), lambda x, m: torch.masked_fill(x, m, -1),
+    lambda x, m: x.masked_fill(m[0], x[0, 0, 0]), lambda x, m: x.masked_fill(m[:, :, :1], 3),
+    lambda x, m: x.clone().masked_fill_(m, 0.5), lambda x, m: x.masked_fill(m, float("-inf")),
+    lambda x, m: torch.where(m, x, 0.5), lambda x, m: torch.where(m, 1, x),
+    lambda x, m: torch.where(m, x, x * 2), lambda x, m: x.where(m, torch.zeros(4)),
+    lambda x, m: torch.where(m[0], x.int(), 2.5), lambda x, m: torch.where(m, 1, 0),
+    lambda x, m: torch.where(m, x.half(), x.int()),
+], ids=lambda f: getattr(f, "__name__", repr(f)))
+def test_masked(fn):
+    check_op(fn, X, MASK)
+
+
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int64, torch.bool, torch.float16])
+def test_masked_dtypes(dtype):
+    check_op(lambda x, m: x.masked_fill(m, 1) + torch.where(m, x, x[0]), (X * 3).to(dtype), MASK)
+
+
+def test_where_one_arg_unsupported():
+    check_unsupported(lambda m: torch.where(m), MASK, op="torch.where")
+
+
+def test_dynamic_where():
+    check_dynamic(lambda x, m: torch.where(m, 0.0, x).masked_fill(m[:, :1], 1), (X, MASK),
+                  (torch.randn(5, 3, 4), torch.randn(5, 3, 4) > 0))
+
+
+def test_indexing_report_names_module():
+    class Net(torch.nn.Module):
+        def forward(self, x, m):
+            return x[m]
+
+    with pytest.raises(trtconv.UnsupportedOperatorError, match="data-dependent"):
+        trtconv.convert(Lambda(Net()), [X, MASK], backend="reference")

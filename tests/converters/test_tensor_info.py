@@ -1,0 +1,20 @@
+import torch
+from harness import check_op
+from support.dynamic_harness import check_dynamic
+
+X = torch.randn(2, 3, 4)
+
+
+def _uses_metadata(x):
+    n, c = x.size(0), x.size()[1]
+    if x.dim() == 3 and x.shape[-1] == 4 and x.ndim == 3:
+        return x.reshape(n, c * x.size(-1)) * 2
+    return x
+
+
+def test_metadata_reads():
+    check_op(_uses_metadata, X)
+
+
+def test_metadata_reads_dynamic():
+    check_dynamic(_uses_metadata, X, torch.randn(5, 3, 4))
