@@ -33,6 +33,7 @@ bench: venv
 
 docs: venv
 	$(PY) -m trtconv.docs
+	$(PY) tools/model_table.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -44,6 +44,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
                              "'list' prints them)")
     parser.add_argument("--timeout", type=float, default=240.0,
                         help="onnx_route: seconds per model subprocess (default 240)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="onnx_route: model processes at a time (default 1; more is faster "
+                             "but the processes then share the CPU and time each other)")
     parser.add_argument("--reps", type=int, default=None,
                         help="conversion/onnx_route: timed repetitions (default 3/3, quick 1/2)")
     parser.add_argument("--width", type=int, default=64,

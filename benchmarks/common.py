@@ -53,9 +53,15 @@ class Samples:
     """Seconds per repetition for each contender, measured interleaved."""
 
     times: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)  # process CPU seconds
 
     def median(self, name: str) -> float:
         return statistics.median(self.times[name])
+
+    def cpu_ratio(self, a: str, b: str) -> float:
+        """Like `ratio`, on the process's CPU time: less sensitive to other processes' load
+        (what a loaded machine takes from both contenders shows in wall time only)."""
+        return statistics.median(x / y for x, y in zip(self.cpu[a], self.cpu[b]))
 
     def spread(self, name: str) -> tuple[float, float]:
         """Lower and upper quartile (min and max under 4 samples)."""
@@ -89,13 +95,15 @@ def interleaved(contenders: dict[str, Callable[[], Any]], reps: int, warmup: int
     for _ in range(warmup):
         for name in names:
             contenders[name]()
-    samples = Samples({name: [] for name in names})
+    samples = Samples({name: [] for name in names}, {name: [] for name in names})
     for rep in range(reps):
         order = names[rep % len(names):] + names[:rep % len(names)]
         for name in order:
             if collect:
                 gc.collect()
+            cpu = time.process_time()
             seconds, _ = timed(contenders[name])
+            samples.cpu[name].append(time.process_time() - cpu)
             samples.times[name].append(seconds)
         if label:
             log(f"{label} rep {rep + 1}/{reps}: " + ", ".join(

@@ -140,6 +140,10 @@ def _report(steps: list[Step], results: dict[str, float | None], reps: int) -> s
                      f"{median / eager:.1f}" if median and eager else "–",
                      s.error or s.note])
     trace = results.get("trtconv trace+emit")
+    if trace is not None and eager is not None:
+        rows.insert(2, ["↳ trace+emit − eager forward", fmt_s(trace - eager), "–",
+                        f"{(trace - eager) / export:.2f}" if export else "–", "–",
+                        "what tracing and emitting add to the forward pass it runs"])
     if trace is not None and export is not None:
         verdict = (f"**Goal ({GOAL}): {'met' if trace < export else 'not met'}**: trace+emit "
                    f"{fmt_s(trace)} vs torch.export.export {fmt_s(export)} "

@@ -95,12 +95,21 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     reps = args.reps or (2 if args.quick else 5)
     log(f"onnx_route: {len(names)} models, one process each (timeout {args.timeout:.0f} s), "
         f"reference forward {reps} interleaved reps")
-    results = []
-    for i, name in enumerate(names, 1):
+    def one(item: tuple[int, str]) -> dict[str, Any]:
+        i, name = item
         log(f"[{i}/{len(names)}] {name} ({MODELS[name].describe_input()})")
         data = run_worker(name, args.timeout, reps)
-        results.append(data)
         log(f"[{i}/{len(names)}] {name}: {_summary(data)} ({data['wall_s']:.0f} s)")
+        return data
+
+    items = list(enumerate(names, 1))
+    if args.jobs > 1:  # faster, but the workers then share the CPU: timings get worse
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(args.jobs) as pool:
+            results = list(pool.map(one, items))
+    else:
+        results = [one(item) for item in items]
     folder = args.results or common.RESULTS
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "zoo.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
@@ -176,9 +185,10 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace, reps: int) 
     lines = [
         "# Model zoo: trtconv vs the ONNX route onto TensorRT-RTX", "",
         f"{n} models (torchvision, random weights, eval; plus transformer blocks), each in its "
-        f"own process with a {args.timeout:.0f} s timeout. Both routes end in the same builder: "
-        "TensorRT-RTX 1.7 building plans on the CPU (no RTX GPU here, so its plans are built, "
-        "never run).", "",
+        f"own process with a {args.timeout:.0f} s timeout"
+        f"{f', {args.jobs} at a time' if args.jobs > 1 else ', one at a time'}. Both routes "
+        "end in the same builder: TensorRT-RTX 1.7 building plans on the CPU (no RTX GPU "
+        "here, so its plans are built, never run).", "",
         "- **trtconv**: `trtconv.convert(model, [x], backend=...)`. trace+emit is "
         "`metadata['trace_seconds']`; build is the `tensorrt_rtx` backend's replay + check + "
         "build (`metadata['build_seconds']`).",
@@ -219,11 +229,12 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace, reps: int) 
                        align=["l", "l", "c", "r", "r", "c", "c", "r", "r", "r", "r"]), "",
               "## Details", "",
               md_table(["model", "params M", "layers", "reference build s", "trtconv dyn ok",
-                        "ref max abs err", "eager fwd ms", "ref fwd ms",
+                        "ref max abs err", "eager fwd ms", "ref fwd ms", "ref/eager CPU time",
                         *[f"{k} export / parse / build s" for k, _ in ROUTES[1:]],
                         "worker wall s"],
                        [_detail_row(d) for d in results],
-                       align=["l", "r", "r", "r", "c", "r", "r", "r", "r", "r", "r", "r"]), "",
+                       align=["l", "r", "r", "r", "c", "r", "r", "r", "r", "r", "r", "r", "r"]),
+              "",
               "## Failure reasons", ""]
     failures = []
     for d in results:
@@ -263,6 +274,7 @@ def _detail_row(d: dict[str, Any]) -> list[Any]:
             f"{d['eager_fwd_s'] * 1e3:.1f}" if d.get("eager_fwd_s") else (
                 f"{d['eager_s'] * 1e3:.1f}" if d.get("eager_s") else "–"),
             f"{d['ref_fwd_s'] * 1e3:.1f}" if d.get("ref_fwd_s") else "–",
+            f"{d['ref_cpu_ratio']:.2f}" if d.get("ref_cpu_ratio") else "–",
             *[triple(k) for k, _ in ROUTES[1:]], f"{d.get('wall_s', 0):.0f}"]
 
 

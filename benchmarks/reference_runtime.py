@@ -29,6 +29,24 @@ GOAL = 1.15
 NEEDED = ("add_convolution_nd", "add_scale", "add_activation", "add_pooling_nd",
           "add_elementwise", "add_reduce", "add_shuffle", "add_constant", "add_matrix_multiply")
 
+# The aten ops that do in eager what each reference layer type does (for the profile table).
+EAGER_OPS = {
+    "IConvolutionLayer": ["aten::mkldnn_convolution", "aten::convolution", "aten::_convolution",
+                          "aten::conv2d", "aten::thnn_conv2d", "aten::_slow_conv2d_forward"],
+    "IScaleLayer": ["aten::batch_norm", "aten::_batch_norm_impl_index",
+                    "aten::native_batch_norm"],
+    "IActivationLayer": ["aten::relu_", "aten::relu", "aten::clamp_min_"],
+    "IElementWiseLayer": ["aten::add_", "aten::add"],
+    "IPoolingLayer": ["aten::max_pool2d", "aten::max_pool2d_with_indices"],
+    "IReduceLayer": ["aten::adaptive_avg_pool2d", "aten::mean"],
+    "IMatrixMultiplyLayer": ["aten::linear", "aten::matmul", "aten::mm", "aten::addmm"],
+}
+
+
+def eager_seconds(kind: str, eager: dict[str, float]) -> float | None:
+    ops = EAGER_OPS.get(kind)
+    return None if ops is None else sum(eager.get(op, 0.0) for op in ops)
+
 
 def missing_layers() -> list[str]:
     from trtconv.reference import trt
@@ -157,16 +175,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                       budget=args.budget)
         done = len(samples.times["eager"])
         ratio = samples.ratio("reference", "eager")
+        cpu_ratio = samples.cpu_ratio("reference", "eager")
         e_lo, e_hi = samples.spread("eager")
         r_lo, r_hi = samples.spread("reference")
         log(f"batch {batch}: eager {fmt_s(samples.median('eager'))}, reference "
-            f"{fmt_s(samples.median('reference'))}, ratio {ratio:.3f} (goal <= {GOAL})")
+            f"{fmt_s(samples.median('reference'))}, ratio {ratio:.3f} (goal <= {GOAL}), CPU-time "
+            f"ratio {cpu_ratio:.3f}")
         results[batch] = {"ratio": ratio, "eager": samples.median("eager"),
                           "reference": samples.median("reference"), "err": err, "rel": rel,
+                          "cpu_ratio": cpu_ratio,
                           "times": samples.times}
         rows.append([batch, f"{fmt_s(samples.median('eager'))} ({fmt_s(e_lo)}–{fmt_s(e_hi)})",
                      f"{fmt_s(samples.median('reference'))} ({fmt_s(r_lo)}–{fmt_s(r_hi)})",
-                     f"**{ratio:.3f}**", "yes" if ratio <= GOAL else "**no**", done,
+                     f"**{ratio:.3f}**", f"{cpu_ratio:.3f}", "yes" if ratio <= GOAL else "**no**",
+                     done,
                      f"{err:.2g}", f"{rel:.1g}", f"{build_s:.1f} s", f"{load_s:.1f} s"])
         if (ratio > GOAL or args.profile) and not profiles:  # the first batch that misses
             log(f"batch {batch}: profiling the reference runtime")
@@ -201,7 +223,8 @@ def _torchvision_check(weights: dict[str, torch.Tensor], size: int) -> str | Non
 def _report(args: argparse.Namespace, command: str, width: int, size: int, params: int,
             rows: list[list[Any]], results: dict[int, Any], profiles: dict[int, Any],
             tv_check: str | None) -> str:
-    headers = ["batch", "eager (IQR)", "reference (IQR)", "ratio ref/eager", f"≤ {GOAL}",
+    headers = ["batch", "eager (IQR)", "reference (IQR)", "ratio ref/eager", "CPU-time ratio",
+               f"≤ {GOAL}",
                "reps", "max abs err", "rel err", "plan build", "engine load"]
     lines = [
         "# Reference runtime vs eager PyTorch (ResNet-50)", "",
@@ -216,7 +239,9 @@ def _report(args: argparse.Namespace, command: str, width: int, size: int, param
         "",
         "Both run in one process, interleaved (the order rotates each repetition), after 2 "
         "warm-up runs. Times are medians with the interquartile range; the ratio is the median "
-        "of the per-repetition ratios reference / eager.", "",
+        "of the per-repetition ratios reference / eager (wall clock). The CPU-time ratio is the "
+        "same on the process's CPU time, which other processes' load on a shared machine "
+        "disturbs less.", "",
         md_table(headers, rows), "",
     ]
     if tv_check is not None:
@@ -234,19 +259,9 @@ def _report(args: argparse.Namespace, command: str, width: int, size: int, param
                   "is outside the layers' `execute` (runtime loop, `_host_tensor` views, "
                   "output copy).", ""]
         eager = prof["eager"]
-        groups = {"IConvolutionLayer": ["aten::mkldnn_convolution", "aten::convolution",
-                                        "aten::_convolution", "aten::conv2d",
-                                        "aten::thnn_conv2d", "aten::_slow_conv2d_forward"],
-                  "IScaleLayer": ["aten::batch_norm", "aten::_batch_norm_impl_index",
-                                  "aten::native_batch_norm"],
-                  "IActivationLayer": ["aten::relu_", "aten::relu", "aten::clamp_min_"],
-                  "IElementWiseLayer": ["aten::add_", "aten::add", "aten::addmm"],
-                  "IPoolingLayer": ["aten::max_pool2d", "aten::max_pool2d_with_indices"],
-                  "IReduceLayer": ["aten::adaptive_avg_pool2d", "aten::mean"],
-                  "IMatrixMultiplyLayer": ["aten::linear", "aten::matmul", "aten::mm"]}
         prow = []
         for name, seconds in sorted(steps["per_type"].items(), key=lambda kv: -kv[1]):
-            ops = groups.get(name, [])
+            ops = EAGER_OPS.get(name, [])
             eager_s = sum(eager.get(op, 0.0) for op in ops)
             prow.append([name, fmt_s(seconds), f"{100 * seconds / steps['total']:.1f}%",
                          fmt_s(eager_s) if ops else "–", ", ".join(o.split("::")[1] for o in ops
@@ -257,9 +272,36 @@ def _report(args: argparse.Namespace, command: str, width: int, size: int, param
                   "included), so compare them by order of magnitude only.", "",
                   "cProfile of the reference (functions by own time):", "", "```",
                   prof["cprofile"], "```", ""]
+        lines += ["Findings (from the numbers above):", ""] + _findings(prof) + [""]
     lines += ["## Environment", "", common.environment_md(), ""]
     lines += [f"Reproduce: `{command}` (see `python -m benchmarks --help`).", ""]
     return "\n".join(lines)
+
+
+def _findings(prof: dict[str, Any]) -> list[str]:
+    """Data-driven notes: the layer types far slower than their eager ops, explicit padding
+    copies, and the share of the runtime outside the layers."""
+    steps, eager, notes = prof["steps"], prof["eager"], []
+    excess = []
+    for kind, seconds in steps["per_type"].items():
+        e = eager_seconds(kind, eager)
+        if e and seconds > 1.3 * e and seconds - e > 0.02 * steps["total"]:
+            excess.append((seconds - e, kind, seconds / e))
+    for extra, kind, ratio in sorted(excess, reverse=True):
+        notes.append(f"- `{kind}` takes {ratio:.1f}x the time of its eager ops "
+                     f"({fmt_s(extra)} more per forward, "
+                     f"{100 * extra / steps['total']:.0f}% of the reference's time).")
+    pads = [ln for ln in prof["cprofile"].splitlines() if "_nn.pad" in ln]
+    if pads:
+        calls = pads[0].split()[0]
+        notes.append(f"- `torch._C._nn.pad` is called ({calls} calls in the profiled runs): "
+                     "padding is materialized as a copy of the input before the torch op "
+                     "instead of being passed to `conv2d`/`max_pool2d` (eager passes it).")
+    share = steps["outside"] / steps["total"]
+    notes.append(f"- Outside the layers' `execute` (runtime loop, host-pointer views, output "
+                 f"copy): {100 * share:.1f}% of the time"
+                 + (" — negligible." if share < 0.02 else "."))
+    return notes
 
 
 def _plot(results: dict[int, Any], profiles: dict[int, Any], args: argparse.Namespace) -> None:
@@ -270,7 +312,8 @@ def _plot(results: dict[int, Any], profiles: dict[int, Any], args: argparse.Name
     batches = sorted(results)
     ratios = [results[b]["ratio"] for b in batches]
     colors = ["tab:green" if r <= GOAL else "tab:red" for r in ratios]
-    bars = ax.bar([f"batch {b}" for b in batches], ratios, color=colors, width=0.5)
+    bars = ax.bar([f"batch {b}" for b in batches], ratios, color=colors,
+                  width=0.35 if len(batches) == 1 else 0.5)
     for bar, b in zip(bars, batches):
         r = results[b]
         ax.annotate(f"{r['ratio']:.2f}×\n{fmt_s(r['reference'])} vs {fmt_s(r['eager'])}",
@@ -288,10 +331,18 @@ def _plot(results: dict[int, Any], profiles: dict[int, Any], args: argparse.Name
         steps = profiles[batch]["steps"]
         items = sorted(steps["per_type"].items(), key=lambda kv: kv[1])
         items.append(("outside layers", steps["outside"]))
-        ax.barh([k.replace("Layer", "") for k, _ in items], [v * 1e3 for _, v in items],
-                color="tab:blue")
+        import numpy as np
+
+        y = np.arange(len(items))
+        ax.barh(y + 0.2, [v * 1e3 for _, v in items], height=0.4, color="tab:blue",
+                label="reference (timed steps)")
+        eager = [eager_seconds(k, profiles[batch]["eager"]) or 0.0 for k, _ in items]
+        ax.barh(y - 0.2, [v * 1e3 for v in eager], height=0.4, color="tab:gray",
+                label="eager (torch.profiler self CPU)")
+        ax.set_yticks(y, [k.replace("Layer", "") for k, _ in items])
         ax.set_xlabel("ms per forward")
-        ax.set_title(f"reference time by layer type (batch {batch})")
+        ax.legend(fontsize=8, loc="lower right")
+        ax.set_title(f"where the time goes (batch {batch})")
     fig.tight_layout()
     path = (args.results or common.RESULTS) / "reference_runtime.png"
     fig.savefig(path, dpi=110)

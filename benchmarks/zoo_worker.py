@@ -118,7 +118,8 @@ def stage_trtconv(rec: Record, model: torch.nn.Module, x: torch.Tensor, eager_ou
         samples = common.interleaved({"eager": eager, "reference": lambda m=module: m(x)},
                                      reps=reps, warmup=1)
         d.update(ref_fwd_s=samples.median("reference"), eager_fwd_s=samples.median("eager"),
-                 ref_ratio=samples.ratio("reference", "eager"))
+                 ref_ratio=samples.ratio("reference", "eager"),
+                 ref_cpu_ratio=samples.cpu_ratio("reference", "eager"))
         log(f"{d['model']}: reference forward {d['ref_fwd_s'] * 1e3:.1f} ms vs eager "
             f"{d['eager_fwd_s'] * 1e3:.1f} ms (ratio {d['ref_ratio']:.2f}), max abs error "
             f"{d['ref_err']:.2g}")

@@ -1,4 +1,4 @@
-"""Casts: Tensor.to, float/half/bfloat16/double/int/long/bool/short..., type and type_as.
+"""Casts: Tensor.to, float/half/bfloat16/double/int/long/bool/char, type and type_as.
 
 The target dtype is the torch result's, so every spelling of `to` (dtype, other tensor,
 device, device + dtype, copy=) is one converter; a device-only `to` is an identity. TensorRT
@@ -16,6 +16,9 @@ from trtconv import emit, tensorrt_converter
 
 def cast_to_result(ctx: Any, input: Any) -> Any:
     """`input` cast to the dtype of the torch result (float64: float32, with a warning)."""
+    if ctx.output.dtype == torch.uint8:
+        raise ctx.unsupported("a cast to uint8 (TensorRT allows uint8 only at network inputs "
+                              "and outputs)")
     return emit.cast(ctx.network, ctx.trt(input), emit.storable_dtype(ctx, ctx.output.dtype))
 
 
@@ -24,7 +27,7 @@ def _to(ctx: Any, input: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 _METHODS = ("to", "type_as", "float", "half", "bfloat16", "double", "int", "long", "bool",
-            "char", "byte")
+            "char")
 for _name in _METHODS:
     tensorrt_converter(f"torch.Tensor.{_name}")(_to)
 

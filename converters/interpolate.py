@@ -15,11 +15,11 @@ gather of torch's own taps, weighted and summed. 'area' is adaptive average pool
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from trtconv import emit, tensorrt_converter, trt
 from trtconv.emit.shapes import _as_shape_tensor
@@ -29,7 +29,6 @@ I = trt.InterpolationMode  # noqa: E741
 C = trt.ResizeCoordinateTransformation
 R = trt.ResizeRoundMode
 
-_LINEAR = ("linear", "bilinear", "trilinear")
 CUBIC_COEFF = -0.75  # torch's bicubic kernel
 
 
@@ -49,33 +48,29 @@ def _coordinate_scale(n_in: int, n_out: int, scale: float | None) -> float:
     return float(np.float32(n_in) / np.float32(n_out))
 
 
-def _taps(mode: str, n_in: int, n_out: int, scale: float, align_corners: bool
-          ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """torch's input indices [n_out, K] and weights [n_out, K] (None: one tap, weight 1)."""
-    i = torch.arange(n_out, dtype=torch.float32)
-    if mode == "nearest":
-        return (i * scale).floor().long().clamp(max=n_in - 1)[:, None], None
-    if mode == "nearest-exact":
-        return ((i + 0.5) * scale).floor().long().clamp(max=n_in - 1)[:, None], None
-    if align_corners:
-        step = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
-        src = i * float(np.float32(step))
+def _torch_taps(mode: str, n_in: int, n_out: int, nsp: int, axis: int, scale: float | None,
+                align_corners: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The input indices [n_out, K] and weights [n_out, K] (None: one tap of weight 1) that
+    torch's own kernel uses along one axis: read off by interpolating one-hot inputs (so
+    every special case of the kernel is the kernel's)."""
+    shape = [n_in, 1] + [1] * nsp
+    shape[axis] = n_in
+    basis = torch.eye(n_in, dtype=torch.float32).reshape(shape)
+    if scale is None:
+        size = [1] * nsp
+        size[axis - 2] = n_out
+        resized = F.interpolate(basis, size=size, mode=mode, align_corners=align_corners)
     else:
-        src = (i + 0.5) * scale - 0.5
-    if mode in _LINEAR:
-        src = src.clamp(min=0) if not align_corners else src
-        low = src.long().clamp(max=n_in - 1)
-        frac = (src - low).clamp(0, 1)
-        taps = torch.stack([low, (low + 1).clamp(max=n_in - 1)], dim=1)
-        return taps, torch.stack([1 - frac, frac], dim=1)
-    low = src.floor()
-    t = src - low
-    a = CUBIC_COEFF
-    near = lambda d: ((a + 2) * d - (a + 3)) * d * d + 1  # noqa: E731  |d| <= 1
-    far = lambda d: ((a * d - 5 * a) * d + 8 * a) * d - 4 * a  # noqa: E731  1 < |d| < 2
-    weights = torch.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], dim=1)
-    taps = (low.long()[:, None] + torch.arange(-1, 3)).clamp(0, n_in - 1)
-    return taps, weights
+        factors = [1.0] * nsp
+        factors[axis - 2] = scale
+        resized = F.interpolate(basis, scale_factor=factors, mode=mode,
+                                align_corners=align_corners)
+    matrix = resized.reshape(n_in, n_out).T  # [n_out, n_in]
+    if mode in ("nearest", "nearest-exact"):
+        return matrix.argmax(dim=1, keepdim=True), None
+    k = int((matrix != 0).sum(dim=1).max().clamp(min=1))
+    taps = matrix.abs().topk(k, dim=1).indices
+    return taps, matrix.gather(1, taps)
 
 
 def _gather_axis(ctx: Any, x: Any, axis: int, taps: torch.Tensor, weights: torch.Tensor | None
@@ -137,19 +132,23 @@ def _interpolate(ctx: Any, input: Any, scale_factor: Any, mode: str, align_corne
     if mode == "area":
         return emit.adaptive_pool(ctx.network, x, out, average=True)
     align = bool(align_corners)
-    scales = [_coordinate_scale(n, o, s) for n, o, s in
-              zip(lengths, out, _torch_scales(nsp, scale_factor, recompute_scale_factor))]
+    given = _torch_scales(nsp, scale_factor, recompute_scale_factor)
+    scales = [_coordinate_scale(n, o, s) for n, o, s in zip(lengths, out, given)]
     layer_scales = [float(np.float32(n) / np.float32(o)) for n, o in zip(lengths, out)]
     float_input = emit.arith.is_float(x)
     if float_input and (align or scales == layer_scales):
         return _resize_layer(ctx, x, out, mode, align)
     if not float_input and mode not in ("nearest", "nearest-exact"):
         raise ctx.unsupported(f"{mode} interpolation of integers")
-    for axis, (n_in, n_out, scale) in enumerate(zip(lengths, out, scales), start=2):
-        if n_in != n_out or scale != 1.0:
-            taps, weights = _taps(mode, n_in, n_out, scale, align)
-            x = _gather_axis(ctx, x, axis, taps, weights)
-    return x
+    dtype = trt.torch_dtype(x.dtype)
+    if dtype == torch.uint8:  # TensorRT keeps UINT8 to network inputs and outputs
+        x = emit.cast(ctx.network, x, torch.int32)
+    for axis, (n_in, n_out, scale) in enumerate(zip(lengths, out, given), start=2):
+        taps, weights = _torch_taps(mode, n_in, n_out, nsp, axis, scale, align_corners)
+        if weights is None and torch.equal(taps[:, 0], torch.arange(n_in)):
+            continue  # this axis is copied
+        x = _gather_axis(ctx, x, axis, taps, weights)
+    return emit.cast(ctx.network, x, dtype)
 
 
 @tensorrt_converter("torch.nn.functional.interpolate")
@@ -216,5 +215,3 @@ def convert_pixel_shuffle(ctx: Any, input: Any, upscale_factor: int) -> Any:
 def convert_pixel_unshuffle(ctx: Any, input: Any, downscale_factor: int) -> Any:
     return _pixel_rearrange(ctx, input, downscale_factor, False)
 
-
-__all__ = ["CUBIC_COEFF", "math"]

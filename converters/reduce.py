@@ -120,7 +120,7 @@ def _moments(ctx: Any, input: Any, dim: Any, unbiased: Any, keepdim: bool,
     network = ctx.network
     dim, corr = _correction(dim, unbiased, correction)
     dims = _dims(dim)
-    x = _input(ctx, input, None)
+    x = _input(ctx, input, input.dtype)  # var/std keep the (floating) input dtype
     count = reductions.reduced_count(tuple(x.shape), dims)
     if count is None:
         raise ctx.unsupported("var/std over a dynamic dimension")

@@ -168,23 +168,23 @@ for _target in ("torch.clone", "torch.Tensor.clone", "torch.Tensor.contiguous"):
     tensorrt_converter(_target)(_identity)
 
 
-def _target_dims(ctx: Any, x: Any, sizes: Sequence[Any]) -> list[Any]:
-    """expand's sizes as dims: -1 keeps the input's (possibly dynamic) size."""
-    offset = len(sizes) - len(x.shape)
-    have = emit.dims_of(ctx.network, x)
-    out = tuple(ctx.output.shape)
-    return [s if is_dynamic(s) else have[j - offset] if j >= offset and x.shape[j - offset] < 0
-            else out[j] for j, s in enumerate(sizes)]
-
-
 def _expand(ctx: Any, input: Any, *sizes: Any) -> Any:
     x = ctx.trt(input)
     sizes = _sizes(sizes)
-    for k, d in enumerate(x.shape):
-        j = k + len(sizes) - len(x.shape)
-        if d < 0 and input.shape[k] != ctx.output.shape[j]:
-            raise ctx.unsupported("expand of a dynamic dim to another size")
-    return emit.expand_to(ctx.network, x, _target_dims(ctx, x, sizes))
+    offset = len(sizes) - len(x.shape)
+    dims: list[Any] = []
+    for j, s in enumerate(sizes):
+        k = j - offset
+        keep = k >= 0 and (not is_dynamic(s) and (s == -1 or x.shape[k] >= 0 and s == x.shape[k])
+                           or x.shape[k] < 0 and is_dynamic(s)
+                           and dim_tensor(ctx, x, k) is s.trt_dim)
+        if keep:
+            dims.append(None)
+        elif k >= 0 and x.shape[k] < 0 and not is_dynamic(s) and s == input.shape[k]:
+            dims.append(None)  # the example size kept: keep the dynamic size
+        else:
+            dims.append(s)
+    return emit.expand_to(ctx.network, x, dims)
 
 
 def _expand_as(ctx: Any, input: Any, other: Any) -> Any:
@@ -193,9 +193,6 @@ def _expand_as(ctx: Any, input: Any, other: Any) -> Any:
         dims = emit.dims_of(ctx.network, ctx.trt(other))
     else:
         dims = list(other.shape)
-    for k, d in enumerate(x.shape):
-        if d < 0 and input.shape[k] != ctx.output.shape[k + len(dims) - len(x.shape)]:
-            raise ctx.unsupported("expand of a dynamic dim to another size")
     return emit.expand_to(ctx.network, x, dims)
 
 

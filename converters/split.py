@@ -11,7 +11,11 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
-from trtconv import emit, tensorrt_converter
+import torch
+
+from trtconv import emit, tensorrt_converter, trt
+
+E = trt.ElementWiseOperation
 
 
 def pieces(ctx: Any, input: Any, axis: int, lengths: Sequence[int]) -> list[Any]:
@@ -76,19 +80,17 @@ for _target in ("torch.unbind", "torch.Tensor.unbind"):
     tensorrt_converter(_target)(_unbind)
 
 
-def _narrow(ctx: Any, input: Any, dim: int, start: Any, length: int) -> Any:
+def _narrow(ctx: Any, input: Any, dim: int, start: Any, length: Any) -> Any:
     if ctx.is_traced(start):
         raise ctx.unsupported("narrow with a start computed by the network")
     axis = emit.normalize_dim(dim, input.dim())
     x = ctx.trt(input)
-    n = input.shape[axis]
-    first = operator.index(start.item() if hasattr(start, "item") else start)
-    first = first + n if first < 0 else first
-    if x.shape[axis] < 0:
-        raise ctx.unsupported("narrow along a dynamic dim")
     sizes = emit.dims_of(ctx.network, x)
+    first = start.item() if isinstance(start, torch.Tensor) else start
+    if operator.index(first) < 0:  # counts from the end (a DimInt keeps its example's sign)
+        first = emit.dim_op(ctx.network, sizes[axis], first, E.SUM)
     begin = [first if a == axis else 0 for a in range(len(sizes))]
-    size = [operator.index(length) if a == axis else d for a, d in enumerate(sizes)]
+    size = [length if a == axis else d for a, d in enumerate(sizes)]
     return emit.slice_tensor(ctx.network, x, begin, size, [1] * len(sizes))
 
 

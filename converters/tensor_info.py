@@ -14,3 +14,4 @@ from trtconv import tensorrt_converter
 @tensorrt_converter("torch.Tensor.dim")
 def convert_dim(ctx: Any, input: Any) -> Any:
     return ctx.output
+

@@ -169,7 +169,7 @@ def _row(record: dict[str, Any]) -> str:
         f"`{spec.name}`",
         spec.describe_size(),
         {True: "yes", False: "no"}.get(converted, "?"),
-        str(record["layers"]) if record.get("layers") else "",
+        str(record["layers"]) if converted and record.get("layers") else "",
         "" if error is None else f"{error:.1e}",
         _seconds(record.get("trace_seconds")),
         _seconds(record.get("reference_build_seconds")),

@@ -1,6 +1,6 @@
 import pytest
 import torch
-from harness import check_op
+from harness import check_op, check_unsupported
 from support.dynamic_harness import check_dynamic
 
 X = torch.randn(2, 3, 4) * 5
@@ -52,3 +52,8 @@ def test_parameter_cast():
 
 def test_dynamic():
     check_dynamic(lambda x: x.int().long().float().half(), X, torch.randn(5, 3, 4))
+
+
+def test_uint8_unsupported():
+    check_unsupported(lambda x: x.to(torch.uint8).int(), X, op="torch.Tensor.to")
+    check_unsupported(lambda x: x.byte(), X, op="torch.Tensor.byte")

@@ -165,6 +165,29 @@ def test_setitem_traced_mask():
     check_op(_set_mask, X, MASK)
 
 
+def _clamp_negative(x):
+    y = x.clone()
+    y[y < 0] = 0
+    y[x > 1] = x[0, 0, 0]
+    return y * 2
+
+
+def _index_from_data(x):
+    y = x.clone()
+    idx = (x[0, 0, :2] > 0).long()
+    y[idx] = -1.0
+    return y + x[idx]
+
+
+@pytest.mark.parametrize("fn", [_clamp_negative, _index_from_data])
+def test_setitem_computed(fn):
+    check_op(fn, X)
+
+
+def test_setitem_computed_dynamic():
+    check_dynamic(_clamp_negative, X, torch.randn(5, 3, 4))
+
+
 def test_setitem_traced_index():
     check_op(_set_traced_index, X, torch.tensor([1, 0]))
 

@@ -69,7 +69,9 @@ def test_view_dtype_unsupported():
     lambda x: x.unsqueeze(0).flatten(0, 1), lambda x: x.transpose(0, 1).flatten(1),
     lambda x: x.view(-1), lambda x: x.view(x.size(0) * 3, 4), lambda x: x[:, None].flatten(2),
     lambda x: x.expand(-1, 3, 4) + x, lambda x: x.repeat(2, 1, 1),
-    lambda x: x.unflatten(0, (1, -1)),
+    lambda x: x.unflatten(0, (1, -1)), lambda x: x[:1, :1].expand(x.size(0), 3, 4) + x,
+    lambda x: x.flatten(1)[:, :4].reshape(x.size(0), 2, 2), lambda x: x.expand_as(x * 2),
+    lambda x: x[:1].expand(x.shape[0], -1, -1) * x,
 ], ids=lambda f: getattr(f, "__name__", repr(f)))
 def test_dynamic_batch(fn):
     check_dynamic(fn, X, torch.randn(5, 3, 4), torch.randn(1, 3, 4))

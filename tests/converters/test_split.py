@@ -32,7 +32,8 @@ def test_dtypes(dtype):
 
 @pytest.mark.parametrize("fn", [
     lambda x: x.split(2, 1), lambda x: x.chunk(3, -1), lambda x: x.unbind(1),
-    lambda x: x.narrow(2, 1, 3),
+    lambda x: x.narrow(2, 1, 3), lambda x: x.narrow(0, 1, x.size(0) - 1),
+    lambda x: x.narrow(0, -1, 1),
 ], ids=lambda f: getattr(f, "__name__", repr(f)))
 def test_dynamic_batch(fn):
     check_dynamic(fn, X, torch.randn(7, 5, 6))

@@ -111,15 +111,26 @@ def slice_tensor(network: Any, tensor: Any, start: Sequence[Dim], size: Sequence
     return layer.get_output(0)
 
 
-def expand_to(network: Any, tensor: Any, dims: Sequence[Dim]) -> Any:
-    """`tensor` broadcast to `dims` (torch's expand): leading axes are added, and size-1 axes
-    are read with stride 0. A dynamic input axis must already have its target size."""
+def expand_to(network: Any, tensor: Any, dims: Sequence[Dim | None]) -> Any:
+    """`tensor` broadcast to `dims` (torch's expand): leading axes are added, size-1 axes are
+    read with stride 0, and None keeps an axis as it is. A dynamic axis broadcast to a size
+    reads with stride min(size - 1, 1): 0 where it is 1 at run time, else 1."""
     tensor = to_rank(network, tensor, len(dims))
     in_shape = tuple(tensor.shape)
-    if all(not is_dynamic(d) for d in dims) and in_shape == tuple(int(d) for d in dims):
+    if all(d is None or not is_dynamic(d) and d == s for d, s in zip(dims, in_shape)):
         return tensor
-    stride = [0 if d == 1 and (is_dynamic(t) or t != 1) else 1 for d, t in zip(in_shape, dims)]
-    return slice_tensor(network, tensor, [0] * len(dims), dims, stride)
+    have = dims_of(network, tensor)
+    size: list[Any] = []
+    stride: list[Any] = []
+    for d, s, h in zip(dims, in_shape, have):
+        size.append(h if d is None else d)
+        if d is None or s > 1 or (s == 1 and not is_dynamic(d) and d == 1):
+            stride.append(1)
+        elif s == 1 or s == 0:
+            stride.append(0)
+        else:
+            stride.append(dim_op(network, dim_op(network, h, 1, E.SUB), 1, E.MIN))
+    return slice_tensor(network, tensor, [0] * len(dims), size, stride)
 
 
 def full(ctx: Any, dims: Sequence[Dim], value: Any, dtype: torch.dtype) -> Any:

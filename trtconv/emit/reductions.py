@@ -72,11 +72,16 @@ def drop_axes(network: Any, x: Any, axes: Iterable[int]) -> Any:
 
 
 def nan_ranked(network: Any, x: Any, nan_is_largest: bool) -> Any:
-    """`x` with NaN replaced by +inf (or -inf), so ranking layers order NaN as torch does."""
+    """Ranking keys for `x` that order NaN as torch does: NaN becomes +inf (-inf when not
+    `nan_is_largest`) and a genuine +inf (-inf) the largest finite value, so NaN still ranks
+    strictly beyond it. Only a slice holding both inf and the largest finite value ties."""
     if not is_float(x):
         return x
-    fill = const(network, math.inf if nan_is_largest else -math.inf, x)
-    return select(network, unary(network, x, U.ISNAN), fill, x)
+    limit = math.inf if nan_is_largest else -math.inf
+    finite = torch.finfo(trt.torch_dtype(x.dtype)).max * (1 if nan_is_largest else -1)
+    is_limit = elementwise(network, x, const(network, limit, x), E.EQUAL)
+    keys = select(network, is_limit, const(network, finite, x), x)
+    return select(network, unary(network, x, U.ISNAN), const(network, limit, x), keys)
 
 
 def _lift(network: Any, x: Any, rank: int) -> Any:
@@ -132,7 +137,7 @@ def vector_norm(network: Any, x: Any, ord: float, dims: Dims, keepdim: bool) -> 
         return reduce(network, count, R.SUM, dims, keepdim)
     powered = elementwise(network, magnitude, const(network, ord, x), E.POW)
     total = reduce(network, powered, R.SUM, dims, keepdim)
-    return elementwise(network, total, const(network, 1.0 / ord, x), E.POW)
+    return elementwise(network, total, const(network, 1.0 / ord, total), E.POW)
 
 
 def reduced_count(shape: tuple[int, ...], dims: Dims) -> int | None:

@@ -104,7 +104,7 @@ class _ConvolutionBase(WindowLayer):
                 raise self.fail(f"bias tensor shape {tensor.shape} does not hold {nout} values")
             return
         bias = self.bias
-        if bias is not None and bias.size:
+        if bias.size:
             check_same_dtype(self, x, bias.dtype, "bias")
             if bias.size != nout:
                 raise self.fail(f"count of {bias.size} weights in bias, but number of output "
@@ -137,7 +137,7 @@ class _ConvolutionBase(WindowLayer):
         if kernel is None:
             kernel = self.kernel.tensor.reshape(self._kernel_shape(channels))
         bias = self._tensor_input(ins, 2)
-        if bias is None and self.bias is not None and self.bias.size:
+        if bias is None and self.bias.size:
             bias = self.bias.tensor
         return to_compute(kernel), None if bias is None else to_compute(bias.reshape(-1))
 

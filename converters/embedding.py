@@ -1,0 +1,34 @@
+"""Embedding lookups: F.embedding and torch.embedding as a gather of the weight's rows.
+
+padding_idx only affects gradients; max_norm renormalizes the weight in place on every call,
+which an engine cannot do, so it is reported unsupported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from trtconv import tensorrt_converter
+
+
+def _lookup(ctx: Any, indices: Any, weight: torch.Tensor) -> Any:
+    if indices.dtype not in (torch.int32, torch.int64):
+        raise ctx.unsupported(f"embedding indices of {indices.dtype}")
+    return ctx.network.add_gather(ctx.trt(weight), ctx.trt(indices), 0).get_output(0)
+
+
+@tensorrt_converter("torch.nn.functional.embedding")
+def convert_embedding(ctx: Any, input: Any, weight: torch.Tensor, padding_idx: int | None = None,
+                      max_norm: float | None = None, norm_type: float = 2.0,
+                      scale_grad_by_freq: bool = False, sparse: bool = False) -> Any:
+    if max_norm is not None:
+        raise ctx.unsupported("max_norm (renormalizes the weight in place)")
+    return _lookup(ctx, input, weight)
+
+
+@tensorrt_converter("torch.embedding")
+def convert_torch_embedding(ctx: Any, weight: torch.Tensor, indices: Any, padding_idx: int = -1,
+                            scale_grad_by_freq: bool = False, sparse: bool = False) -> Any:
+    return _lookup(ctx, indices, weight)

@@ -1,0 +1,42 @@
+"""Padding: F.pad in its four modes and torch.constant_pad_nd, as one slice layer reading
+outside the input (see `emit.pad`); negative pads crop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from trtconv import emit, tensorrt_converter
+from trtconv.emit.padding import PAD_MODES
+
+
+def _value_for(ctx: Any, value: Any) -> Any:
+    """The fill value as torch stores it in the result's dtype (0 when None)."""
+    if value is None:
+        return 0
+    dtype = ctx.output.dtype
+    if dtype.is_floating_point:
+        return float(value)
+    return bool(value) if dtype == torch.bool else int(value)
+
+
+@tensorrt_converter("torch.nn.functional.pad")
+def convert_pad(ctx: Any, input: Any, pad: Any, mode: str = "constant", value: Any = None
+                ) -> Any:
+    if mode not in PAD_MODES:
+        raise ctx.unsupported(f"padding mode {mode!r}")
+    pad = [int(p) for p in pad]
+    x = ctx.trt(input)
+    if mode == "circular" and any(p < 0 for p in pad):
+        # torch wraps around what is left after cropping
+        x = emit.pad(ctx.network, x, [min(p, 0) for p in pad])
+        pad = [max(p, 0) for p in pad]
+    fill = _value_for(ctx, value) if mode == "constant" else 0
+    return emit.pad(ctx.network, x, pad, mode, fill)
+
+
+@tensorrt_converter("torch.constant_pad_nd")
+def convert_constant_pad_nd(ctx: Any, input: Any, pad: Any, value: Any = 0) -> Any:
+    return emit.pad(ctx.network, ctx.trt(input), [int(p) for p in pad], "constant",
+                    _value_for(ctx, value))

@@ -1,0 +1,107 @@
+"""softmax, log_softmax and softmin, in their torch, functional, method and module forms.
+
+log_softmax is computed as x - max - log(sum(exp(x - max))), as torch does, not as the log of
+a softmax (which underflows to -inf where torch gives finite values).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from trtconv import emit, tensorrt_converter, trt
+
+E = trt.ElementWiseOperation
+U = trt.UnaryOperation
+R = trt.ReduceOperation
+
+
+def implicit_dim(rank: int) -> int:
+    """torch's dim when none is given (nn.functional._get_softmax_dim)."""
+    return 0 if rank in (0, 1, 3) else 1
+
+
+def _prepare(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None) -> tuple[Any, int]:
+    """The input (cast to `dtype`, 0-d as 1-D) and the axis to normalize."""
+    x = ctx.trt(input)
+    if dtype is not None:
+        x = emit.cast(ctx.network, x, dtype)
+    if not emit.arith.is_float(x):
+        raise ctx.unsupported("softmax of a non-float tensor")
+    rank = len(x.shape)
+    if dim is None:
+        dim = implicit_dim(rank)
+    if not isinstance(dim, int):
+        raise ctx.unsupported(f"softmax over named dim {dim!r}")
+    axis = emit.normalize_dim(dim, rank)
+    if rank < 2:  # TensorRT's softmax needs rank >= 2
+        x = emit.reshape(ctx.network, x, [1] * (2 - rank) + emit.dims_of(ctx.network, x))
+        axis = 1
+    return x, axis
+
+
+def _restore(ctx: Any, y: Any) -> Any:
+    """The result with the rank of the input again (see `_prepare`)."""
+    rank = ctx.output.dim()
+    if rank >= 2:
+        return y
+    return emit.reshape(ctx.network, y, emit.dims_of(ctx.network, y)[2 - rank:])
+
+
+def _softmax(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None,
+             negate: bool = False) -> Any:
+    x, axis = _prepare(ctx, input, dim, dtype)
+    if negate:
+        x = emit.arith.unary(ctx.network, x, U.NEG)
+    layer = ctx.network.add_softmax(x)
+    layer.axes = 1 << axis
+    return _restore(ctx, layer.get_output(0))
+
+
+def _log_softmax(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None) -> Any:
+    network = ctx.network
+    x, axis = _prepare(ctx, input, dim, dtype)
+    peak = emit.reductions.reduce(network, x, R.MAX, axis, True)
+    shifted = emit.arith.elementwise(network, x, peak, E.SUB)
+    total = emit.reductions.reduce(network, emit.arith.unary(network, shifted, U.EXP), R.SUM,
+                                   axis, True)
+    log_total = emit.arith.unary(network, total, U.LOG)
+    return _restore(ctx, emit.arith.elementwise(network, shifted, log_total, E.SUB))
+
+
+def _functional(fn: Any) -> Any:
+    def convert(ctx: Any, input: Any, dim: Any = None, _stacklevel: int = 3,
+                dtype: torch.dtype | None = None) -> Any:
+        return fn(ctx, input, dim, dtype)
+
+    return convert
+
+
+def _aten(fn: Any) -> Any:
+    def convert(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None = None, *,
+                out: Any = None) -> Any:
+        return fn(ctx, input, dim, dtype)
+
+    return convert
+
+
+def _softmin(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None) -> Any:
+    return _softmax(ctx, input, dim, dtype, negate=True)
+
+
+def _module(fn: Any) -> Any:
+    def convert(ctx: Any, self: torch.nn.Module, input: Any) -> Any:
+        return fn(ctx, input, self.dim, None)
+
+    return convert
+
+
+for _name, _fn in (("softmax", _softmax), ("log_softmax", _log_softmax)):
+    tensorrt_converter(f"torch.nn.functional.{_name}")(_functional(_fn))
+    tensorrt_converter(f"torch.{_name}")(_aten(_fn))
+    tensorrt_converter(f"torch.Tensor.{_name}")(_aten(_fn))
+tensorrt_converter("torch.nn.functional.softmin")(_functional(_softmin))
+tensorrt_converter("torch.nn.Softmax.forward")(_module(_softmax))
+tensorrt_converter("torch.nn.LogSoftmax.forward")(_module(_log_softmax))
+tensorrt_converter("torch.nn.Softmin.forward")(_module(_softmin))

@@ -1,0 +1,73 @@
+"""Sorting: sort, argsort, msort and topk, through TensorRT's top-k layer.
+
+Indices are int64. NaN sorts above every number, as in torch. The order of equal elements is
+TensorRT's (torch only promises it with `stable=True`, which is reported unsupported). The
+sorted axis must be static and at most TensorRT's top-k limit (3840) long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from trtconv import emit, tensorrt_converter
+from trtconv.emit import arith, reductions
+
+
+def _sorted(ctx: Any, input: Any, k: int | None, dim: int, largest: bool) -> tuple[Any, Any]:
+    """Values and indices of the first `k` (None: all) along `dim` in the requested order."""
+    x = ctx.trt(input)
+    rank = len(x.shape)
+    if rank == 0:
+        return arith.identity(ctx.network, x), ctx.trt(torch.tensor(0))
+    axis = emit.normalize_dim(dim, rank)
+    length = x.shape[axis]
+    if k is None:
+        if length < 0:
+            raise ctx.unsupported("sorting along a dynamic dimension")
+        k = length
+    if not isinstance(k, int) or hasattr(k, "trt_dim"):
+        raise ctx.unsupported("top-k with a dynamic k")
+    if k > reductions.MAX_TOPK:
+        raise ctx.unsupported(f"{k} elements along the sorted axis: TensorRT's top-k takes at "
+                              f"most {reductions.MAX_TOPK}")
+    return reductions.topk(ctx.network, x, k, axis, largest)
+
+
+def _check_stable(ctx: Any, stable: Any) -> None:
+    if stable:
+        raise ctx.unsupported("stable=True (TensorRT's top-k does not promise the order of "
+                              "equal elements)")
+
+
+def sort(ctx: Any, input: Any, dim: int = -1, descending: bool = False, *, stable: Any = None,
+         out: Any = None) -> tuple[Any, Any]:
+    _check_stable(ctx, stable)
+    return _sorted(ctx, input, None, dim, descending)
+
+
+def argsort(ctx: Any, input: Any, dim: int = -1, descending: bool = False,
+            stable: bool = False) -> Any:
+    _check_stable(ctx, stable)
+    return _sorted(ctx, input, None, dim, descending)[1]
+
+
+def msort(ctx: Any, input: Any, *, out: Any = None) -> Any:
+    return _sorted(ctx, input, None, 0, False)[0]
+
+
+def topk(ctx: Any, input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True,
+         *, out: Any = None) -> tuple[Any, Any]:
+    """torch.topk; `sorted=False` leaves torch free to choose the order, TensorRT sorts."""
+    return _sorted(ctx, input, k, dim, largest)
+
+
+_TABLE: dict[str, Callable[..., Any]] = {
+    "sort": sort, "argsort": argsort, "msort": msort, "topk": topk,
+}
+
+for _name, _fn in _TABLE.items():
+    tensorrt_converter(f"torch.{_name}")(_fn)
+    tensorrt_converter(f"torch.Tensor.{_name}")(_fn)

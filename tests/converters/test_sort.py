@@ -1,0 +1,101 @@
+import math
+
+import pytest
+import torch
+from harness import check_op, check_unsupported
+
+T = torch.Tensor
+X = (torch.randperm(60).reshape(3, 4, 5).float() - 30) / 4  # distinct: tie order is moot
+
+
+def plain(result):
+    """torch.return_types named tuples as plain tuples (convert() cannot serialize them yet)."""
+    return tuple(result) if isinstance(result, tuple) else result
+
+
+@pytest.mark.parametrize("fn", [torch.sort, T.sort])
+@pytest.mark.parametrize("kwargs", [{}, {"dim": 0}, {"dim": 1}, {"dim": -1, "descending": True},
+                                    {"dim": -2, "descending": True}, {"descending": False}],
+                         ids=str)
+def test_sort(fn, kwargs):
+    check_op(lambda x: plain(fn(x, **kwargs)), X)
+
+
+def test_sort_positional():
+    check_op(lambda x: (plain(torch.sort(x, 1, True)), plain(x.sort(0))), X)
+
+
+@pytest.mark.parametrize("fn", [torch.argsort, T.argsort])
+@pytest.mark.parametrize("args", [(), (0,), (-1, True), (1, False)], ids=str)
+def test_argsort(fn, args):
+    check_op(lambda x: fn(x, *args), X)
+
+
+def test_argsort_keywords():
+    check_op(lambda x: (torch.argsort(x, dim=1, descending=True), x.argsort(stable=False)), X)
+
+
+def test_msort():
+    check_op(lambda x: (torch.msort(x), x.msort()), X)
+
+
+@pytest.mark.parametrize("fn", [torch.topk, T.topk])
+@pytest.mark.parametrize("args", [(1,), (3,), (5, -1, False), (2, 0), (4, 1, True, True),
+                                  (2, -2, False, True)], ids=str)
+def test_topk(fn, args):
+    check_op(lambda x: plain(fn(x, *args)), X)
+
+
+def test_topk_keywords():
+    check_op(lambda x: (plain(torch.topk(x, k=2, dim=1, largest=False, sorted=True)),
+                        plain(x.topk(3, largest=True))), X)
+
+
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int64, torch.float16], ids=str)
+def test_dtypes(dtype):
+    check_op(lambda x: (plain(torch.sort(x, 1)), plain(torch.topk(x, 2)), x.argsort(0)),
+             (X * 4).to(dtype))
+
+
+def test_bool():
+    x = torch.tensor([[True, False], [False, True]])
+    check_op(lambda a: torch.sort(a, 1, True)[0], x)
+
+
+@pytest.mark.parametrize("shape", [(), (7,), (1, 6)], ids=str)
+def test_small_ranks(shape):
+    x = torch.randperm(max(1, math.prod(shape))).float().reshape(shape)
+    check_op(lambda a: (plain(a.sort()), plain(torch.topk(a, 1)), a.argsort(descending=True)), x)
+
+
+def test_nan_sorts_last():
+    x = torch.tensor([[3.0, math.nan, -1.0, math.inf, 0.5], [1.0, 2.0, math.nan, 4.0, -math.inf]])
+    check_op(lambda a: (torch.sort(a)[0], torch.sort(a, descending=True)[0], torch.topk(a, 2)[0],
+                        torch.topk(a, 2, largest=False)[0]), x)
+
+
+def test_dynamic_batch():
+    check_op(lambda x: (plain(x.sort(-1)), plain(x.topk(2, 1))), X, min_shapes=[(1, 4, 5)],
+             max_shapes=[(6, 4, 5)])
+
+
+def test_stable_unsupported():
+    check_unsupported(lambda x: torch.sort(x, stable=True), X, op="torch.sort")
+
+
+def test_too_long_unsupported():
+    check_unsupported(lambda x: torch.sort(x), torch.randn(2, 4000), op="torch.sort")
+    check_unsupported(lambda x: x.topk(3900), torch.randn(2, 4000), op="torch.Tensor.topk")
+
+
+def test_dynamic_sorted_axis_unsupported():
+    import trtconv
+
+    with pytest.raises(trtconv.UnsupportedOperatorError, match="dynamic"):
+        trtconv.convert(_Sort(), [X], backend="reference", min_shapes=[(3, 4, 1)],
+                        max_shapes=[(3, 4, 9)])
+
+
+class _Sort(torch.nn.Module):
+    def forward(self, x):
+        return torch.sort(x)[0]
