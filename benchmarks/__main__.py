@@ -58,6 +58,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
                              "stopping early (at least 3 reps; default 150, quick 40)")
     parser.add_argument("--profile", action="store_true",
                         help="reference_runtime: profile even when the ratio meets the goal")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch intra-op threads for every benchmark and zoo process "
+                             "(default: torch's default, the number of cores)")
     parser.add_argument("--results", type=Path, default=None,
                         help=f"output folder (default {common.RESULTS})")
     args = parser.parse_args(argv)
@@ -83,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import importlib
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     failed = []
     for name in args.chosen:
         common.log(f"=== {name} ===")

@@ -40,12 +40,13 @@ def _models(args: argparse.Namespace) -> list[str]:
     return list(QUICK) if args.quick else list(MODELS)
 
 
-def run_worker(name: str, timeout: float, reps: int) -> dict[str, Any]:
+def run_worker(name: str, timeout: float, reps: int, threads: int | None = None
+               ) -> dict[str, Any]:
     """Run one model's worker process; its result, with `status` ok/timeout/crashed."""
     with tempfile.TemporaryDirectory(prefix="trtconv-zoo-") as tmp:
         path = Path(tmp) / f"{name}.json"
         cmd = [sys.executable, "-m", "benchmarks.zoo_worker", name, "--json", str(path),
-               "--reps", str(reps)]
+               "--reps", str(reps)] + (["--threads", str(threads)] if threads else [])
         env = dict(os.environ, PYTHONWARNINGS="ignore")
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=common.REPO, stdout=subprocess.DEVNULL,
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     def one(item: tuple[int, str]) -> dict[str, Any]:
         i, name = item
         log(f"[{i}/{len(names)}] {name} ({MODELS[name].describe_input()})")
-        data = run_worker(name, args.timeout, reps)
+        data = run_worker(name, args.timeout, reps, args.threads)
         log(f"[{i}/{len(names)}] {name}: {_summary(data)} ({data['wall_s']:.0f} s)")
         return data
 

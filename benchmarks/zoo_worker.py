@@ -237,12 +237,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("model", choices=sorted(MODELS))
     parser.add_argument("--json", type=Path, required=True)
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     parser.add_argument("--skip", default="", help="comma list of stages to skip: trtconv,onnx")
     args = parser.parse_args(argv)
     spec = MODELS[args.model]
     rec = Record(args.json, spec)
     d = rec.data
     skip = set(filter(None, args.skip.split(",")))
+    if args.threads:
+        torch.set_num_threads(args.threads)
     rec.stage("load")
     torch.manual_seed(0)
     with quiet():

@@ -14,6 +14,7 @@ the values at the positions `key` reads from a constant table of element positio
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,12 +39,6 @@ class _Plan:
     source: list[int | None] = field(default_factory=list)  # its input axes (None: new)
     advanced: dict[int, Any] = field(default_factory=dict)  # intermediate axis -> index
 
-    def trivial_window(self, sizes: list[Any]) -> bool:
-        return all(not is_dynamic(s) and s == 0 for s in self.start) and all(
-            st == 1 for st in self.stride) and all(a is b or (not is_dynamic(a) and not
-                                                              is_dynamic(b) and a == b)
-                                                   for a, b in zip(self.size, sizes))
-
 
 def _entries(ctx: Any, key: Any) -> list[Any]:
     """The key as a list of int, slice, None, Ellipsis and index tensors."""
@@ -62,6 +57,8 @@ def _entries(ctx: Any, key: Any) -> list[Any]:
             out.extend(_tensor_entry(ctx, item))
         elif item is None or item is Ellipsis or isinstance(item, (int, slice)):
             out.append(item)
+        elif hasattr(item, "__index__"):  # numpy integers
+            out.append(operator.index(item))
         else:
             raise ctx.unsupported(f"index of type {type(item).__name__}")
     return out
@@ -108,7 +105,8 @@ def _clamp(network: Any, bound: Any, n: Any, default: Any) -> Any:
     return emit.dim_op(network, bound, n, E.MIN)
 
 
-def _plan(ctx: Any, entries: list[Any], sizes: list[Any], example: tuple[int, ...]) -> _Plan:
+def _plan(ctx: Any, entries: list[Any], size_of: Callable[[int], Any],
+          example: tuple[int, ...]) -> _Plan:
     net = ctx.network
     plan = _Plan()
     axis = 0
@@ -117,26 +115,35 @@ def _plan(ctx: Any, entries: list[Any], sizes: list[Any], example: tuple[int, ..
             plan.shape.append(1)
             plan.source.append(None)
             continue
-        n, example_n = sizes[axis], example[axis]
+        example_n = example[axis]
         if isinstance(entry, slice) and entry == slice(None):
             plan.start.append(0)
-            plan.size.append(n)
+            plan.size.append(None)  # the whole axis
             plan.stride.append(1)
             plan.shape.append(example_n)
             plan.source.append(axis)
         elif isinstance(entry, slice):
+            n = size_of(axis)
             step = 1 if entry.step is None else operator.index(entry.step)
             if step <= 0:
                 raise ctx.unsupported("slice step must be positive")
-            start = _clamp(net, entry.start, n, 0)
+            if entry.start is not None and not is_dynamic(entry.start) and entry.start >= 0 \
+                    and is_dynamic(n):
+                start = entry.start  # past the end gives size 0 below: no need to clamp
+            else:
+                start = _clamp(net, entry.start, n, 0)
             stop = _clamp(net, entry.stop, n, n)
             span = emit.dim_op(net, stop, start, E.SUB)
             if step != 1:
                 span = emit.dim_op(net, emit.dim_op(net, span, step - 1, E.SUM), step,
                                    E.FLOOR_DIV)
-            size = emit.dim_op(net, span, 0, E.MAX)
+            size = span if span is n else emit.dim_op(net, span, 0, E.MAX)
             if not is_dynamic(size) and size == 0:
                 start = 0  # an empty window may start anywhere; 0 is valid for every axis
+            if step == 1 and not is_dynamic(start) and start == 0 and size is n:
+                size = None  # the whole axis
+            elif not any(map(is_dynamic, (start, size, n))) and (start, size, step) == (0, n, 1):
+                size = None
             plan.start.append(start)
             plan.size.append(size)
             plan.stride.append(step)
@@ -145,7 +152,7 @@ def _plan(ctx: Any, entries: list[Any], sizes: list[Any], example: tuple[int, ..
             plan.source.append(axis)
         elif isinstance(entry, torch.Tensor):
             plan.start.append(0)
-            plan.size.append(n)
+            plan.size.append(None)
             plan.stride.append(1)
             plan.shape.append(example_n)
             plan.source.append(axis)
@@ -155,7 +162,7 @@ def _plan(ctx: Any, entries: list[Any], sizes: list[Any], example: tuple[int, ..
             if not is_dynamic(i) and not -example_n <= i < example_n:
                 raise ctx.unsupported(f"index {i} is out of range for size {example_n}")
             if operator.index(i) < 0:
-                i = emit.dim_op(net, n, i, E.SUM)
+                i = emit.dim_op(net, size_of(axis), i, E.SUM)
             plan.start.append(i)
             plan.size.append(1)
             plan.stride.append(1)
@@ -172,10 +179,8 @@ def _example(bound: Any) -> Any:
 def index(ctx: Any, x: Any, example: tuple[int, ...], key: Any) -> Any:
     """`x[key]` for an ITensor `x` whose example shape is `example`."""
     entries = _expand_ellipsis(ctx, _entries(ctx, key), len(example))
-    sizes = emit.dims_of(ctx.network, x)
-    plan = _plan(ctx, entries, sizes, example)
-    if plan.start and not plan.trivial_window(sizes):
-        x = emit.slice_tensor(ctx.network, x, plan.start, plan.size, plan.stride)
+    plan = _plan(ctx, entries, lambda axis: emit.dim_of(ctx, x, axis), example)
+    x = emit.slice_tensor(ctx.network, x, plan.start, plan.size, plan.stride)
     x = emit.reshape_to(ctx.network, x, plan.shape, plan.source)
     if not plan.advanced:
         return x
@@ -208,9 +213,9 @@ def _index_tensor(ctx: Any, index: torch.Tensor, n: Any, example_n: int) -> Any:
 
 def _gather(ctx: Any, x: Any, plan: _Plan) -> Any:
     net = ctx.network
-    sizes = emit.dims_of(net, x)
     axes = sorted(plan.advanced)
-    indices = [_index_tensor(ctx, plan.advanced[a], sizes[a], plan.shape[a]) for a in axes]
+    indices = [_index_tensor(ctx, plan.advanced[a], emit.dim_of(ctx, x, a), plan.shape[a])
+               for a in axes]
     if len(axes) == 1:
         return net.add_gather(x, indices[0], axes[0]).get_output(0)
     if any(d < 0 for t in indices for d in t.shape):

@@ -94,10 +94,12 @@ def _gather_axis(ctx: Any, x: Any, axis: int, taps: torch.Tensor, weights: torch
 def _resize_layer(ctx: Any, x: Any, out: list[int], mode: str, align_corners: bool) -> Any:
     network = ctx.network
     rank, nsp = len(x.shape), len(out)
-    layer = network.add_resize(x)
     dims = emit.dims_of(network, x)[:rank - nsp] + out
-    if any(isinstance(d, trt.ITensor) for d in dims):
-        layer.set_input(1, _as_shape_tensor(network, dims))
+    dynamic = any(isinstance(d, trt.ITensor) for d in dims)
+    shape_tensor = _as_shape_tensor(network, dims) if dynamic else None  # before its consumer
+    layer = network.add_resize(x)
+    if shape_tensor is not None:
+        layer.set_input(1, shape_tensor)
     else:
         layer.shape = tuple(dims)
     if mode in ("nearest", "nearest-exact"):

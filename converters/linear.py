@@ -147,7 +147,7 @@ def convert_einsum(ctx: Any, equation: Any, *operands: Any, path: Any = None) ->
     if spelled is None:
         raise ctx.unsupported(f"einsum {equation!r} uses too many labels")
     terms = spelled.split("->")[0].split(",")
-    for term, tensor in zip(terms, tensors):
+    for term in terms:
         if len(set(term)) != len(term):
             raise ctx.unsupported(f"einsum {equation!r} repeats a label within an operand")
     # TensorRT's einsum does not broadcast: a label's dims must agree across operands.

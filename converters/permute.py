@@ -78,12 +78,11 @@ def _flip(ctx: Any, input: Any, *dims: Any) -> Any:
     x = ctx.trt(input)
     rank = len(x.shape)
     axes = emit.normalize_dims(_dims_arg(dims), rank) if rank else []
-    sizes = emit.dims_of(ctx.network, x)
-    start = [emit.dim_op(ctx.network, d, 1, E.SUB) if a in axes else 0
-             for a, d in enumerate(sizes)]
-    stride = [-1 if a in axes else 1 for a in range(rank)]
     if not axes or any(x.shape[a] == 0 for a in axes):
         return x
+    sizes = [emit.dim_of(ctx, x, a) if a in axes else None for a in range(rank)]
+    start = [emit.dim_op(ctx.network, d, 1, E.SUB) if d is not None else 0 for d in sizes]
+    stride = [-1 if a in axes else 1 for a in range(rank)]
     return emit.slice_tensor(ctx.network, x, start, sizes, stride)
 
 
@@ -116,9 +115,10 @@ def _roll_axes(ctx: Any, x: Any, shifts: dict[int, int]) -> Any:
     rank = len(x.shape)
     if all(x.shape[a] == 0 or shifts[a] % x.shape[a] == 0 for a in shifts):
         return x
-    start = [(-shifts[a]) % x.shape[a] if a in shifts and x.shape[a] else 0 for a in range(rank)]
-    return emit.slice_tensor(ctx.network, x, start, emit.dims_of(ctx.network, x), [1] * rank,
-                             trt.SampleMode.WRAP)
+    moved = [a for a in range(rank) if x.shape[a] and shifts.get(a, 0) % x.shape[a]]
+    start = [(-shifts[a]) % x.shape[a] if a in moved else 0 for a in range(rank)]
+    size = [x.shape[a] if a in moved else None for a in range(rank)]
+    return emit.slice_tensor(ctx.network, x, start, size, [1] * rank, trt.SampleMode.WRAP)
 
 
 for _target in ("torch.roll", "torch.Tensor.roll"):

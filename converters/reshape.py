@@ -209,13 +209,14 @@ def tile(ctx: Any, input: Any, reps: Sequence[Any]) -> Any:
     """`input` repeated `reps` times along each axis (leading axes added): a WRAP slice reads
     the input cyclically over the larger window."""
     x = emit.to_rank(ctx.network, ctx.trt(input), len(reps))
-    have = emit.dims_of(ctx.network, x)
-    size = [emit.dim_op(ctx.network, d, r, trt.ElementWiseOperation.PROD) if r != 1 else d
-            for d, r in zip(have, reps)]
-    if all(r == 1 for r in reps):
+    if all(not is_dynamic(r) and r == 1 for r in reps):
         return x
-    if any(d == 0 for d in x.shape):
-        return emit.full(ctx, size, 0, ctx.output.dtype)  # nothing to read: an empty result
+    have = [emit.dim_of(ctx, x, a) for a in range(len(reps))]
+    size = [emit.dim_op(ctx.network, d, r, trt.ElementWiseOperation.PROD)
+            if is_dynamic(r) or r != 1 else None for d, r in zip(have, reps)]
+    if any(d == 0 for d in x.shape):  # nothing to read: an empty result
+        return emit.full(ctx, [h if s is None else s for h, s in zip(have, size)], 0,
+                         ctx.output.dtype)
     return emit.slice_tensor(ctx.network, x, [0] * len(reps), size, [1] * len(reps), S.WRAP)
 
 

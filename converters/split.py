@@ -23,15 +23,15 @@ def pieces(ctx: Any, input: Any, axis: int, lengths: Sequence[int]) -> list[Any]
     x = ctx.trt(input)
     if x.shape[axis] < 0:
         raise ctx.unsupported("splitting along a dynamic dim")
-    sizes = emit.dims_of(ctx.network, x)
+    rank = len(x.shape)
     out, offset = [], 0
     for length in lengths:
-        start = [offset if a == axis else 0 for a in range(len(sizes))]
-        size = [length if a == axis else d for a, d in enumerate(sizes)]
+        start = [offset if a == axis else 0 for a in range(rank)]
+        size = [length if a == axis else None for a in range(rank)]
         if length == x.shape[axis]:
             out.append(x)
         else:
-            out.append(emit.slice_tensor(ctx.network, x, start, size, [1] * len(sizes)))
+            out.append(emit.slice_tensor(ctx.network, x, start, size, [1] * rank))
         offset += length
     return out
 
@@ -85,13 +85,13 @@ def _narrow(ctx: Any, input: Any, dim: int, start: Any, length: Any) -> Any:
         raise ctx.unsupported("narrow with a start computed by the network")
     axis = emit.normalize_dim(dim, input.dim())
     x = ctx.trt(input)
-    sizes = emit.dims_of(ctx.network, x)
+    rank = len(x.shape)
     first = start.item() if isinstance(start, torch.Tensor) else start
     if operator.index(first) < 0:  # counts from the end (a DimInt keeps its example's sign)
-        first = emit.dim_op(ctx.network, sizes[axis], first, E.SUM)
-    begin = [first if a == axis else 0 for a in range(len(sizes))]
-    size = [length if a == axis else d for a, d in enumerate(sizes)]
-    return emit.slice_tensor(ctx.network, x, begin, size, [1] * len(sizes))
+        first = emit.dim_op(ctx.network, emit.dim_of(ctx, x, axis), first, E.SUM)
+    begin = [first if a == axis else 0 for a in range(rank)]
+    size = [length if a == axis else None for a in range(rank)]
+    return emit.slice_tensor(ctx.network, x, begin, size, [1] * rank)
 
 
 for _target in ("torch.narrow", "torch.Tensor.narrow"):

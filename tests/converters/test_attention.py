@@ -2,6 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from harness import check_op, check_unsupported
+from support.dynamic_harness import check_dynamic
 
 torch.manual_seed(0)
 TOL = {"atol": 1e-5, "rtol": 1e-4}
@@ -42,3 +43,9 @@ def test_sdpa_traced_mask_gqa_and_half():
 def test_sdpa_unsupported():
     check_unsupported(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, dropout_p=0.5), Q,
                       K, V, op="torch.nn.functional.scaled_dot_product_attention")
+
+
+def test_sdpa_dynamic_batch():
+    q, k, v = Q[:1], K[:1], V[:1]
+    check_dynamic(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+                  (q, k, v), (Q, K, V), atol=1e-5)

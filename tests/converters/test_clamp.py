@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 from harness import check_op
+from support.dynamic_harness import check_dynamic
 
 T = torch.Tensor
 X = torch.randn(2, 3, 4) * 3
@@ -61,5 +62,5 @@ def test_nan():
 
 
 def test_dynamic():
-    check_op(lambda x: x.clamp(-1, 1), X, min_shapes=[(1, 3, 4)], max_shapes=[(4, 3, 4)])
+    check_dynamic(lambda x: (x.clamp(-1, 1), x.clamp(min=LO)), X, X[:1], X.repeat(2, 1, 1))
 

@@ -2,6 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from harness import check_op
+from support.dynamic_harness import check_dynamic
 
 torch.manual_seed(0)
 TOL = {"atol": 1e-4, "rtol": 1e-4}
@@ -98,3 +99,14 @@ def test_conv_transpose_functional(fn, x):
 def test_conv_float16():
     conv = _seeded(torch.nn.Conv2d(3, 4, 3, padding=1)).half()
     check_op(conv, torch.randn(1, 3, 6, 6).half(), atol=1e-2, rtol=1e-2)
+
+
+@pytest.mark.parametrize("module,shape", [
+    (torch.nn.Conv2d(3, 4, 3, padding=1), (1, 3, 6, 7)),
+    (torch.nn.Conv1d(3, 4, 3, padding=1, padding_mode="circular"), (1, 3, 6)),
+    (torch.nn.ConvTranspose2d(3, 4, 3, stride=2, output_padding=1), (1, 3, 4, 5)),
+    (torch.nn.ConvTranspose2d(3, 4, 3, stride=2, dilation=2), (1, 3, 4, 5)),
+], ids=["conv2d", "conv1d_circular", "deconv_output_padding", "deconv_strided_dilated"])
+def test_conv_dynamic_batch(module, shape):
+    x = torch.randn(shape)
+    check_dynamic(_seeded(module), x, x.repeat(3, *[1] * (x.dim() - 1)), atol=1e-4)

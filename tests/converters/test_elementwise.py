@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 from harness import check_op
+from support.dynamic_harness import check_dynamic
 
 T = torch.Tensor
 X = torch.randn(2, 3, 4) * 3
@@ -245,5 +246,10 @@ def test_ternary(fn):
 
 
 def test_dynamic_batch():
-    shapes = {"min_shapes": [(1, 3, 4)] * 2, "max_shapes": [(4, 3, 4)] * 2}
-    check_op(lambda a, b: (a + b) * 2 - torch.fmod(a, 3) + b % 2, X, Y, **shapes)
+    check_dynamic(lambda a, b: (a + b) * 2 - torch.fmod(a, 3) + b % 2, (X, Y), (X[:1], Y[:1]),
+                  (X.repeat(2, 1, 1), Y.repeat(2, 1, 1)), atol=1e-4)
+
+
+def test_symbolic_size_operand():
+    check_dynamic(lambda a: (a / a.shape[0], a * a.size(0) - a.shape[0], a.shape[0] ** a), X,
+                  X[:1], X.repeat(2, 1, 1), atol=1e-4)

@@ -2,6 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from harness import check_op, check_unsupported
+from support.dynamic_harness import check_dynamic
 
 torch.manual_seed(0)
 W = torch.randn(10, 4)
@@ -27,3 +28,7 @@ def test_embedding_variants():
 def test_embedding_unsupported():
     check_unsupported(lambda i: F.embedding(i, W.clone(), max_norm=1.0), torch.tensor([1, 2]),
                       op="torch.nn.functional.embedding")
+
+
+def test_embedding_dynamic():
+    check_dynamic(lambda i: F.embedding(i, W), torch.tensor([[1, 2]]), torch.tensor([[1, 2, 3]] * 3))

@@ -2,6 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from harness import check_op, check_unsupported
+from support.dynamic_harness import check_dynamic
 
 torch.manual_seed(0)
 TOL = {"atol": 1e-5, "rtol": 1e-5}
@@ -69,3 +70,13 @@ def test_interpolate_unsupported():
     check_unsupported(lambda x: F.interpolate(x, scale_factor=0.5, mode="bilinear",
                                               antialias=True), X4,
                       op="torch.nn.functional.interpolate")
+
+
+def test_interpolate_dynamic_batch():
+    x = torch.randn(1, 3, 5, 6)
+    check_dynamic(lambda x: F.interpolate(x, scale_factor=2, mode="bilinear"), x,
+                  x.repeat(2, 1, 1, 1))
+    check_dynamic(lambda x: F.interpolate(x, scale_factor=1.7, mode="bicubic"), x,
+                  x.repeat(2, 1, 1, 1))
+    check_dynamic(lambda x: F.interpolate(x, size=(3, 4), mode="area"), x, x.repeat(2, 1, 1, 1))
+    check_dynamic(lambda x: F.pixel_shuffle(x.repeat(1, 4, 1, 1), 2), x, x.repeat(2, 1, 1, 1))

@@ -2,6 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from harness import check_op, check_unsupported
+from support.dynamic_harness import check_dynamic
 
 torch.manual_seed(0)
 TOL = {"atol": 1e-4, "rtol": 1e-4}
@@ -96,3 +97,11 @@ def test_bilinear(shape):
 def test_linear_unsupported():
     check_unsupported(torch.matmul, torch.arange(6).reshape(2, 3), torch.arange(3),
                       op="torch.matmul")
+
+
+def test_linear_dynamic_batch():
+    x = torch.randn(1, 3, 4)
+    check_dynamic(lambda x: F.linear(x, W, B), x, x.repeat(4, 1, 1), atol=1e-4)
+    check_dynamic(lambda x: torch.matmul(x, W.T), x, x.repeat(4, 1, 1), atol=1e-4)
+    module = torch.nn.Bilinear(4, 4, 2)
+    check_dynamic(lambda x: module(x, x), x, x.repeat(4, 1, 1), atol=1e-4)

@@ -2,6 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from harness import check_op, check_unsupported
+from support.dynamic_harness import check_dynamic
 
 torch.manual_seed(0)
 TOL = {"atol": 1e-4, "rtol": 1e-4}
@@ -112,3 +113,14 @@ def test_local_response_norm(args, shape):
 def test_normalization_unsupported():
     check_unsupported(lambda x: F.batch_norm(x, MEAN.clone(), VAR.clone(), training=True), X,
                       op="torch.nn.functional.batch_norm")
+
+
+def test_normalization_dynamic_batch():
+    x = torch.randn(1, 6, 5, 4)
+    check_dynamic(lambda x: F.batch_norm(x, MEAN, VAR, W, B), x, x.repeat(3, 1, 1, 1), atol=1e-4)
+    check_dynamic(lambda x: F.group_norm(x, 3, W, B), x, x.repeat(3, 1, 1, 1), atol=1e-4)
+    check_dynamic(lambda x: F.group_norm(x, 2), x[..., 0, 0], x[..., 0, 0].repeat(3, 1),
+                  atol=1e-4)
+    check_dynamic(lambda x: F.layer_norm(x, (4,), W4), x, x.repeat(2, 1, 1, 1), atol=1e-4)
+    check_dynamic(lambda x: F.local_response_norm(x, 2), x[..., 0], x[..., 0].repeat(2, 1, 1),
+                  atol=1e-4)

@@ -2,6 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from harness import check_op
+from support.dynamic_harness import check_dynamic
 
 torch.manual_seed(0)
 X = {3: torch.randn(2, 3, 6), 4: torch.randn(2, 3, 5, 6), 5: torch.randn(1, 2, 4, 5, 6)}
@@ -35,3 +36,10 @@ def test_pad(mode, rank, pad):
         "ZeroPad2d", "ConstantPad1d"])
 def test_pad_variants(fn, x):
     check_op(fn, x)
+
+
+def test_pad_dynamic_batch():
+    x = X[4][:1]
+    check_dynamic(lambda x: F.pad(x, (1, 2, 0, 1), value=2.0), x, x.repeat(3, 1, 1, 1))
+    check_dynamic(lambda x: F.pad(x, (1, -2, 0, 1), mode="circular"), x, x.repeat(3, 1, 1, 1))
+    check_dynamic(lambda x: F.pad(x, (1, 1, 2, 2), mode="reflect"), x, x.repeat(3, 1, 1, 1))

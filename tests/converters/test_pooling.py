@@ -2,6 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from harness import check_op, check_unsupported
+from support.dynamic_harness import check_dynamic
 
 torch.manual_seed(0)
 X2 = torch.randn(2, 3, 7, 6)
@@ -87,3 +88,12 @@ def test_pool_unsupported():
                       op="torch.nn.functional.max_pool2d")
     check_unsupported(lambda x: F.adaptive_max_pool2d(x, 3, return_indices=True)[0], X2,
                       op="torch.nn.functional.adaptive_max_pool2d")
+
+
+def test_pool_dynamic_batch():
+    x = torch.randn(1, 3, 7, 6)
+    check_dynamic(lambda x: F.max_pool2d(x, 3, 2, 1, dilation=1), x, x.repeat(3, 1, 1, 1))
+    check_dynamic(lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True), x, x.repeat(2, 1, 1, 1))
+    check_dynamic(lambda x: F.max_pool1d(x, 2, dilation=2), x[0], x[0].repeat(2, 1, 1))
+    check_dynamic(lambda x: F.adaptive_avg_pool2d(x, (3, 4)), x, x.repeat(2, 1, 1, 1))
+    check_dynamic(lambda x: F.adaptive_max_pool1d(x, 4), x[0], x[0].repeat(2, 1, 1))

@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 from harness import check_op, check_unsupported
+from support.dynamic_harness import check_dynamic
 
 T = torch.Tensor
 X = torch.randn(2, 3, 4)
@@ -160,8 +161,9 @@ def test_small_ranks(shape):
 
 
 def test_dynamic_batch():
-    check_op(lambda x: (x.sum(0), x.amax(1), plain(x.max(2)), x.argmin(1)), DISTINCT,
-             min_shapes=[(1, 3, 4)], max_shapes=[(4, 3, 4)])
+    check_dynamic(lambda x: (x.sum(0), x.amax(1), plain(x.max(2)), x.argmin(1), x.argmax(),
+                             x.mean((1, 2)), x.var(1), torch.logsumexp(x, 2)),
+                  DISTINCT, DISTINCT[:1], DISTINCT.repeat(3, 1, 1) * -1)
 
 
 def test_matrix_norm_unsupported():

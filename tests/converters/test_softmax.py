@@ -2,6 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from harness import check_op
+from support.dynamic_harness import check_dynamic
 
 torch.manual_seed(0)
 TOL = {"atol": 1e-5, "rtol": 1e-5}
@@ -41,3 +42,9 @@ def test_softmax_half_and_scalar():
 
 def test_softmax_int_dtype():
     check_op(lambda x: F.softmax(x, 1, dtype=torch.float32), torch.arange(6).reshape(2, 3))
+
+
+def test_softmax_dynamic_batch():
+    x = torch.randn(1, 3, 4)
+    check_dynamic(lambda x: (F.softmax(x, -1), F.log_softmax(x, 1)), x, x.repeat(3, 1, 1))
+    check_dynamic(lambda x: F.softmax(x, 0), x[0, 0], x[0, 0].repeat(2))

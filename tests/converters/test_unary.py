@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 from harness import check_op
+from support.dynamic_harness import check_dynamic
 
 T = torch.Tensor
 X = torch.randn(2, 3, 4) * 2
@@ -104,5 +105,5 @@ def test_shapes(shape):
 
 
 def test_dynamic():
-    check_op(lambda x: torch.log1p(x.abs()).sign(), X, min_shapes=[(1, 3, 4)],
-             max_shapes=[(4, 3, 4)])
+    check_dynamic(lambda x: (torch.log1p(x.abs()), x.sign(), x.round(decimals=1)), X, X[:1],
+                  X.repeat(2, 1, 1))

@@ -48,6 +48,9 @@ def promote(ctx: Any, values: list[Any], dtype: torch.dtype | None = None) -> li
     for v in values:
         if isinstance(v, torch.Tensor):
             out.append(to_rank(ctx.network, cast(ctx.network, ctx.trt(v), dtype), rank))
+        elif getattr(v, "trt_dim", None) is not None:  # a symbolic size: its value at run time
+            size = cast(ctx.network, v.trt_dim, dtype)
+            out.append(reshape(ctx.network, size, [1] * rank))
         else:
             out.append(constant(ctx.network, torch.tensor(v, dtype=dtype).reshape((1,) * rank)))
     return out

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from ..reference import trt
+from ..symbolic import dim_tensor
 from .broadcast import to_rank
 from .constants import cast, constant, storable_dtype
 from .shapes import Dim, _as_shape_tensor, dims_of, is_dynamic, reshape
@@ -31,6 +32,13 @@ def _dim_tensor(network: Any, d: Dim) -> Any:
     if isinstance(d, trt.ITensor):
         return d
     return constant(network, torch.tensor([operator.index(d)], dtype=torch.int64))
+
+
+def dim_of(ctx: Any, tensor: Any, axis: int) -> Dim:
+    """`tensor`'s size along `axis`: an int if static, else a (1,) INT64 ITensor made once per
+    tensor and axis (shared with the DimInts of `x.size()`)."""
+    size = tensor.shape[axis]
+    return size if size >= 0 else dim_tensor(ctx, tensor, axis)
 
 
 def dim_op(network: Any, a: Dim, b: Dim, op: Any) -> Dim:
@@ -94,18 +102,25 @@ def reshape_to(network: Any, tensor: Any, shape: Sequence[Dim],
     return reshape(network, tensor, dims)
 
 
-def slice_tensor(network: Any, tensor: Any, start: Sequence[Dim], size: Sequence[Dim],
+def slice_tensor(network: Any, tensor: Any, start: Sequence[Dim], size: Sequence[Dim | None],
                  stride: Sequence[Dim], mode: Any = None) -> Any:
-    """A slice layer over every axis; dynamic parameters go in as shape tensors."""
-    params = (start, size, stride)
+    """A slice layer: per axis a start, size and stride; a None size keeps that axis whole
+    (the layer's `axes` then names the sliced ones). Dynamic parameters go in as shape
+    tensors."""
+    axes = [a for a, s in enumerate(size) if s is not None]
+    if not axes:
+        return tensor
+    params = [[p[a] for a in axes] for p in (start, size, stride)]
     static = [tuple(int(d) for d in p) if not any(map(is_dynamic, p)) else None for p in params]
     # Shape tensors first: a layer's inputs come from earlier layers.
     inputs = {i: _as_shape_tensor(network, p) for i, (p, s) in enumerate(zip(params, static), 1)
               if s is None}
-    layer = network.add_slice(tensor, *(s if s is not None else (0,) * len(start)
+    layer = network.add_slice(tensor, *(s if s is not None else (0,) * len(axes)
                                         for s in static))
     for index, shape_tensor in inputs.items():
         layer.set_input(index, shape_tensor)
+    if len(axes) < len(size):
+        layer.axes = trt.Dims(axes)
     if mode is not None:
         layer.mode = mode
     return layer.get_output(0)
@@ -119,17 +134,22 @@ def expand_to(network: Any, tensor: Any, dims: Sequence[Dim | None]) -> Any:
     in_shape = tuple(tensor.shape)
     if all(d is None or not is_dynamic(d) and d == s for d, s in zip(dims, in_shape)):
         return tensor
-    have = dims_of(network, tensor)
+    have: list[Any] | None = None
     size: list[Any] = []
     stride: list[Any] = []
-    for d, s, h in zip(dims, in_shape, have):
-        size.append(h if d is None else d)
-        if d is None or s > 1 or (s == 1 and not is_dynamic(d) and d == 1):
+    for axis, (d, s) in enumerate(zip(dims, in_shape)):
+        if d is None or not is_dynamic(d) and d == s:
+            size.append(None)  # kept whole
             stride.append(1)
-        elif s == 1 or s == 0:
+            continue
+        size.append(d)
+        if s > 1:
+            stride.append(1)
+        elif s >= 0:
             stride.append(0)
         else:
-            stride.append(dim_op(network, dim_op(network, h, 1, E.SUB), 1, E.MIN))
+            have = have or dims_of(network, tensor)
+            stride.append(dim_op(network, dim_op(network, have[axis], 1, E.SUB), 1, E.MIN))
     return slice_tensor(network, tensor, [0] * len(dims), size, stride)
 
 

@@ -50,9 +50,11 @@ def pad_axes(network: Any, tensor: Any, pairs: Sequence[tuple[int, int]],
     if mode == "constant" and value != 0:
         fill = constant(network, torch.tensor(value, dtype=trt.torch_dtype(tensor.dtype)))
     static = not any(isinstance(d, trt.ITensor) for d in size)
+    # A layer's inputs come from earlier layers: the shape tensor first.
+    size_tensor = None if static else _as_shape_tensor(network, size)
     layer = network.add_slice(tensor, start, tuple(size) if static else start, (1,) * len(start))
-    if not static:
-        layer.set_input(2, _as_shape_tensor(network, size))
+    if size_tensor is not None:
+        layer.set_input(2, size_tensor)
     layer.mode = PAD_MODES[mode]
     if fill is not None:
         layer.set_input(4, fill)  # the fill value: a 0-d tensor of the data's dtype

@@ -27,11 +27,10 @@ def adaptive_bins(length: int, cells: int) -> list[tuple[int, int]]:
 
 def slice_axis(network: Any, x: Any, axis: int, start: int, size: int) -> Any:
     """Elements [start, start + size) of `axis` (other axes whole, dynamic ones too)."""
-    dims = dims_of(network, x)
-    begin = [0] * len(dims)
-    begin[axis] = start
-    dims[axis] = size
-    return slice_tensor(network, x, begin, dims, [1] * len(dims))
+    rank = len(x.shape)
+    begin, sizes = [0] * rank, [None] * rank
+    begin[axis], sizes[axis] = start, size
+    return slice_tensor(network, x, begin, sizes, [1] * rank)
 
 
 def _pool_axis(network: Any, x: Any, axis: int, cells: int, op: Any) -> Any:

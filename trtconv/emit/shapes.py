@@ -41,13 +41,18 @@ def is_dynamic(dim: Any) -> bool:
 
 def _as_shape_tensor(network: Any, dims: Sequence[Dim]) -> Any:
     """Concatenate ints and (1,) INT64 tensors into one 1-D INT64 shape tensor."""
-    pieces = []
-    for d in dims:
+    pieces: list[Any] = []
+    run: list[int] = []  # consecutive static dims share one constant
+    for d in list(dims) + [None]:
         d = getattr(d, "trt_dim", d)  # a DimInt carries its own shape tensor
+        if d is not None and not isinstance(d, trt.ITensor):
+            run.append(int(d))
+            continue
+        if run:
+            pieces.append(constant(network, torch.tensor(run, dtype=torch.int64)))
+            run = []
         if isinstance(d, trt.ITensor):
             pieces.append(d if tuple(d.shape) == (1,) else reshape(network, d, (1,)))
-        else:
-            pieces.append(constant(network, torch.tensor([int(d)], dtype=torch.int64)))
     if len(pieces) == 1:
         return pieces[0]
     layer = network.add_concatenation(pieces)
