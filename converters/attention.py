@@ -30,12 +30,43 @@ def _repeat_heads(ctx: Any, x: Any, heads: int) -> Any:
     return ctx.network.add_gather(x, index, len(x.shape) - 3).get_output(0)
 
 
+def _attend(ctx: Any, q: Any, k: Any, v: Any, scale: float, causal: bool = False,
+            keep: Any = None, bias: Any = None, zero_dead_rows: bool = True) -> tuple[Any, Any]:
+    """softmax(q @ k^T * scale + masks) @ v and the probabilities, for ITensors [..., L, E],
+    [..., S, E], [..., S, Ev]. `causal` keeps the lower triangle; `keep` (bool) keeps where
+    true; `bias` (float) is added. Rows that mask every key are zeros with `zero_dead_rows`
+    (torch's attention kernels) and NaN without (torch's softmax)."""
+    network = ctx.network
+    scores = emit.matmul(network, q, k, transpose_b=True)
+    scores = emit.arith.elementwise(network, scores, emit.arith.const(network, scale, scores),
+                                    E.PROD)
+    blocked = emit.arith.const(network, -math.inf, scores)
+    if causal:
+        length, keys = q.shape[-2], k.shape[-2]
+        if length < 0 or keys < 0:
+            raise ctx.unsupported("a causal mask over dynamic sequence lengths")
+        allowed = ctx.constant(torch.ones(length, keys, dtype=torch.bool).tril())
+        scores = emit.arith.select(network, allowed, scores, blocked)
+    if keep is not None:
+        scores = emit.arith.select(network, keep, scores, blocked)
+    if bias is not None:
+        scores = emit.arith.elementwise(network, scores, bias, E.SUM)
+    last = len(scores.shape) - 1
+    softmax = network.add_softmax(scores)
+    softmax.axes = 1 << last
+    probs = softmax.get_output(0)
+    if zero_dead_rows and (causal or keep is not None or bias is not None):
+        peak = emit.reductions.reduce(network, scores, R.MAX, last, True)
+        dead = emit.arith.elementwise(network, peak, blocked, E.EQUAL)
+        probs = emit.arith.select(network, dead, emit.arith.const(network, 0.0, probs), probs)
+    return emit.matmul(network, probs, v), probs
+
+
 @tensorrt_converter("torch.nn.functional.scaled_dot_product_attention")
 def convert_scaled_dot_product_attention(ctx: Any, query: Any, key: Any, value: Any,
                                          attn_mask: Any = None, dropout_p: float = 0.0,
                                          is_causal: bool = False, scale: float | None = None,
                                          enable_gqa: bool = False) -> Any:
-    network = ctx.network
     if dropout_p:
         raise ctx.unsupported("dropout_p > 0 (random)")
     q, k, v = (ctx.trt(t) for t in (query, key, value))
@@ -45,28 +76,108 @@ def convert_scaled_dot_product_attention(ctx: Any, query: Any, key: Any, value: 
         k, v = _repeat_heads(ctx, k, q.shape[-3]), _repeat_heads(ctx, v, q.shape[-3])
     if scale is None:
         scale = 1.0 / math.sqrt(query.shape[-1])
-    scores = emit.matmul(network, q, k, transpose_b=True)
-    scores = emit.arith.elementwise(network, scores, emit.arith.const(network, scale, scores),
-                                    E.PROD)
-    masked = is_causal or attn_mask is not None
-    blocked = emit.arith.const(network, -math.inf, scores)
-    if is_causal:
-        length, keys = query.shape[-2], key.shape[-2]
-        allowed = ctx.constant(torch.ones(length, keys, dtype=torch.bool).tril())
-        scores = emit.arith.select(network, allowed, scores, blocked)
+    keep = bias = None
     if attn_mask is not None:
         mask = ctx.trt(attn_mask)
         if mask.dtype == trt.DataType.BOOL:
-            scores = emit.arith.select(network, mask, scores, blocked)
+            keep = mask
         else:
-            mask = emit.cast(network, mask, trt.torch_dtype(scores.dtype))
-            scores = emit.arith.elementwise(network, scores, mask, E.SUM)
-    last = len(scores.shape) - 1
-    softmax = network.add_softmax(scores)
-    softmax.axes = 1 << last
-    probs = softmax.get_output(0)
-    if masked:  # a row without any key: zeros, not the softmax's NaNs
-        peak = emit.reductions.reduce(network, scores, R.MAX, last, True)
-        dead = emit.arith.elementwise(network, peak, blocked, E.EQUAL)
-        probs = emit.arith.select(network, dead, emit.arith.const(network, 0.0, probs), probs)
-    return emit.matmul(network, probs, v)
+            bias = emit.cast(ctx.network, mask, trt.torch_dtype(q.dtype))
+    return _attend(ctx, q, k, v, scale, is_causal, keep, bias)[0]
+
+
+# --- nn.MultiheadAttention's functional form ------------------------------------------------
+
+
+def _permute(network: Any, x: Any, perm: tuple[int, ...]) -> Any:
+    layer = network.add_shuffle(x)
+    layer.first_transpose = perm
+    return layer.get_output(0)
+
+
+def _project(ctx: Any, x: Any, weight: torch.Tensor, bias: torch.Tensor | None) -> Any:
+    """x @ weight^T + bias for constant weights."""
+    network = ctx.network
+    dtype = trt.torch_dtype(x.dtype)
+    y = emit.matmul(network, x, ctx.constant(weight.detach().to(dtype)), transpose_b=True)
+    if bias is None:
+        return y
+    return emit.arith.elementwise(network, y, ctx.constant(bias.detach().to(dtype)), E.SUM)
+
+
+def _split_heads(network: Any, x: Any, heads: int) -> Any:
+    """[L, N, E] -> [N, heads, L, E / heads]."""
+    dims = emit.dims_of(network, x)
+    split = emit.reshape(network, x, dims[:2] + [heads, x.shape[2] // heads])
+    return _permute(network, split, (1, 2, 0, 3))
+
+
+def _additive_mask(ctx: Any, mask: Any, dtype: torch.dtype) -> Any:
+    """torch's canonical mask: float as given, bool as -inf where true."""
+    network = ctx.network
+    m = ctx.trt(mask)
+    if m.dtype != trt.DataType.BOOL:
+        return emit.cast(network, m, dtype)
+    zero = ctx.constant(torch.zeros((1,) * len(m.shape), dtype=dtype))
+    return emit.arith.select(network, m, emit.arith.const(network, -math.inf, zero), zero)
+
+
+@tensorrt_converter("torch.nn.functional.multi_head_attention_forward")
+def convert_multi_head_attention_forward(
+        ctx: Any, query: Any, key: Any, value: Any, embed_dim_to_check: int, num_heads: int,
+        in_proj_weight: Any, in_proj_bias: Any, bias_k: Any, bias_v: Any, add_zero_attn: bool,
+        dropout_p: float, out_proj_weight: Any, out_proj_bias: Any, training: bool = True,
+        key_padding_mask: Any = None, need_weights: bool = True, attn_mask: Any = None,
+        use_separate_proj_weight: bool = False, q_proj_weight: Any = None,
+        k_proj_weight: Any = None, v_proj_weight: Any = None, static_k: Any = None,
+        static_v: Any = None, average_attn_weights: bool = True, is_causal: bool = False) -> Any:
+    network = ctx.network
+    if training and dropout_p > 0:
+        raise ctx.unsupported("dropout in training mode (random)")
+    if bias_k is not None or bias_v is not None or add_zero_attn:
+        raise ctx.unsupported("add_bias_kv / add_zero_attn")
+    if static_k is not None or static_v is not None:
+        raise ctx.unsupported("static_k / static_v")
+    weights = (q_proj_weight, k_proj_weight, v_proj_weight) if use_separate_proj_weight else (
+        in_proj_weight.chunk(3) if not ctx.is_traced(in_proj_weight) else (in_proj_weight,))
+    params = (*weights, in_proj_bias, out_proj_weight, out_proj_bias, in_proj_weight)
+    if any(ctx.is_traced(p) for p in params if p is not None):
+        raise ctx.unsupported("projection weights computed in the network")
+    dtype = ctx.output[0].dtype
+    biases = in_proj_bias.chunk(3) if in_proj_bias is not None else (None,) * 3
+    batched = query.dim() == 3
+    projected = []
+    for x, w, b in zip((query, key, value), weights, biases):
+        t = emit.cast(network, ctx.trt(x), dtype)
+        if not batched:  # [L, E] -> [L, 1, E]
+            t = emit.reshape(network, t, emit.dims_of(network, t)[:1] + [1, t.shape[-1]])
+        projected.append(_split_heads(network, _project(ctx, t, w, b), num_heads))
+    q, k, v = projected
+    # torch's is_causal is a hint that attn_mask is causal; it uses the triangle itself when
+    # neither a key padding mask nor the weights are asked for.
+    causal = is_causal and key_padding_mask is None and not need_weights
+    bias = None
+    if attn_mask is not None and not causal:
+        bias = _additive_mask(ctx, attn_mask, dtype)
+        heads_dims = [1, 1] if attn_mask.dim() == 2 else [-1, num_heads]
+        bias = emit.reshape(network, bias, heads_dims + list(attn_mask.shape[-2:]))
+    if key_padding_mask is not None:
+        padding = _additive_mask(ctx, key_padding_mask, dtype)
+        padding = emit.reshape(network, padding, [-1, 1, 1, key_padding_mask.shape[-1]])
+        bias = padding if bias is None else emit.arith.elementwise(network, bias, padding, E.SUM)
+    head_dim = query.shape[-1] // num_heads
+    out, probs = _attend(ctx, q, k, v, 1.0 / math.sqrt(head_dim), causal, None, bias,
+                         zero_dead_rows=not need_weights)
+    merged = _permute(network, out, (2, 0, 1, 3))  # [L, N, H, D]
+    dims = emit.dims_of(network, merged)
+    merged = emit.reshape(network, merged, dims[:2] + [query.shape[-1]])
+    out = _project(ctx, merged, out_proj_weight, out_proj_bias)
+    if not batched:
+        out = emit.reshape(network, out, [emit.dims_of(network, out)[0], out.shape[-1]])
+    if not need_weights:
+        return out, None
+    if average_attn_weights:
+        probs = emit.reductions.reduce(network, probs, R.AVG, 1, False)
+    if not batched:
+        probs = emit.reshape(network, probs, emit.dims_of(network, probs)[1:])
+    return out, probs

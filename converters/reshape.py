@@ -78,16 +78,12 @@ def _reshape(ctx: Any, input: Any, *shape: Any) -> Any:
 
 
 def _view_as(ctx: Any, input: Any, other: Any) -> Any:
-    if ctx.is_traced(other):
-        y = ctx.trt(other)
-        sizes = [dim_tensor(ctx, y, j) if d < 0 else d for j, d in enumerate(y.shape)]
-        x = ctx.trt(input)
-        out = tuple(ctx.output.shape)
-        if x is y or tuple(x.shape) == tuple(y.shape) and all(d >= 0 for d in x.shape):
-            return emit.reshape_to(ctx.network, x, out)
-        shape = [s if isinstance(s, trt.ITensor) else out[j] for j, s in enumerate(sizes)]
-        return emit.reshape_to(ctx.network, x, shape)
-    return view_as_shape(ctx, input, list(other.shape))
+    if not ctx.is_traced(other):
+        return view_as_shape(ctx, input, list(other.shape))
+    x, y = ctx.trt(input), ctx.trt(other)
+    if x is y:
+        return x
+    return emit.reshape_to(ctx.network, x, [emit.dim_of(ctx, y, j) for j in range(len(y.shape))])
 
 
 tensorrt_converter("torch.Tensor.view")(_view)

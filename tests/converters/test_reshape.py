@@ -71,7 +71,8 @@ def test_view_dtype_unsupported():
     lambda x: x.expand(-1, 3, 4) + x, lambda x: x.repeat(2, 1, 1),
     lambda x: x.unflatten(0, (1, -1)), lambda x: x[:1, :1].expand(x.size(0), 3, 4) + x,
     lambda x: x.flatten(1)[:, :4].reshape(x.size(0), 2, 2), lambda x: x.expand_as(x * 2),
-    lambda x: x[:1].expand(x.shape[0], -1, -1) * x,
+    lambda x: x[:1].expand(x.shape[0], -1, -1) * x, lambda x: x.view_as(x),
+    lambda x: x.flatten(1).view_as(x), lambda x: (x * 2).reshape_as(x.transpose(1, 2)),
 ], ids=lambda f: getattr(f, "__name__", repr(f)))
 def test_dynamic_batch(fn):
     check_dynamic(fn, X, torch.randn(5, 3, 4), torch.randn(1, 3, 4))

@@ -176,9 +176,13 @@ class IConvolutionLayer(_ConvolutionBase):
         geometry = [forward_axis(size, axis, self.padding_mode)
                     for size, axis in zip(x.shape[-nd:], self._axes())]
         batched, lead = as_batched(to_compute(x), nd + 1)
-        batched = pad_spatial(batched, [(pre, post) for _, pre, post in geometry])
-        y = _CONV[nd](batched, kernel, bias, tuple(self.stride_nd), 0, tuple(self.dilation_nd),
-                      self.num_groups)
+        pads = [(pre, post) for _, pre, post in geometry]
+        if all(pre == post >= 0 for pre, post in pads):  # torch pads itself: no padded copy
+            padding: Any = tuple(pre for pre, _ in pads)
+        else:
+            batched, padding = pad_spatial(batched, pads), 0
+        y = _CONV[nd](batched, kernel, bias, tuple(self.stride_nd), padding,
+                      tuple(self.dilation_nd), self.num_groups)
         return [from_compute(from_batched(y, lead), x.dtype)]
 
 

@@ -100,8 +100,12 @@ class IPoolingLayer(WindowLayer):
         return [from_compute(from_batched(y, lead), x.dtype)]
 
     def _max(self, x: torch.Tensor, pads: list[tuple[int, int]]) -> torch.Tensor:
+        window, stride = tuple(self.window_size_nd), tuple(self.stride_nd)
+        if all(pre == post >= 0 and 2 * pre <= k for (pre, post), k in zip(pads, window)):
+            # torch pads with -inf itself (it allows up to half the window): no padded copy
+            return _MAX_POOL[len(pads)](x, window, stride, tuple(pre for pre, _ in pads))
         padded = pad_spatial(x, pads, -math.inf)
-        return _MAX_POOL[len(pads)](padded, tuple(self.window_size_nd), tuple(self.stride_nd))
+        return _MAX_POOL[len(pads)](padded, window, stride)
 
     def _average(self, x: torch.Tensor, pads: list[tuple[int, int]]) -> torch.Tensor:
         window, stride = self.window_size_nd, self.stride_nd

@@ -96,8 +96,11 @@ class IScaleLayer(ILayer):
             return to_compute(w.tensor).reshape(view) if w.size else None
 
         scale, shift, power = coefficient("scale"), coefficient("shift"), coefficient("power")
-        y = x if scale is None else x * scale
-        y = y if shift is None else y + shift
+        if scale is not None and shift is not None:
+            y = torch.addcmul(shift, x, scale)  # x * scale + shift in one pass
+        else:
+            y = x if scale is None else x * scale
+            y = y if shift is None else y + shift
         y = y if power is None else torch.pow(y, power)
         return [from_compute(y, ins[0].dtype)]
 
