@@ -89,12 +89,6 @@ def convert_scaled_dot_product_attention(ctx: Any, query: Any, key: Any, value: 
 # --- nn.MultiheadAttention's functional form ------------------------------------------------
 
 
-def _permute(network: Any, x: Any, perm: tuple[int, ...]) -> Any:
-    layer = network.add_shuffle(x)
-    layer.first_transpose = perm
-    return layer.get_output(0)
-
-
 def _project(ctx: Any, x: Any, weight: torch.Tensor, bias: torch.Tensor | None) -> Any:
     """x @ weight^T + bias for constant weights."""
     network = ctx.network
@@ -109,7 +103,7 @@ def _split_heads(network: Any, x: Any, heads: int) -> Any:
     """[L, N, E] -> [N, heads, L, E / heads]."""
     dims = emit.dims_of(network, x)
     split = emit.reshape(network, x, dims[:2] + [heads, x.shape[2] // heads])
-    return _permute(network, split, (1, 2, 0, 3))
+    return emit.permute(network, split, (1, 2, 0, 3))
 
 
 def _additive_mask(ctx: Any, mask: Any, dtype: torch.dtype) -> Any:
@@ -143,7 +137,7 @@ def convert_multi_head_attention_forward(
     params = (*weights, in_proj_bias, out_proj_weight, out_proj_bias, in_proj_weight)
     if any(ctx.is_traced(p) for p in params if p is not None):
         raise ctx.unsupported("projection weights computed in the network")
-    dtype = ctx.output[0].dtype
+    dtype = emit.compute.stored(ctx.output[0].dtype)
     biases = in_proj_bias.chunk(3) if in_proj_bias is not None else (None,) * 3
     batched = query.dim() == 3
     projected = []
@@ -168,7 +162,7 @@ def convert_multi_head_attention_forward(
     head_dim = query.shape[-1] // num_heads
     out, probs = _attend(ctx, q, k, v, 1.0 / math.sqrt(head_dim), causal, None, bias,
                          zero_dead_rows=not need_weights)
-    merged = _permute(network, out, (2, 0, 1, 3))  # [L, N, H, D]
+    merged = emit.permute(network, out, (2, 0, 1, 3))  # [L, N, H, D]
     dims = emit.dims_of(network, merged)
     merged = emit.reshape(network, merged, dims[:2] + [query.shape[-1]])
     out = _project(ctx, merged, out_proj_weight, out_proj_bias)

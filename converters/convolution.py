@@ -9,7 +9,6 @@ network. Padding modes other than zeros pad explicitly first (see `emit.pad`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -22,13 +21,6 @@ E = trt.ElementWiseOperation
 _PAD_MODES = {"reflect": "reflect", "replicate": "replicate", "circular": "circular"}
 
 
-def _ntuple(value: int | Sequence[int], n: int) -> tuple[int, ...]:
-    if isinstance(value, int):
-        return (value,) * n
-    value = tuple(int(v) for v in value)
-    return value * n if len(value) == 1 else value
-
-
 def _explicit_padding(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...],
                       ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(pre, post) padding per spatial axis for an int/tuple or 'same'/'valid' padding."""
@@ -38,36 +30,16 @@ def _explicit_padding(padding: Any, kernel: tuple[int, ...], dilation: tuple[int
     if padding == "same":  # torch puts the odd element after the data
         total = [d * (k - 1) for k, d in zip(kernel, dilation)]
         return tuple(t // 2 for t in total), tuple(t - t // 2 for t in total)
-    pads = _ntuple(padding, nsp)
+    pads = emit.spatial.ntuple(padding, nsp)
     return pads, pads
 
 
-def _lift(network: Any, x: Any, nsp: int) -> tuple[Any, list[int]]:
-    """`x` with the axes TensorRT needs (a batch axis of 1 for unbatched input, a trailing 1
-    for 1-D); also the axes to drop from the result."""
-    dims = emit.dims_of(network, x)
-    drop = []
-    if len(dims) == nsp + 1:
-        dims = [1] + dims
-        drop.append(0)
-    if nsp == 1:
-        dims = dims + [1]
-        drop.append(len(dims) - 1)
-    return (emit.reshape(network, x, dims) if drop else x), drop
-
-
-def _drop(network: Any, y: Any, axes: list[int]) -> Any:
-    if not axes:
-        return y
-    dims = emit.dims_of(network, y)
-    return emit.reshape(network, y, [d for i, d in enumerate(dims) if i not in axes])
-
-
-def _kernel(ctx: Any, weight: torch.Tensor, nsp: int) -> tuple[Any, Any]:
-    """(weights, kernel tensor or None): weights for a constant kernel, else empty weights and
-    the kernel as an ITensor (1-D kernels get their trailing axis of 1 either way)."""
+def _kernel(ctx: Any, weight: torch.Tensor, nsp: int, dtype: torch.dtype) -> tuple[Any, Any]:
+    """(weights, kernel tensor or None): weights of `dtype` for a constant kernel, else empty
+    weights and the kernel as an ITensor (1-D kernels get their trailing axis of 1 either
+    way)."""
     if not ctx.is_traced(weight):
-        kernel = weight.detach()
+        kernel = weight.detach().to(dtype)
         if nsp == 1:
             kernel = kernel.unsqueeze(-1)
         return trt.Weights(kernel.contiguous()), None
@@ -76,7 +48,7 @@ def _kernel(ctx: Any, weight: torch.Tensor, nsp: int) -> tuple[Any, Any]:
         raise ctx.unsupported("a kernel computed in the network must have a static shape")
     if nsp == 1:
         tensor = emit.reshape(ctx.network, tensor, list(tensor.shape) + [1])
-    return trt.Weights(trt.trt_dtype(weight.dtype)), tensor
+    return trt.Weights(trt.trt_dtype(dtype)), tensor
 
 
 def _add_bias(ctx: Any, y: Any, bias: torch.Tensor) -> Any:
@@ -94,19 +66,20 @@ def convolution(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor |
     if weight.dtype != ctx.output.dtype:
         raise ctx.unsupported("kernel and input dtypes differ")
     kernel_size = tuple(int(k) for k in weight.shape[2:])
-    stride, dilation = _ntuple(stride, nsp), _ntuple(dilation, nsp)
+    stride, dilation = emit.spatial.ntuple(stride, nsp), emit.spatial.ntuple(dilation, nsp)
     pre, post = _explicit_padding(padding, kernel_size, dilation)
     extra = (0,) * nsp
     if transposed:
         # TensorRT crops pre/post from the full output; torch's output_padding gives back
         # elements at the end, beyond the full output when it exceeds the padding.
-        post = tuple(p - o for p, o in zip(post, _ntuple(output_padding, nsp)))
+        post = tuple(p - o for p, o in zip(post, emit.spatial.ntuple(output_padding, nsp)))
         extra = tuple(max(0, -p) for p in post)
         post = tuple(max(0, p) for p in post)
-    weights, kernel_tensor = _kernel(ctx, weight, nsp)
+    x, drop = emit.spatial.lift_spatial(network, ctx.trt(input), nsp)
+    dtype = trt.torch_dtype(x.dtype)  # float64 models run in float32
+    weights, kernel_tensor = _kernel(ctx, weight, nsp, dtype)
     bias_in_layer = bias is not None and not ctx.is_traced(bias) and not any(extra)
-    bias_weights = trt.Weights(bias.detach().contiguous()) if bias_in_layer else None
-    x, drop = _lift(network, ctx.trt(input), nsp)
+    bias_weights = trt.Weights(bias.detach().to(dtype).contiguous()) if bias_in_layer else None
     if nsp == 1:
         kernel_size, stride, dilation = kernel_size + (1,), stride + (1,), dilation + (1,)
         pre, post, extra = pre + (0,), post + (0,), extra + (0,)
@@ -115,7 +88,7 @@ def convolution(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor |
                                        groups)
         if bias is not None:
             y = _add_bias(ctx, y, bias)
-        return _drop(network, y, drop)
+        return emit.reductions.drop_axes(network, y, drop) if drop else y
     if transposed:
         out_maps = weight.shape[1] * groups
         layer = network.add_deconvolution_nd(x, out_maps, kernel_size, weights, bias_weights)
@@ -135,7 +108,7 @@ def convolution(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor |
         y = emit.pad_axes(network, y, [(0, 0)] * (rank - len(extra)) + [(0, e) for e in extra])
     if bias is not None and not bias_in_layer:
         y = _add_bias(ctx, y, bias)
-    return _drop(network, y, drop)
+    return emit.reductions.drop_axes(network, y, drop) if drop else y
 
 
 def _strided_dilated_transpose(ctx: Any, x: Any, weight: torch.Tensor, stride: tuple[int, ...],
@@ -150,7 +123,7 @@ def _strided_dilated_transpose(ctx: Any, x: Any, weight: torch.Tensor, stride: t
         raise ctx.unsupported("a strided and dilated transposed convolution needs a constant "
                               "kernel")
     network, nsp = ctx.network, len(stride)
-    kernel = weight.detach()
+    kernel = weight.detach().to(trt.torch_dtype(x.dtype))
     if kernel.dim() - 2 < nsp:
         kernel = kernel.unsqueeze(-1)
     cin, cout_g, *ksize = kernel.shape

@@ -179,12 +179,6 @@ def convert_upsample_bilinear(ctx: Any, input: Any, size: Any = None, scale_fact
     return _interpolate(ctx, input, scale_factor, "bilinear", True, None, False)
 
 
-def _permute(network: Any, x: Any, perm: list[int]) -> Any:
-    layer = network.add_shuffle(x)
-    layer.first_transpose = tuple(perm)
-    return layer.get_output(0)
-
-
 def _pixel_rearrange(ctx: Any, input: Any, factor: int, shuffle: bool) -> Any:
     """pixel_shuffle: [*, C r r, H, W] -> [*, C, H r, W r]; pixel_unshuffle the inverse."""
     network = ctx.network
@@ -202,7 +196,7 @@ def _pixel_rearrange(ctx: Any, input: Any, factor: int, shuffle: bool) -> Any:
         split = lead + [c, h // r, r, w // r, r]
         perm = [n, n + 2, n + 4, n + 1, n + 3]
         final = lead + [c * r * r, h // r, w // r]
-    moved = _permute(network, emit.reshape(network, x, split), list(range(n)) + perm)
+    moved = emit.permute(network, emit.reshape(network, x, split), list(range(n)) + perm)
     return emit.reshape(network, moved, final)
 
 

@@ -20,7 +20,7 @@ E = trt.ElementWiseOperation
 
 def _operands(ctx: Any, *values: Any) -> list[Any]:
     """ITensors of `values` in the result's dtype (float only)."""
-    dtype = ctx.output.dtype
+    dtype = emit.compute.stored(ctx.output.dtype)
     if not dtype.is_floating_point:
         raise ctx.unsupported(f"matrix products of {dtype} (TensorRT multiplies floats only)")
     return [emit.cast(ctx.network, ctx.trt(v), dtype) for v in values]
@@ -96,7 +96,7 @@ for _name, _fn in (("addmm", _addmm), ("baddbmm", _baddbmm), ("addmv", _addmv)):
 @tensorrt_converter("torch.Tensor.ger")
 def convert_outer(ctx: Any, input: Any, vec2: Any, *, out: Any = None) -> Any:
     network = ctx.network
-    dtype = ctx.output.dtype
+    dtype = emit.compute.stored(ctx.output.dtype)
     a, b = (emit.cast(network, ctx.trt(v), dtype) for v in (input, vec2))
     column = emit.reshape(network, a, emit.dims_of(network, a) + [1])
     return emit.arith.elementwise(network, column, b, E.PROD)
@@ -171,7 +171,7 @@ def convert_bilinear(ctx: Any, input1: Any, input2: Any, weight: torch.Tensor,
     out_features, in1, in2 = weight.shape
     x1, x2 = _operands(ctx, input1, input2)
     w = ctx.constant(weight.detach().permute(1, 0, 2).reshape(in1, out_features * in2)
-                     .to(ctx.output.dtype))
+                     .to(emit.compute.stored(ctx.output.dtype)))
     mixed = emit.matmul(network, x1, w)
     lead = emit.dims_of(network, mixed)[:-1]
     mixed = emit.reshape(network, mixed, lead + [out_features, in2])

@@ -14,7 +14,6 @@ divisor_override rescales the window sum.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -23,32 +22,6 @@ from trtconv import emit, tensorrt_converter, trt
 
 E = trt.ElementWiseOperation
 P = trt.PoolingType
-
-
-def _ntuple(value: int | Sequence[int], n: int) -> tuple[int, ...]:
-    if isinstance(value, int):
-        return (value,) * n
-    value = tuple(int(v) for v in value)
-    return value * n if len(value) == 1 else value
-
-
-def _lift(network: Any, x: Any, nsp: int) -> tuple[Any, list[int]]:
-    """`x` with a batch axis (if unbatched) and, for 1-D, a trailing axis of 1; also the axes
-    to drop from the result."""
-    dims = emit.dims_of(network, x)
-    missing = max(0, nsp + 2 - len(dims))  # unbatched
-    dims, drop = [1] * missing + dims, list(range(missing))
-    if nsp == 1:
-        dims.append(1)
-        drop.append(len(dims) - 1)
-    return (emit.reshape(network, x, dims) if drop else x), drop
-
-
-def _drop(network: Any, y: Any, axes: list[int]) -> Any:
-    if not axes:
-        return y
-    dims = emit.dims_of(network, y)
-    return emit.reshape(network, y, [d for i, d in enumerate(dims) if i not in axes])
 
 
 def _window_max(network: Any, x: Any, kernel: tuple[int, ...], stride: tuple[int, ...],
@@ -80,9 +53,9 @@ def _pool(ctx: Any, input: Any, nsp: int, average: bool, kernel_size: Any, strid
           padding: Any, dilation: Any = 1, ceil_mode: bool = False,
           count_include_pad: bool = True, divisor_override: int | None = None) -> Any:
     network = ctx.network
-    kernel = _ntuple(kernel_size, nsp)
-    stride = kernel if stride is None or stride == [] or stride == () else _ntuple(stride, nsp)
-    pads, dilation = _ntuple(padding, nsp), _ntuple(dilation, nsp)
+    kernel = emit.spatial.ntuple(kernel_size, nsp)
+    stride = kernel if stride is None or stride == [] or stride == () else emit.spatial.ntuple(stride, nsp)
+    pads, dilation = emit.spatial.ntuple(padding, nsp), emit.spatial.ntuple(dilation, nsp)
     out = tuple(int(d) for d in ctx.output.shape[-nsp:])
     x = ctx.trt(input)
     lengths = tuple(x.shape[-nsp:])
@@ -94,7 +67,7 @@ def _pool(ctx: Any, input: Any, nsp: int, average: bool, kernel_size: Any, strid
     if any(d > 1 for d in dilation):
         post = tuple(p + e for p, e in zip(pads, extra))
         return _window_max(network, x, kernel, stride, dilation, pads, post, out)
-    x, drop = _lift(network, x, nsp)
+    x, drop = emit.spatial.lift_spatial(network, x, nsp)
     if nsp == 1:
         kernel, stride, pads, extra = kernel + (1,), stride + (1,), pads + (0,), extra + (0,)
     lead = [(0, 0)] * (len(x.shape) - len(kernel))
@@ -120,7 +93,7 @@ def _pool(ctx: Any, input: Any, nsp: int, average: bool, kernel_size: Any, strid
     y = layer.get_output(0)
     if scale is not None and scale != 1:
         y = emit.arith.elementwise(network, y, emit.arith.const(network, scale, y), E.PROD)
-    return _drop(network, y, drop)
+    return emit.reductions.drop_axes(network, y, drop) if drop else y
 
 
 def _max_pool(nsp: int) -> Any:

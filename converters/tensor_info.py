@@ -1,7 +1,8 @@
-"""Metadata reads that torch2trt registers: Tensor.dim (and Tensor.size where it is safe).
+"""Metadata reads: Tensor.size, .shape, .numel and .dim.
 
-They add no layers: the model gets torch's value back. x.size() of a tensor with dynamic dims
-is answered by the tracer with symbolic sizes (DimInts), so no converter may take it over.
+They add no layers for static dims. For a dim that is dynamic in the network, size/shape/
+numel return `DimInt`s (see trtconv.symbolic): ints with the example's value that also carry
+their shape-tensor computation, so later view/reshape/zeros/interpolate calls stay dynamic.
 """
 
 from __future__ import annotations
@@ -9,9 +10,28 @@ from __future__ import annotations
 from typing import Any
 
 from trtconv import tensorrt_converter
+from trtconv.symbolic import symbolic_size
+
+
+@tensorrt_converter("torch.Tensor.size")
+def convert_size(ctx: Any, input: Any, dim: int | None = None) -> Any:
+    sizes = symbolic_size(ctx, input, ctx.trt(input))
+    return sizes if dim is None else sizes[dim]
+
+
+@tensorrt_converter("torch.Tensor.shape")
+def convert_shape(ctx: Any, input: Any) -> Any:
+    return symbolic_size(ctx, input, ctx.trt(input))
+
+
+@tensorrt_converter("torch.Tensor.numel")
+def convert_numel(ctx: Any, input: Any) -> Any:
+    total: Any = 1
+    for size in symbolic_size(ctx, input, ctx.trt(input)):
+        total = total * size
+    return total
 
 
 @tensorrt_converter("torch.Tensor.dim")
 def convert_dim(ctx: Any, input: Any) -> Any:
     return ctx.output
-

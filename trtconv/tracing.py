@@ -26,7 +26,7 @@ from torch.utils import _pytree as pytree
 from .errors import ConversionError, ConversionReport, UnsupportedCall
 from .reference import trt
 from .registry import ConverterSpec, active_converters, qualified_name, resolve
-from .symbolic import symbolic_size
+from .symbolic import is_symbolic
 
 _LOCK = threading.Lock()
 _ACTIVE: ConversionContext | None = None
@@ -73,6 +73,9 @@ class ConversionContext:
         self._module_stack: list[str] = []
         self._map: dict[int, tuple[torch.Tensor, Any]] = {}
         self._tainted: dict[int, torch.Tensor] = {}
+        # tainted by an in-place update of a tensor sharing memory: (reason, detail), the
+        # id of the updated tensor, and the ITensor it had
+        self._stale: dict[int, tuple[tuple[str, str], int, Any]] = {}
         self._constants: dict[int, tuple[torch.Tensor, Any]] = {}
         self._unsupported: Counter[tuple[str, str, str]] = Counter()
         self._layer_counts: Counter[str] = Counter()
@@ -98,6 +101,8 @@ class ConversionContext:
             if entry is not None:
                 return entry[1]
             if id(value) in self._tainted:
+                if id(value) in self._stale:
+                    self._record_unsupported(*self._stale[id(value)][0])
                 raise TaintedInputError
             return self._constant_of(value)
         if isinstance(value, (bool, int, float)):
@@ -135,20 +140,61 @@ class ConversionContext:
         return tensor
 
     # --- the map ------------------------------------------------------------------------------
-    def bind(self, value: torch.Tensor, itensor: Any) -> None:
-        """Record that torch tensor `value` is `itensor` in the network (in place: updated)."""
+    def bind(self, value: torch.Tensor, itensor: Any, op: str | None = None) -> None:
+        """Record that torch tensor `value` is `itensor` in the network.
+
+        Rebinding a traced tensor means an in-place update: every other traced tensor that
+        shares its memory (views of it, or what it is a view of) now holds values the network
+        does not have, so reading one later is reported instead of silently using old values.
+        """
+        if id(value) in self._map:
+            self._mark_stale(value, op or (self.current.target if self.current else "?"))
         self._map[id(value)] = (value, itensor)
         self._tainted.pop(id(value), None)
+        self._stale.pop(id(value), None)
+
+    def _mark_stale(self, updated: torch.Tensor, op: str) -> None:
+        storage = updated.untyped_storage().data_ptr()
+        for key, (tensor, itensor) in list(self._map.items()):
+            if tensor is not updated and tensor.untyped_storage().data_ptr() == storage:
+                del self._map[key]
+                self._tainted[key] = tensor
+                reason = (f"read of a tensor that shares memory with one updated in place by "
+                          f"{op}", "views of in-place updated tensors are not supported; clone "
+                          "before updating")
+                self._stale[key] = (reason, id(updated), itensor)
 
     def lookup(self, value: torch.Tensor) -> Any | None:
         entry = self._map.get(id(value))
         return None if entry is None else entry[1]
 
     def _touches_traced(self, args: Any) -> bool:
-        return any(id(t) in self._map or id(t) in self._tainted for t in _tensors(args))
+        """Whether a call depends on the inputs: a traced (or tainted) tensor or a DimInt."""
+        leaves = pytree.tree_leaves(args)
+        return any(id(x) in self._map or id(x) in self._tainted for x in leaves
+                   if isinstance(x, torch.Tensor)) or any(is_symbolic(x) for x in leaves)
 
     def _touches_tainted(self, args: Any) -> bool:
-        return any(id(t) in self._tainted and id(t) not in self._map for t in _tensors(args))
+        """Whether a call reads a tainted tensor; reads of stale views are reported here."""
+        tainted = False
+        for t in _tensors(args):
+            if id(t) in self._tainted and id(t) not in self._map:
+                tainted = True
+                if id(t) in self._stale:
+                    self._record_unsupported(*self._stale[id(t)][0])
+        return tainted
+
+    def _restore_assigned(self, args: Any) -> None:
+        """`y[k] += v` updates a view of y in place, then assigns the view back into y with
+        `__setitem__` (a call returning None). That assignment brings y up to date, so y is
+        read as it was before the view's update, exactly once."""
+        present = {id(t) for t in _tensors(args)}
+        for t in _tensors(args):
+            entry = self._stale.get(id(t))
+            if entry is not None and entry[1] in present:
+                del self._stale[id(t)]
+                del self._tainted[id(t)]
+                self._map[id(t)] = (t, entry[2])
 
     def _taint(self, result: Any) -> None:
         for t in _tensors(result):
@@ -169,6 +215,8 @@ class ConversionContext:
             self.depth -= 1
         if not self._touches_traced((args, kwargs)):
             return result
+        if result is None and self._stale:
+            self._restore_assigned((args, kwargs))
         if self._touches_tainted((args, kwargs)):
             self._taint(result)  # the unconverted producer is already reported
             return result
@@ -176,11 +224,12 @@ class ConversionContext:
             self._record_unsupported(spec.target, "arguments not supported by its converter")
             self._taint(result)
             return result
-        self._convert(spec, args, kwargs, result)
-        return result
+        return self._convert(spec, args, kwargs, result)
 
     def _convert(self, spec: ConverterSpec, args: tuple[Any, ...], kwargs: dict[str, Any],
-                 result: Any) -> None:
+                 result: Any) -> Any:
+        """Run the converter; return what the traced call returns: the torch result, or the
+        converter's own value for calls without tensor results (sizes as DimInts)."""
         first_layer = self.network.num_layers
         self.output, self.current = result, spec
         self.depth += 1
@@ -188,11 +237,11 @@ class ConversionContext:
             converted = spec.function(self, *args, **kwargs)
         except TaintedInputError:
             self._taint(result)
-            return
+            return result
         except UnsupportedCaseError as e:
             self._record_unsupported(spec.target, str(e))
             self._taint(result)
-            return
+            return result
         except Exception as e:
             where = self.module_path or "<root>"
             raise ConversionError(f"converter for {spec.target} failed in module '{where}': "
@@ -203,6 +252,9 @@ class ConversionContext:
         self._attach(spec, result, converted)
         self._name_layers(spec, first_layer)
         self.report.converted[spec.target] = self.report.converted.get(spec.target, 0) + 1
+        if converted is not None and not _tensors(result):
+            return converted
+        return result
 
     def _attach(self, spec: ConverterSpec, result: Any, converted: Any) -> None:
         torch_outs = _tensors(result)
@@ -212,7 +264,7 @@ class ConversionContext:
                                        f"{len(torch_outs)} torch result tensor(s)")
         for value, itensor in zip(torch_outs, trt_outs):
             self._check_like(spec, value, itensor)
-            self.bind(value, itensor)
+            self.bind(value, itensor, spec.target)
 
     def _check_like(self, spec: ConverterSpec, value: torch.Tensor, itensor: Any) -> None:
         """A converter's ITensor must have the torch result's dtype and (static) shape."""
@@ -261,10 +313,12 @@ class _Audit(TorchFunctionMode):
     """Sees every torch call: converts registered callables reached under another name,
     records the rest when they touch traced tensors."""
 
-    def __init__(self, ctx: ConversionContext, by_callable: dict[Any, ConverterSpec]):
+    def __init__(self, ctx: ConversionContext, by_callable: dict[Any, ConverterSpec],
+                 by_property: dict[str, ConverterSpec]):
         super().__init__()
         self.ctx = ctx
         self.by_callable = by_callable
+        self.by_property = by_property
 
     def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
                            kwargs: dict[str, Any] | None = None) -> Any:
@@ -280,37 +334,30 @@ class _Audit(TorchFunctionMode):
         spec = self.by_callable.get(func)
         if spec is not None:
             return ctx.dispatch(spec, func, args, kwargs)
-        result = func(*args, **kwargs)
         name = getattr(func, "__name__", "")
-        if name in _SIZES and args and ctx.is_traced(args[0]):
-            return _symbolic_sizes(ctx, func, args, kwargs, result)
+        if name == "__get__":  # a property read: x.T, x.shape, x.data ...
+            return self._property(func, args, kwargs)
+        result = func(*args, **kwargs)
         if name not in _METADATA and ctx._touches_traced((args, kwargs)):
             ctx._record_unsupported(qualified_name(func), "no converter")
             ctx._taint(result)
         return result
 
-
-_SIZES = frozenset({"size", "__get__", "numel"})
-
-
-def _symbolic_sizes(ctx: ConversionContext, func: Any, args: tuple[Any, ...],
-                    kwargs: dict[str, Any], result: Any) -> Any:
-    """`size()`, `.shape` and `numel()` of a traced tensor with dynamic dims, as DimInts."""
-    itensor = ctx.lookup(args[0])
-    if all(d >= 0 for d in itensor.shape):
+    def _property(self, getter: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        ctx = self.ctx
+        name = getattr(getattr(getter, "__self__", None), "__name__", "")
+        spec = self.by_property.get(name)
+        if spec is not None:
+            return ctx.dispatch(spec, getter, args, kwargs)
+        result = getter(*args, **kwargs)
+        if name in _TENSOR_PROPERTIES and ctx._touches_traced(args):
+            ctx._record_unsupported(f"torch.Tensor.{name}", "no converter")
+            ctx._taint(result)
         return result
-    if func.__name__ == "__get__":
-        if getattr(getattr(func, "__self__", None), "__name__", "") != "shape":
-            return result
-        return symbolic_size(ctx, args[0], itensor)
-    sizes = symbolic_size(ctx, args[0], itensor)
-    if func.__name__ == "numel":
-        total: Any = 1
-        for d in sizes:
-            total = total * d
-        return total
-    dim = args[1] if len(args) > 1 else kwargs.get("dim")
-    return sizes if dim is None else sizes[dim]
+
+
+# Tensor properties that return tensors computed from the tensor (the others are metadata).
+_TENSOR_PROPERTIES = frozenset({"T", "mT", "H", "mH", "data", "real", "imag"})
 
 
 def _wrapper(spec: ConverterSpec, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -330,6 +377,10 @@ def _wrapper(spec: ConverterSpec, original: Callable[..., Any]) -> Callable[...,
     return converting
 
 
+_PROPERTY_KINDS = frozenset({"getset_descriptor", "property", "member_descriptor"})
+_SLOT_KINDS = frozenset({"wrapper_descriptor", "method-wrapper"})
+
+
 @contextmanager
 def tracing(network: Any, module: torch.nn.Module) -> Iterator[ConversionContext]:
     """Patch every registered target for the duration of the block and always restore.
@@ -343,22 +394,31 @@ def tracing(network: Any, module: torch.nn.Module) -> Iterator[ConversionContext
     with _LOCK:
         saved: list[tuple[Any, str, bool, Any]] = []
         by_callable: dict[Any, ConverterSpec] = {}
+        by_property: dict[str, ConverterSpec] = {}
         hooks = []
         try:
             for spec in specs.values():
                 owner, attr = resolve(spec.target)
                 in_dict = attr in vars(owner)
                 original = vars(owner)[attr] if in_dict else getattr(owner, attr)
-                saved.append((owner, attr, in_dict, original))
+                kind = type(original).__name__
+                if kind in _PROPERTY_KINDS:
+                    by_property[attr] = spec  # the mode sees every property read
+                    continue
                 bound = getattr(owner, attr)
                 by_callable[bound] = spec
+                if kind in _SLOT_KINDS:
+                    # A Python function in a C slot changes how CPython treats every tensor
+                    # (as a sequence, say): leave slots alone, the mode sees their calls.
+                    continue
+                saved.append((owner, attr, in_dict, original))
                 setattr(owner, attr, _wrapper(spec, bound))
             hooks.append(torch.nn.modules.module.register_module_forward_pre_hook(
                 lambda m, a: ctx._enter_module(m)))
             hooks.append(torch.nn.modules.module.register_module_forward_hook(
                 lambda m, a, o: ctx._exit_module()))
             _ACTIVE = ctx
-            with _Audit(ctx, by_callable):
+            with _Audit(ctx, by_callable, by_property):
                 yield ctx
         finally:
             _ACTIVE = None

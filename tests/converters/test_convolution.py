@@ -110,3 +110,4 @@ def test_conv_float16():
 def test_conv_dynamic_batch(module, shape):
     x = torch.randn(shape)
     check_dynamic(_seeded(module), x, x.repeat(3, *[1] * (x.dim() - 1)), atol=1e-4)
+

@@ -28,12 +28,9 @@ def test_creation(fn):
     check_op(fn, X)
 
 
-@pytest.mark.xfail(strict=True, reason="tracing patches Tensor.__getitem__ on the class, which "
-                   "makes every tensor a Python sequence: torch.tensor([t0, t1]) then calls "
-                   "len() on 0-d tensors and fails (in the tracer, not this converter)")
 @pytest.mark.parametrize("fn", [
     lambda x: torch.tensor([x[0, 0, 0], x[1, 1, 1], 2.0]),
-    lambda x: torch.tensor([[x[0, 0, 0], 1], [2, x[1, 0, 0]]], dtype=torch.int64),
+    lambda x: torch.tensor([[x[0, 0, 0], 1.0], [2.0, x[1, 0, 0]]]),
 ], ids=lambda f: getattr(f, "__name__", repr(f)))
 def test_tensor_of_traced_elements(fn):
     check_op(fn, X)

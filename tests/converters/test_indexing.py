@@ -155,10 +155,9 @@ def test_setitem(fn):
     check_op(fn, X)
 
 
-@pytest.mark.xfail(strict=True, reason="in-place update of a tensor a view was taken from: "
-                   "the view keeps the old values (tracing, not this converter)")
-def test_inplace_update_seen_through_view():
-    check_op(_inplace_then_index, X)
+def test_inplace_update_seen_through_view_is_reported_not_wrong():
+    """A view taken before an in-place update of its base would keep old values: reported."""
+    check_unsupported(_inplace_then_index, X, op="updated in place by torch.Tensor.sub_")
 
 
 def test_setitem_traced_mask():

@@ -18,3 +18,15 @@ def test_metadata_reads():
 
 def test_metadata_reads_dynamic():
     check_dynamic(_uses_metadata, X, torch.randn(5, 3, 4))
+
+
+def _numel_and_shape(x):
+    return x.reshape(x.numel() // x.shape[-1], x.shape[-1]) + x.size(dim=0)
+
+
+def test_numel_shape_and_size_keyword():
+    check_op(_numel_and_shape, X)
+
+
+def test_numel_shape_dynamic():
+    check_dynamic(_numel_and_shape, X, torch.randn(5, 3, 4))

@@ -1,7 +1,7 @@
 """Helpers converters share: constants, casts, rank broadcasting, dtype promotion, axes and
 shape-tensor arithmetic. Converters compose these instead of repeating TensorRT plumbing."""
 
-from . import arith, compute, reductions
+from . import arith, compute, reductions, spatial
 from .axes import axes_mask, normalize_dim, normalize_dims
 from .broadcast import binary, broadcast_rank, promote, to_rank
 from .constants import cast, constant, scalar_like, storable_dtype
@@ -12,7 +12,7 @@ from .pooling import adaptive_pool, slice_axis
 from .shapes import dims_of, is_dynamic, reshape, shape_of, static_shape
 
 __all__ = [
-    "arith", "compute", "reductions",
+    "arith", "compute", "reductions", "spatial",
     "axes_mask", "normalize_dim", "normalize_dims",
     "binary", "broadcast_rank", "promote", "to_rank",
     "cast", "constant", "scalar_like", "storable_dtype",

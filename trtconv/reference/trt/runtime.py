@@ -216,8 +216,7 @@ def _host_tensor(address: int, shape: Sequence[int], dtype: torch.dtype) -> torc
         numel *= d
     if numel == 0:
         return torch.empty(tuple(shape), dtype=dtype)
-    itemsize = torch.empty(0, dtype=dtype).element_size()
-    buffer = (ctypes.c_byte * (numel * itemsize)).from_address(address)
+    buffer = (ctypes.c_byte * (numel * dtype.itemsize)).from_address(address)
     return torch.frombuffer(buffer, dtype=dtype, count=numel).view(tuple(shape))
 
 
@@ -229,6 +228,8 @@ class IExecutionContext:
         self._shapes: dict[str, tuple[int, ...]] = {
             t.name: tuple(t.shape) for t in engine._inputs if all(d >= 0 for d in t.shape)}
         self._addresses: dict[str, int] = {}
+        # host-tensor views of the I/O addresses, reused while address, shape and type stay
+        self._views: dict[str, tuple[tuple[Any, ...], torch.Tensor]] = {}
         self._profile = 0
         self._inferred: tuple[tuple[Any, ...], dict[ITensor, TensorInfo]] | None = None
         self.name = ""
@@ -315,17 +316,25 @@ class IExecutionContext:
         try:
             infos = self._infos()
             assert infos is not None
-            inputs = [_host_tensor(self._addresses[t.name], self._shapes[t.name],
-                                   torch_dtype(t.dtype)) for t in engine._inputs]
+            inputs = [self._view(t.name, self._shapes[t.name], t.dtype) for t in engine._inputs]
             outputs = engine._run(inputs)
             for tensor, value in zip(engine._outputs, outputs):
                 shape = infos[tensor].shape
-                target = _host_tensor(self._addresses[tensor.name], shape,
-                                      torch_dtype(tensor.dtype))
-                target.copy_(value.reshape(shape))
+                self._view(tensor.name, shape, tensor.dtype).copy_(value.reshape(shape))
         except (LayerError, RuntimeError, ValueError, TypeError) as e:
             return self._error(f"execute_async_v3: {e}")
         return True
+
+    def _view(self, name: str, shape: tuple[int, ...], dtype: DataType) -> torch.Tensor:
+        """The host tensor at `name`'s address (made once per address, shape and type: a
+        view aliases the memory, so it sees what the application writes there)."""
+        key = (self._addresses[name], shape, dtype)
+        cached = self._views.get(name)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        view = _host_tensor(key[0], shape, torch_dtype(dtype))
+        self._views[name] = (key, view)
+        return view
 
     def execute_v2(self, bindings: Sequence[int]) -> bool:
         for name, address in zip(self._engine._io, bindings):
