@@ -56,8 +56,6 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--budget", type=float, default=None,
                         help="reference_runtime: seconds of timed repetitions per batch before "
                              "stopping early (at least 3 reps; default 150, quick 40)")
-    parser.add_argument("--profile", action="store_true",
-                        help="reference_runtime: profile even when the ratio meets the goal")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch intra-op threads for every benchmark and zoo process "
                              "(default: torch's default, the number of cores)")

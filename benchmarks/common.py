@@ -151,6 +151,16 @@ def _git_revision() -> str:
         return "unknown"
 
 
+def _load() -> str:
+    """The 1/5/15-minute load averages: above the core count, other processes compete."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "unknown"
+    return (f"{one:.1f} / {five:.1f} / {fifteen:.1f} (1/5/15 min, at the time of writing; "
+            f"{os.cpu_count()} cores)")
+
+
 def environment() -> dict[str, str]:
     import torch
 
@@ -160,6 +170,7 @@ def environment() -> dict[str, str]:
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "command": COMMAND or shlex.join([os.path.basename(sys.executable), *sys.argv]),
         "cpu": f"{cpu_model()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}",
+        "load": _load(),
         "gpu": (torch.cuda.get_device_name(0) if torch.cuda.is_available()
                 else "none (CUDA not available)"),
         "python": platform.python_version(),

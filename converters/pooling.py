@@ -153,7 +153,10 @@ for _n in (1, 2, 3):
     tensorrt_converter(f"torch.nn.functional.avg_pool{_n}d")(_avg_pool(_n))
     tensorrt_converter(f"torch.nn.functional.adaptive_avg_pool{_n}d")(_adaptive_avg(_n))
     tensorrt_converter(f"torch.nn.functional.adaptive_max_pool{_n}d")(_adaptive_max(_n))
-tensorrt_converter("torch.avg_pool1d")(_avg_pool(1))
+for _n in (1, 2, 3):
+    # torch.avg_pool2d/3d (in torch2trt's list) exist only in some torch versions
+    if hasattr(torch, f"avg_pool{_n}d"):
+        tensorrt_converter(f"torch.avg_pool{_n}d")(_avg_pool(_n))
 tensorrt_converter("torch.adaptive_avg_pool1d")(_adaptive_avg(1))
 tensorrt_converter("torch.nn.AdaptiveAvgPool2d.forward")(_adaptive_avg_module(2))
 tensorrt_converter("torch.nn.AdaptiveAvgPool3d.forward")(_adaptive_avg_module(3))

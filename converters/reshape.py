@@ -61,8 +61,10 @@ def view_as_shape(ctx: Any, input: Any, sizes: Sequence[Any]) -> Any:
         else:
             shape[j], source[j] = s, None
     infer_at = next((j for j, s in enumerate(sizes) if not is_dynamic(s) and s == -1), None)
-    if infer_at is None:
-        free = [j for j, k in enumerate(source) if k is None and not is_dynamic(shape[j])]
+    if infer_at is None and not any(is_dynamic(d) for d in shape):
+        # Sizes the model computed itself (DimInts) already fix every dim; otherwise one
+        # lone static size may take TensorRT's -1 so the batch can vary around it.
+        free = [j for j, k in enumerate(source) if k is None]
         infer_at = free[0] if len(free) == 1 else None
     return emit.reshape_to(ctx.network, x, shape, source, infer_at)
 

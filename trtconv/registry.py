@@ -13,6 +13,7 @@ True
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -180,10 +181,13 @@ def _describe(fn: Any) -> str:
 
 
 _loaded = False
+_load_lock = threading.Lock()
 
 
 def _load_builtin() -> None:
+    """Import the built-in converters once (threads wait until the registry is complete)."""
     global _loaded
-    if not _loaded:
-        _loaded = True
-        importlib.import_module("trtconv.converters").load_all()
+    with _load_lock:
+        if not _loaded:
+            importlib.import_module("trtconv.converters").load_all()
+            _loaded = True

@@ -232,25 +232,26 @@ class ConversionContext:
         converter's own value for calls without tensor results (sizes as DimInts)."""
         first_layer = self.network.num_layers
         self.output, self.current = result, spec
-        self.depth += 1
+        self.depth += 1  # torch calls of the converter and of the checks are never traced
         try:
-            converted = spec.function(self, *args, **kwargs)
-        except TaintedInputError:
-            self._taint(result)
-            return result
-        except UnsupportedCaseError as e:
-            self._record_unsupported(spec.target, str(e))
-            self._taint(result)
-            return result
-        except Exception as e:
-            where = self.module_path or "<root>"
-            raise ConversionError(f"converter for {spec.target} failed in module '{where}': "
-                                  f"{type(e).__name__}: {e}") from e
+            try:
+                converted = spec.function(self, *args, **kwargs)
+            except TaintedInputError:
+                self._taint(result)
+                return result
+            except UnsupportedCaseError as e:
+                self._record_unsupported(spec.target, str(e))
+                self._taint(result)
+                return result
+            except Exception as e:
+                where = self.module_path or "<root>"
+                raise ConversionError(f"converter for {spec.target} failed in module "
+                                      f"'{where}': {type(e).__name__}: {e}") from e
+            self._attach(spec, result, converted)
+            self._name_layers(spec, first_layer)
         finally:
             self.depth -= 1
             self.output, self.current = None, None
-        self._attach(spec, result, converted)
-        self._name_layers(spec, first_layer)
         self.report.converted[spec.target] = self.report.converted.get(spec.target, 0) + 1
         if converted is not None and not _tensors(result):
             return converted

@@ -55,7 +55,8 @@ def test_two_traced_inputs_broadcast(fn):
     lambda a, b: a // b, lambda a, b: a % b, lambda a, b: a.abs() ** b,
     lambda a, b: 2 + a, lambda a, b: 2 - a, lambda a, b: 2 * a, lambda a, b: 2 / a,
     lambda a, b: 2.5 // a, lambda a, b: 2.5 % a, lambda a, b: 2 ** a, lambda a, b: -a,
-    lambda a, b: +a, lambda a, b: a.__rdiv__(3), lambda a, b: T.__div__(a, b),
+    lambda a, b: +a, lambda a, b: a.positive(), lambda a, b: a.__rdiv__(3),
+    lambda a, b: T.__div__(a, b),
     lambda a, b: a ** 2, lambda a, b: a ** 0.5, lambda a, b: a ** -1,
 ])
 def test_operators(fn):

@@ -83,6 +83,12 @@ def test_adaptive_variants(fn, x):
     check_op(fn, x, atol=1e-3 if x.dtype == torch.half else 1e-5)
 
 
+@pytest.mark.skipif(not hasattr(torch, "avg_pool2d"), reason="torch.avg_pool2d/3d are absent")
+def test_torch_avg_pool2d_3d():
+    check_op(lambda x: torch.avg_pool2d(x, 3, 2, 1), X2)
+    check_op(lambda x: torch.avg_pool3d(x, 2), torch.randn(1, 2, 4, 4, 4))
+
+
 def test_pool_unsupported():
     check_unsupported(lambda x: F.max_pool2d(x, 2, return_indices=True)[0], X2,
                       op="torch.nn.functional.max_pool2d")
