@@ -135,7 +135,8 @@ def _strided_dilated_transpose(ctx: Any, x: Any, weight: torch.Tensor, stride: t
     interleaved = emit.reshape(network, x, lead + [v for d in spatial for v in (d, 1)])
     pairs = [(0, 0)] * len(lead) + [p for st in stride for p in ((0, 0), (0, st - 1))]
     interleaved = emit.pad_axes(network, interleaved, pairs)
-    upsampled = emit.reshape(network, interleaved, lead + [d * st for d, st in zip(spatial, stride)])
+    upsampled = emit.reshape(network, interleaved,
+                             lead + [d * st for d, st in zip(spatial, stride)])
     # The full transposed output is the stride-1 convolution of this with the input padded by
     # d*(k-1) on both sides (less the s-1 zeros after the last element); pre/post crop it.
     span = [d * (k - 1) for d, k in zip(dilation, ksize)]

@@ -22,7 +22,6 @@ import torch
 import torch.nn.functional as F
 
 from trtconv import emit, tensorrt_converter, trt
-from trtconv.emit.shapes import _as_shape_tensor
 
 E = trt.ElementWiseOperation
 I = trt.InterpolationMode  # noqa: E741
@@ -96,7 +95,7 @@ def _resize_layer(ctx: Any, x: Any, out: list[int], mode: str, align_corners: bo
     rank, nsp = len(x.shape), len(out)
     dims = emit.dims_of(network, x)[:rank - nsp] + out
     dynamic = any(isinstance(d, trt.ITensor) for d in dims)
-    shape_tensor = _as_shape_tensor(network, dims) if dynamic else None  # before its consumer
+    shape_tensor = emit.shape_tensor(network, dims) if dynamic else None  # before its consumer
     layer = network.add_resize(x)
     if shape_tensor is not None:
         layer.set_input(1, shape_tensor)

@@ -54,13 +54,16 @@ def _pool(ctx: Any, input: Any, nsp: int, average: bool, kernel_size: Any, strid
           count_include_pad: bool = True, divisor_override: int | None = None) -> Any:
     network = ctx.network
     kernel = emit.spatial.ntuple(kernel_size, nsp)
-    stride = kernel if stride is None or stride == [] or stride == () else emit.spatial.ntuple(stride, nsp)
+    if stride is not None and len(stride if isinstance(stride, (list, tuple)) else [stride]):
+        stride = emit.spatial.ntuple(stride, nsp)
+    else:  # torch's default: the kernel size
+        stride = kernel
     pads, dilation = emit.spatial.ntuple(padding, nsp), emit.spatial.ntuple(dilation, nsp)
     out = tuple(int(d) for d in ctx.output.shape[-nsp:])
     x = ctx.trt(input)
     lengths = tuple(x.shape[-nsp:])
-    if ceil_mode and any(d < 0 for d in lengths):
-        raise ctx.unsupported("ceil_mode with dynamic spatial dims")
+    if (ceil_mode or any(d > 1 for d in dilation)) and any(d < 0 for d in lengths):
+        raise ctx.unsupported("ceil_mode or dilation with dynamic spatial dims")
     # Room after the right padding that torch's last ceil_mode window reaches into.
     extra = tuple(max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p)) if n >= 0 else 0
                   for o, s, d, k, n, p in zip(out, stride, dilation, kernel, lengths, pads))

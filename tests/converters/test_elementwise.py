@@ -21,12 +21,12 @@ OTHERS = {
     "0d": torch.tensor(2.5), "float": 1.5, "int": 3,
 }
 
-ADD_LIKE = [torch.add, T.add, torch.sub, T.sub, torch.subtract, T.subtract, torch.mul, T.mul,
-            torch.multiply, T.multiply, torch.div, T.div, torch.divide, T.divide,
-            torch.true_divide, T.true_divide, torch.maximum, T.maximum, torch.minimum,
-            T.minimum, torch.fmax, T.fmax, torch.fmin, T.fmin, torch.fmod, T.fmod,
-            torch.remainder, T.remainder, torch.floor_divide, T.floor_divide,
-            torch.pow, T.pow, torch.rsub]
+FUNCTIONS = [torch.add, torch.sub, torch.subtract, torch.mul, torch.multiply, torch.div,
+             torch.divide, torch.true_divide, torch.maximum, torch.minimum, torch.fmax, torch.fmin,
+             torch.fmod, torch.remainder, torch.floor_divide, torch.pow, torch.rsub]
+METHODS = [T.add, T.sub, T.subtract, T.mul, T.multiply, T.div, T.divide, T.true_divide,
+           T.maximum, T.minimum, T.fmax, T.fmin, T.fmod, T.remainder, T.floor_divide, T.pow]
+NO_SCALAR = ("maximum", "minimum", "fmax", "fmin")  # torch takes tensors only
 
 
 def _id(f):
@@ -34,13 +34,18 @@ def _id(f):
 
 
 @pytest.mark.parametrize("other", OTHERS.values(), ids=OTHERS.keys())
-@pytest.mark.parametrize("fn", ADD_LIKE, ids=_id)
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=_id)
 def test_binary(fn, other):
-    if not isinstance(other, torch.Tensor) and fn.__name__ in ("maximum", "minimum", "fmax",
-                                                               "fmin"):
+    if not isinstance(other, torch.Tensor) and fn.__name__ in NO_SCALAR:
         pytest.skip("torch takes no Python number here")
-    base = POS if fn in (torch.pow, T.pow) else X
+    base = POS if fn is torch.pow else X
     check_op(lambda a: fn(a, other), base, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("fn", METHODS, ids=_id)
+def test_method(fn):
+    other = OTHERS["rank1"] if fn.__name__ in NO_SCALAR else 2.5
+    check_op(lambda a, b: (fn(a, b), fn(a, other)), POS, POS.flip(0), atol=1e-4, rtol=1e-4)
 
 
 @pytest.mark.parametrize("fn", [torch.add, torch.sub, torch.mul, torch.div, torch.maximum,

@@ -31,4 +31,5 @@ def test_embedding_unsupported():
 
 
 def test_embedding_dynamic():
-    check_dynamic(lambda i: F.embedding(i, W), torch.tensor([[1, 2]]), torch.tensor([[1, 2, 3]] * 3))
+    check_dynamic(lambda i: F.embedding(i, W), torch.tensor([[1, 2]]),
+                  torch.tensor([[1, 2, 3]] * 3))

@@ -8,6 +8,7 @@ torch.manual_seed(0)
 TOL = {"atol": 1e-5, "rtol": 1e-5}
 X3, X4, X5 = torch.randn(2, 3, 5), torch.randn(2, 3, 5, 6), torch.randn(1, 2, 3, 4, 5)
 X = {3: X3, 4: X4, 5: X5}
+U8 = torch.arange(30, dtype=torch.uint8).reshape(1, 1, 5, 6)
 MODES = {3: ["nearest", "nearest-exact", "linear", "area"],
          4: ["nearest", "nearest-exact", "bilinear", "bicubic", "area"],
          5: ["nearest", "nearest-exact", "trilinear", "area"]}
@@ -38,8 +39,8 @@ def test_interpolate_align_corners(rank, mode, resize):
     (lambda x: F.interpolate(x, scale_factor=(2, 1.5), mode="nearest"), X4),
     (lambda x: F.interpolate(x, scale_factor=(1.3, 2), mode="bicubic"), X4),
     (lambda x: F.interpolate(x, size=(4, 6), mode="area"), X4),
-    (lambda x: F.interpolate(x, scale_factor=2, mode="nearest"), torch.arange(30, dtype=torch.uint8).reshape(1, 1, 5, 6)),
-    (lambda x: F.interpolate(x, scale_factor=1.5, mode="nearest"), torch.arange(30, dtype=torch.uint8).reshape(1, 1, 5, 6)),
+    (lambda x: F.interpolate(x, scale_factor=2, mode="nearest"), U8),
+    (lambda x: F.interpolate(x, scale_factor=1.5, mode="nearest"), U8),
     (lambda x: F.interpolate(x, scale_factor=2, mode="bilinear"), X4.half()),
     (lambda x: F.upsample(x, scale_factor=2, mode="bilinear", align_corners=False), X4),
     (lambda x: F.upsample_nearest(x, scale_factor=2), X4),

@@ -29,23 +29,20 @@ SPECIAL_NS = [n for n in OPS if hasattr(torch.special, n)]
 
 
 @pytest.mark.parametrize("name", OPS)
-def test_torch_function(name):
-    check_op(getattr(torch, name), OPS[name], atol=1e-5, rtol=1e-5)
-
-
-@pytest.mark.parametrize("name", OPS)
-def test_tensor_method(name):
-    check_op(lambda x: getattr(x, name)(), OPS[name], atol=1e-5, rtol=1e-5)
-
-
-@pytest.mark.parametrize("name", INPLACE)
-def test_torch_inplace(name):
-    check_op(lambda x: getattr(torch, name + "_")(x * 1), OPS[name], atol=1e-5, rtol=1e-5)
+def test_function_and_method(name):
+    check_op(lambda x: (getattr(torch, name)(x), getattr(x, name)()), OPS[name], atol=1e-5,
+             rtol=1e-5)
 
 
 @pytest.mark.parametrize("name", TENSOR_INPLACE)
-def test_tensor_inplace(name):
-    check_op(lambda x: getattr(x * 1, name + "_")(), OPS[name], atol=1e-5, rtol=1e-5)
+def test_inplace(name):
+    def fn(x):
+        method = getattr(x * 1, name + "_")()
+        if name not in INPLACE:
+            return method
+        return method, getattr(torch, name + "_")(x * 1)
+
+    check_op(fn, OPS[name], atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize("name", SPECIAL_NS)

@@ -9,7 +9,7 @@ from .layout import dim_of, dim_op, expand_to, full, permute, reshape_to, slice_
 from .matmul import matmul
 from .padding import pad, pad_axes
 from .pooling import adaptive_pool, slice_axis
-from .shapes import dims_of, is_dynamic, reshape, shape_of, static_shape
+from .shapes import dims_of, is_dynamic, reshape, shape_of, shape_tensor, static_shape
 
 __all__ = [
     "arith", "compute", "reductions", "spatial",
@@ -18,5 +18,5 @@ __all__ = [
     "cast", "constant", "scalar_like", "storable_dtype",
     "dim_of", "dim_op", "expand_to", "full", "permute", "reshape_to", "slice_tensor",
     "matmul", "pad", "pad_axes", "adaptive_pool", "slice_axis",
-    "dims_of", "is_dynamic", "reshape", "shape_of", "static_shape",
+    "dims_of", "is_dynamic", "reshape", "shape_of", "shape_tensor", "static_shape",
 ]

@@ -15,7 +15,7 @@ import torch
 from ..reference import trt
 from .constants import constant
 from .layout import dim_op
-from .shapes import _as_shape_tensor, dims_of
+from .shapes import dims_of, shape_tensor
 
 S = trt.SampleMode
 E = trt.ElementWiseOperation
@@ -51,7 +51,7 @@ def pad_axes(network: Any, tensor: Any, pairs: Sequence[tuple[int, int]],
         fill = constant(network, torch.tensor(value, dtype=trt.torch_dtype(tensor.dtype)))
     static = not any(isinstance(d, trt.ITensor) for d in size)
     # A layer's inputs come from earlier layers: the shape tensor first.
-    size_tensor = None if static else _as_shape_tensor(network, size)
+    size_tensor = None if static else shape_tensor(network, size)
     layer = network.add_slice(tensor, start, tuple(size) if static else start, (1,) * len(start))
     if size_tensor is not None:
         layer.set_input(2, size_tensor)

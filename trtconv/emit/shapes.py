@@ -60,6 +60,12 @@ def _as_shape_tensor(network: Any, dims: Sequence[Dim]) -> Any:
     return layer.get_output(0)
 
 
+def shape_tensor(network: Any, dims: Sequence[Dim]) -> Any:
+    """A 1-D INT64 shape tensor of `dims` (ints and (1,) INT64 tensors, as `dims_of` gives),
+    for layers that take their output shape as an input (resize, slice, fill)."""
+    return _as_shape_tensor(network, dims)
+
+
 def reshape(network: Any, tensor: Any, dims: Sequence[Dim]) -> Any:
     """`tensor` reshaped to `dims` (ints, -1 allowed once, or INT64 dim tensors)."""
     if all(not is_dynamic(d) for d in dims):
