@@ -42,11 +42,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--models", default=None,
                         help="onnx_route: comma-separated zoo models (default: all; "
                              "'list' prints them)")
-    parser.add_argument("--timeout", type=float, default=240.0,
-                        help="onnx_route: seconds per model subprocess (default 240)")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="onnx_route: model processes at a time (default 1; more is faster "
-                             "but the processes then share the CPU and time each other)")
+    parser.add_argument("--timeout", type=float, default=300.0,
+                        help="onnx_route: seconds per model subprocess (default 300)")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="onnx_route: model processes at a time, each with cores/jobs torch "
+                             "threads (default 2; 1 gives each model the whole machine)")
+    parser.add_argument("--trtconv-dynamic", action="store_true",
+                        help="onnx_route: also convert each model with a dynamic batch (1..8)")
     parser.add_argument("--reps", type=int, default=None,
                         help="conversion/onnx_route: timed repetitions (default 3/3, quick 1/2)")
     parser.add_argument("--width", type=int, default=64,

@@ -185,7 +185,7 @@ def _plot(steps: list[Step], results: dict[str, float | None], args: argparse.Na
     if export:
         ax.axvline(export, color="black", linestyle="--", linewidth=1,
                    label="torch.export.export (goal: trace+emit below)")
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper right", fontsize=8)
     ax.set_xlabel("seconds (median)")
     ax.set_xlim(0, max(values + [1e-3]) * 1.25)
     ax.set_title("resnet50 conversion time on CPU (trtconv in orange)")

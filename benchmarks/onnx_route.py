@@ -40,13 +40,15 @@ def _models(args: argparse.Namespace) -> list[str]:
     return list(QUICK) if args.quick else list(MODELS)
 
 
-def run_worker(name: str, timeout: float, reps: int, threads: int | None = None
-               ) -> dict[str, Any]:
+def run_worker(name: str, timeout: float, reps: int, threads: int | None = None,
+               trtconv_dynamic: bool = False) -> dict[str, Any]:
     """Run one model's worker process; its result, with `status` ok/timeout/crashed."""
     with tempfile.TemporaryDirectory(prefix="trtconv-zoo-") as tmp:
         path = Path(tmp) / f"{name}.json"
         cmd = [sys.executable, "-m", "benchmarks.zoo_worker", name, "--json", str(path),
                "--reps", str(reps)] + (["--threads", str(threads)] if threads else [])
+        if trtconv_dynamic:
+            cmd.append("--trtconv-dynamic")
         env = dict(os.environ, PYTHONWARNINGS="ignore")
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=common.REPO, stdout=subprocess.DEVNULL,
@@ -93,13 +95,17 @@ def _forward(proc: subprocess.Popen, tail: collections.deque[str]) -> None:
 
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     names = _models(args)
-    reps = args.reps or (2 if args.quick else 5)
-    log(f"onnx_route: {len(names)} models, one process each (timeout {args.timeout:.0f} s), "
-        f"reference forward {reps} interleaved reps")
+    reps = args.reps or (2 if args.quick else 3)
+    # several workers at a time share the cores: give each its slice (unless --threads says)
+    threads = args.threads or (max(1, (os.cpu_count() or 1) // args.jobs) if args.jobs > 1
+                               else None)
+    log(f"onnx_route: {len(names)} models, one process each (timeout {args.timeout:.0f} s, "
+        f"{args.jobs} at a time, torch threads {threads or 'default'}), reference forward "
+        f"{reps} interleaved reps")
     def one(item: tuple[int, str]) -> dict[str, Any]:
         i, name = item
         log(f"[{i}/{len(names)}] {name} ({MODELS[name].describe_input()})")
-        data = run_worker(name, args.timeout, reps, args.threads)
+        data = run_worker(name, args.timeout, reps, threads, args.trtconv_dynamic)
         log(f"[{i}/{len(names)}] {name}: {_summary(data)} ({data['wall_s']:.0f} s)")
         return data
 
@@ -114,7 +120,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     folder = args.results or common.RESULTS
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "zoo.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
-    common.write_result("zoo.md", _report(results, args, reps), args.results)
+    common.write_result("zoo.md", _report(results, args, reps, threads), args.results)
     _plot(results, folder / "zoo.png")
     return results
 
@@ -153,7 +159,8 @@ def _onnx_best(d: dict[str, Any]) -> tuple[str | None, float | None, float | Non
     return None, None, None
 
 
-def _report(results: list[dict[str, Any]], args: argparse.Namespace, reps: int) -> str:
+def _report(results: list[dict[str, Any]], args: argparse.Namespace, reps: int,
+            threads: int | None) -> str:
     rows = []
     for d in results:
         route, onnx_s, onnx_build = _onnx_best(d)
@@ -187,7 +194,8 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace, reps: int) 
         "# Model zoo: trtconv vs the ONNX route onto TensorRT-RTX", "",
         f"{n} models (torchvision, random weights, eval; plus transformer blocks), each in its "
         f"own process with a {args.timeout:.0f} s timeout"
-        f"{f', {args.jobs} at a time' if args.jobs > 1 else ', one at a time'}. Both routes "
+        f"{f', {args.jobs} at a time' if args.jobs > 1 else ', one at a time'}"
+        f"{f' with {threads} torch thread(s) each' if threads else ''}. Both routes "
         "end in the same builder: TensorRT-RTX 1.7 building plans on the CPU (no RTX GPU "
         "here, so its plans are built, never run).", "",
         "- **trtconv**: `trtconv.convert(model, [x], backend=...)`. trace+emit is "
@@ -205,7 +213,8 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace, reps: int) 
         "## Success counts", "",
         md_table(["route", "models converted and built", "of"], [
             ["trtconv → TensorRT-RTX, static", count["trtconv"], n],
-            ["trtconv → TensorRT-RTX, dynamic batch", count["trtconv_dyn"], n],
+            *([["trtconv → TensorRT-RTX, dynamic batch", count["trtconv_dyn"], n]]
+              if any("rtx_dyn_ok" in d for d in results) else []),
             ["trtconv → reference runtime (runs on CPU)", count["reference"], n],
             *[[f"ONNX ({label}) → TensorRT-RTX", count[key], n] for key, label in ROUTES],
             ["ONNX, either exporter (static)", count["onnx_any"], n],
@@ -293,9 +302,11 @@ def _plot(results: list[dict[str, Any]], path: Path) -> None:
     y = np.arange(n)
     # 1. success grid
     ax = axes[0]
-    cols = [("trtconv", "rtx_ok"), ("trtconv dyn", "rtx_dyn_ok"), ("ts", "ts_static_ok"),
-            ("ts dyn", "ts_dyn_ok"), ("dynamo", "dynamo_static_ok"),
+    cols = [("trtconv", "rtx_ok"), ("trtconv dyn", "rtx_dyn_ok"), ("onnx ts", "ts_static_ok"),
+            ("ts dyn", "ts_dyn_ok"), ("onnx dynamo", "dynamo_static_ok"),
             ("dynamo dyn", "dynamo_dyn_ok")]
+    if not any("rtx_dyn_ok" in d for d in results):
+        cols.pop(1)
     grid = np.array([[1.0 if d.get(k) else (0.0 if d.get(k) is False else 0.5) for _, k in cols]
                      for d in results])
     ax.imshow(grid, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")

@@ -2,6 +2,8 @@
 few transformer blocks, each with the input it is measured at.
 
 Image models run at a small input (64x64 unless the model needs more) to keep the run short;
+AlexNet and the VGGs run at 224x224: below it their adaptive average pool upsamples, which the
+TorchScript ONNX exporter refuses ("output size that are not factor of input size").
 conversion and export times hardly depend on it, forward times do (the zoo table says which
 size each model ran at).
 """
@@ -74,7 +76,7 @@ def _encoder_stack() -> nn.Module:
     return nn.TransformerEncoder(layer, num_layers=4, enable_nested_tensor=False)
 
 
-_IMAGE_64 = ["alexnet", "vgg11", "vgg16_bn", "resnet18", "resnet34", "resnet50", "resnet101",
+_IMAGE_64 = ["resnet18", "resnet34", "resnet50", "resnet101",
              "resnext50_32x4d", "wide_resnet50_2", "squeezenet1_0", "squeezenet1_1",
              "densenet121", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
              "mnasnet0_5", "mnasnet1_0", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
@@ -84,6 +86,8 @@ _IMAGE_64 = ["alexnet", "vgg11", "vgg16_bn", "resnet18", "resnet34", "resnet50",
 MODELS: dict[str, ZooModel] = {}
 for _name in _IMAGE_64:
     MODELS[_name] = ZooModel(_name, _tv(_name), (1, 3, 64, 64), "classification")
+for _name in ("alexnet", "vgg11", "vgg16_bn"):
+    MODELS[_name] = ZooModel(_name, _tv(_name), (1, 3, 224, 224), "classification")
 MODELS["googlenet"] = ZooModel("googlenet", _tv("googlenet", init_weights=True),
                                (1, 3, 64, 64), "classification")
 MODELS["inception_v3"] = ZooModel("inception_v3", _tv("inception_v3", init_weights=True),

@@ -85,7 +85,7 @@ def _dynamic_shapes(shape: tuple[int, ...]) -> tuple[list[tuple[int, ...]], ...]
 
 
 def stage_trtconv(rec: Record, model: torch.nn.Module, x: torch.Tensor, eager_out: Any,
-                  reps: int) -> None:
+                  reps: int, trtconv_dynamic: bool = False) -> None:
     import trtconv
 
     d = rec.data
@@ -94,7 +94,9 @@ def stage_trtconv(rec: Record, model: torch.nn.Module, x: torch.Tensor, eager_ou
         seconds, module = common.timed(lambda: trtconv.convert(model, [x], backend="reference"))
     except Exception as e:
         d["trtconv_error"] = _error_kind(e)
-        d["rtx_ok"] = d["rtx_dyn_ok"] = False
+        d["rtx_ok"] = False
+        if trtconv_dynamic:
+            d["rtx_dyn_ok"] = False
         report = getattr(e, "report", None)
         if report is not None:
             d["trace_s"] = report.trace_seconds
@@ -128,7 +130,7 @@ def stage_trtconv(rec: Record, model: torch.nn.Module, x: torch.Tensor, eager_ou
         log(f"{d['model']}: reference forward failed: {d['ref_fwd_error']}")
     del module
     gc.collect()
-    for dynamic in (False, True):
+    for dynamic in (False, True) if trtconv_dynamic else (False,):
         key = "rtx_dyn" if dynamic else "rtx"
         rec.stage(f"trtconv {key}")
         shapes = {}
@@ -206,6 +208,11 @@ def stage_onnx(rec: Record, model: torch.nn.Module, x: torch.Tensor) -> None:
         for dynamic in (False, True):
             key = f"{exporter}_{'dyn' if dynamic else 'static'}"
             rec.stage(f"onnx {key}")
+            static_error = d.get(f"{exporter}_static_error", "")
+            if dynamic and static_error.startswith("export:"):
+                d[f"{key}_ok"] = False
+                d[f"{key}_error"] = "not tried: the static export failed"
+                continue
             step = "export"
             try:
                 export_s, data = common.timed(
@@ -238,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, required=True)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    parser.add_argument("--trtconv-dynamic", action="store_true",
+                        help="also convert with a dynamic batch (1..8) to TensorRT-RTX")
     parser.add_argument("--skip", default="", help="comma list of stages to skip: trtconv,onnx")
     args = parser.parse_args(argv)
     spec = MODELS[args.model]
@@ -261,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{spec.name}: {d['params_m']:.1f} M parameters, input {tuple(x.shape)}, eager forward "
         f"{d['eager_s'] * 1e3:.1f} ms")
     if "trtconv" not in skip:
-        stage_trtconv(rec, model, x, eager_out, args.reps)
+        stage_trtconv(rec, model, x, eager_out, args.reps, args.trtconv_dynamic)
     if "onnx" not in skip:
         stage_onnx(rec, model, x)
     rec.stage("done")

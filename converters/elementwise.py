@@ -17,7 +17,7 @@ import torch
 
 from trtconv import tensorrt_converter, trt
 from trtconv.emit import arith
-from trtconv.emit.compute import apply, compute_dtype
+from trtconv.emit.compute import apply
 
 E = trt.ElementWiseOperation
 U = trt.UnaryOperation
@@ -68,9 +68,8 @@ def _div(ctx: Any, input: Any, other: Any, *, rounding_mode: str | None = None,
 
 def _rdiv(ctx: Any, input: Any, other: Any) -> Any:
     # torch computes `other / tensor` as `tensor.reciprocal() * other`.
-    float_dtype = compute_dtype(ctx, [input, other])
     return apply(ctx, [input, other], lambda n, a, b: arith.elementwise(
-        n, arith.unary(n, a, U.RECIP), b, E.PROD), float_dtype)
+        n, arith.unary(n, a, U.RECIP), b, E.PROD))
 
 
 def _floor_divide(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
@@ -90,10 +89,10 @@ def _power(network: Any, base: Any, exponent: Any) -> Any:
 
 
 def _pow(ctx: Any, input: Any, exponent: Any, *, out: Any = None) -> Any:
-    if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
-        if exponent == 2 and isinstance(input, torch.Tensor):  # torch computes x*x, exactly
-            return apply(ctx, [input], lambda n, a: arith.elementwise(n, a, a, E.PROD),
-                         compute_dtype(ctx, [input, exponent]))
+    exact_square = (isinstance(exponent, (int, float)) and not isinstance(exponent, bool)
+                    and exponent == 2 and isinstance(input, torch.Tensor))
+    if exact_square:  # torch computes x ** 2 as x * x
+        return apply(ctx, [input], lambda n, a: arith.elementwise(n, a, a, E.PROD))
     return apply(ctx, [input, exponent], _power)
 
 

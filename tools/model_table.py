@@ -188,8 +188,11 @@ def _machine() -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, " \
-           f"Python {platform.python_version()}"
+    load = ""
+    if hasattr(os, "getloadavg"):
+        load = f", 1-min load average {os.getloadavg()[0]:.1f} at the end"
+    return (f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}{load}")
 
 
 def _versions() -> str:
@@ -204,7 +207,7 @@ def _versions() -> str:
     return ", ".join(parts)
 
 
-def table(records: list[dict[str, Any]], total_seconds: float) -> str:
+def table(records: list[dict[str, Any]], total_seconds: float, jobs: int = 1) -> str:
     n = len(records)
     converted = sum(1 for r in records if r.get("converted"))
     matching = sum(1 for r in records if (r.get("max_rel_error") is not None
@@ -218,7 +221,8 @@ def table(records: list[dict[str, Any]], total_seconds: float) -> str:
         "`tests/models/zoo.py`; do not edit. The same models are tested by "
         "`tests/models/test_zoo.py` (`pytest -m models`).",
         "",
-        f"Measured {now} on {_machine()}; {_versions()}. Total {total_seconds / 60:.1f} min.",
+        f"Measured {now} on {_machine()}; {_versions()}. {jobs} model(s) at a time, "
+        f"{total_seconds / 60:.1f} min in all.",
         "",
         "Every model has random weights (seeded), runs in `eval()` mode, and is fed "
         "`randn(2, 3, H, W)` in fp32 (batch 2, H x W in the *input* column). "
@@ -228,7 +232,8 @@ def table(records: list[dict[str, Any]], total_seconds: float) -> str:
         "emits the network; *reference build s*: serializing the reference plan; "
         "*rtx build s*: replaying the network onto TensorRT-RTX, checking every tensor's shape "
         "and dtype against the reference, and building the plan on CPU. "
-        "Times are wall-clock seconds from one run on the machine above.",
+        "Times are wall-clock seconds from one run on the machine above (other work on it "
+        "inflates them).",
         "",
         f"**{converted}/{n} convert, {matching}/{n} match PyTorch within {MAX_REL_ERROR:g}, "
         f"{rtx}/{n} build on TensorRT-RTX.**",
@@ -270,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
                       if record.get("unsupported") else
                       record.get("error") or record.get("failure") or "not converted")
             print(f"{record['model']:32s} {record['wall_seconds']:6.1f} s  {status}", flush=True)
-    text = table([records[name] for name in names], time.perf_counter() - started)
+    text = table([records[name] for name in names], time.perf_counter() - started, args.jobs)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     print(f"wrote {args.output}")

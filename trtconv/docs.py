@@ -26,11 +26,20 @@ def torch2trt_ops(path: Path = TORCH2TRT_OPS) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
+def _exists(target: str) -> bool:
+    try:
+        registry.resolve(target)
+    except ValueError:
+        return False
+    return True
+
+
 def support_table() -> str:
     """The markdown of docs/support.md."""
     specs = registry.converters()
     reference = set(torch2trt_ops()) if TORCH2TRT_OPS.exists() else set()
-    missing = sorted(reference - set(specs))
+    missing = sorted(t for t in reference - set(specs) if _exists(t))
+    absent = sorted(t for t in reference - set(specs) if not _exists(t))
     families: dict[str, int] = {}
     rows = []
     for target in sorted(specs):
@@ -46,7 +55,8 @@ def support_table() -> str:
         "",
         f"{len(specs)} targets in {len(families)} families; "
         f"{len(reference & set(specs))} of the {len(reference)} callables torch2trt converts"
-        + (f" (missing: {', '.join(missing)})." if missing else " (all of them)."),
+        + (f" (missing: {', '.join(missing)})." if missing else " (every one this torch has).")
+        + (f" Not in this torch: {', '.join(absent)}." if absent else ""),
         "",
         "| target | family (converters/…) | in torch2trt | note |",
         "|---|---|---|---|",

@@ -152,11 +152,9 @@ def test_square_bool():
 
 
 @pytest.mark.parametrize("fn", [
-    lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / b,
-    lambda a, b: torch.maximum(a, b), lambda a, b: torch.minimum(a, b),
-    lambda a, b: a + 2, lambda a, b: a * 2.5, lambda a, b: 7 - a, lambda a, b: a / 2,
-    lambda a, b: a ** 2, lambda a, b: torch.pow(a, 3),
-])
+    lambda a, b: (a + b, a - b, a * b, a / b, torch.maximum(a, b), torch.minimum(a, b)),
+    lambda a, b: (a + 2, a * 2.5, 7 - a, a / 2, a ** 2, torch.pow(a, 3), b - a, 2.5 / b),
+], ids=["tensors", "scalars"])
 @pytest.mark.parametrize("dtypes", [
     (torch.int32, torch.int32), (torch.int64, torch.int64), (torch.int32, torch.int64),
     (torch.int32, torch.float32), (torch.float16, torch.float16), (torch.float16, torch.float32),

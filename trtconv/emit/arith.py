@@ -38,7 +38,7 @@ def elementwise(network: Any, a: Any, b: Any, op: Any) -> Any:
 
 
 def unary(network: Any, x: Any, op: Any) -> Any:
-    """One unary layer."""
+    """One unary layer (TensorRT's own dtype rules: see the converters for promotion)."""
     return network.add_unary(x, op).get_output(0)
 
 
@@ -55,6 +55,7 @@ def select(network: Any, condition: Any, then: Any, otherwise: Any) -> Any:
 
 
 def logical_not(network: Any, x: Any) -> Any:
+    """Bool `~x`."""
     return unary(network, x, U.NOT)
 
 
