@@ -263,3 +263,13 @@ def test_constant_output_warns():
         converted = trtconv.convert(Lambda(lambda x: (torch.relu(x), torch.ones(2))),
                                     [torch.randn(2)], backend="reference")
     torch.testing.assert_close(converted(torch.randn(2))[1], torch.ones(2))
+
+
+def test_named_tuple_results_come_back_as_tuples():
+    x = torch.randn(3, 5)
+    converted = trtconv.convert(Lambda(lambda t: torch.topk(torch.relu(t), 2)), [x],
+                                backend="reference")
+    values, indices = converted(x)
+    want = torch.topk(torch.relu(x), 2)
+    torch.testing.assert_close(values, want.values)
+    assert torch.equal(indices, want.indices)

@@ -101,7 +101,8 @@ def run_worker(name: str, out: Path, threads: int = 0) -> int:
         return 0
     meta = converted.metadata
     record.update(converted=True, layers=meta["num_layers"], trace_seconds=meta["trace_seconds"],
-                  reference_build_seconds=meta["build_seconds"])
+                  reference_build_seconds=meta["build_seconds"],
+                  warnings=list(meta.get("warnings", [])))
     save("reference")
 
     try:
@@ -161,6 +162,9 @@ def _row(record: dict[str, Any]) -> str:
     for key in ("error", "run_error", "rtx_error", "failure"):
         if record.get(key):
             notes.append(record[key].replace("|", "\\|")[:240])
+    if record.get("warnings"):
+        first = record["warnings"][0].replace("|", "\\|")[:160]
+        notes.append(f"{len(record['warnings'])} conversion warning(s), first: {first}")
     error = record.get("max_rel_error")
     if error is not None and error > MAX_REL_ERROR:
         notes.append(f"error above {MAX_REL_ERROR:g}")
@@ -221,7 +225,8 @@ def table(records: list[dict[str, Any]], total_seconds: float, jobs: int = 1) ->
         "`tests/models/zoo.py`; do not edit. The same models are tested by "
         "`tests/models/test_zoo.py` (`pytest -m models`).",
         "",
-        f"Measured {now} on {_machine()}; {_versions()}. {jobs} model(s) at a time, "
+        f"Measured {now} on {_machine()}; {_versions()}. "
+        f"{'one model' if jobs == 1 else f'{jobs} models'} at a time, "
         f"{total_seconds / 60:.1f} min in all.",
         "",
         "Every model has random weights (seeded), runs in `eval()` mode, and is fed "

@@ -246,7 +246,7 @@ def _mark_outputs(ctx: ConversionContext, network: Any, outputs: Any,
                   output_names: Sequence[str] | None) -> Any:
     """Mark the traced outputs (identity layers where one tensor would be marked twice or
     is an input) and return the output structure."""
-    leaves, spec = pytree.tree_flatten(outputs)
+    leaves, spec = pytree.tree_flatten(_plain_tuples(outputs))
     if not all(isinstance(x, torch.Tensor) for x in leaves):
         kinds = sorted({type(x).__name__ for x in leaves if not isinstance(x, torch.Tensor)})
         raise InputError(f"the module returns non-tensor values ({', '.join(kinds)}); a "
@@ -264,6 +264,19 @@ def _mark_outputs(ctx: ConversionContext, network: Any, outputs: Any,
         network.mark_output(tensor)
         marked.add(id(tensor))
     return spec
+
+
+def _plain_tuples(tree: Any) -> Any:
+    """torch.return_types results (max with dim, sort, topk) as plain tuples: the saved
+    output structure must be serializable, and they index the same way."""
+    if isinstance(tree, tuple) and type(tree).__module__ == "torch.return_types":
+        return tuple(_plain_tuples(x) for x in tree)
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_plain_tuples(x) for x in tree) if type(tree) in (list, tuple) \
+            else tree
+    if isinstance(tree, dict):
+        return {k: _plain_tuples(v) for k, v in tree.items()}
+    return tree
 
 
 def _severity(level: str) -> Any:
