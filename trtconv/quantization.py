@@ -87,13 +87,28 @@ def _batches(data: Iterable[Any], count: int) -> list[list[torch.Tensor]]:
     return batches
 
 
+def _rebatch(batches: list[list[torch.Tensor]], network: Any) -> list[list[torch.Tensor]]:
+    """Calibration batches regrouped to the network's batch size when that is static (a
+    network traced at batch 4 cannot run a batch of 256); a remainder is dropped."""
+    sizes = {t.shape[0] for t in network._inputs if len(t.shape) and t.shape[0] >= 0}
+    if len(sizes) != 1 or all(b[0].shape[0] in sizes for b in batches):
+        return batches
+    size = sizes.pop()
+    joined = [torch.cat([b[i] for b in batches]) for i in range(len(batches[0]))]
+    count = joined[0].shape[0] // size
+    if count == 0:
+        raise ValueError(f"calibration_data holds {joined[0].shape[0]} samples; the network "
+                         f"takes batches of {size}")
+    return [[x[k * size:(k + 1) * size] for x in joined] for k in range(count)]
+
+
 def calibrate(network: Any, data: Iterable[Any], method: str = "entropy",
               percentile: float = 99.99) -> Calibration:
     """Activation ranges of the network's quantized inputs over `data`."""
     if method not in METHODS:
         raise ValueError(f"calibration method must be one of {METHODS}, got {method!r}")
     targets = _quantized_inputs(network)
-    batches = _batches(data, len(network._inputs))
+    batches = _rebatch(_batches(data, len(network._inputs)), network)
     peaks = {key(layer, i): 0.0 for layer, i, _ in targets}
     for batch in batches:
         values = observe(network, batch)
