@@ -226,7 +226,7 @@ def table(records: list[dict[str, Any]], total_seconds: float, jobs: int = 1) ->
         "`tests/models/test_zoo.py` (`pytest -m models`).",
         "",
         f"Measured {now} on {_machine()}; {_versions()}. "
-        f"{'one model' if jobs == 1 else f'{jobs} models'} at a time, "
+        f"{'One model' if jobs == 1 else f'{jobs} models'} at a time, "
         f"{total_seconds / 60:.1f} min in all.",
         "",
         "Every model has random weights (seeded), runs in `eval()` mode, and is fed "

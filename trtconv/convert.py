@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -274,8 +275,9 @@ def _plain_tuples(tree: Any) -> Any:
     if isinstance(tree, (list, tuple)):
         return type(tree)(_plain_tuples(x) for x in tree) if type(tree) in (list, tuple) \
             else tree
-    if isinstance(tree, dict):
-        return {k: _plain_tuples(v) for k, v in tree.items()}
+    if isinstance(tree, dict):  # keep OrderedDict (torchvision segmentation returns one)
+        items = [(k, _plain_tuples(v)) for k, v in tree.items()]
+        return OrderedDict(items) if isinstance(tree, OrderedDict) else dict(items)
     return tree
 
 
