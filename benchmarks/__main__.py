@@ -45,8 +45,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=300.0,
                         help="onnx_route: seconds per model subprocess (default 300)")
     parser.add_argument("--jobs", type=int, default=2,
-                        help="onnx_route: model processes at a time, each with cores/jobs torch "
-                             "threads (default 2; 1 gives each model the whole machine)")
+                        help="onnx_route: model processes at a time (default 2), each with "
+                             "--threads torch threads (--threads 0: cores/jobs)")
     parser.add_argument("--trtconv-dynamic", action="store_true",
                         help="onnx_route: also convert each model with a dynamic batch (1..8)")
     parser.add_argument("--reps", type=int, default=None,
@@ -58,9 +58,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--budget", type=float, default=None,
                         help="reference_runtime: seconds of timed repetitions per batch before "
                              "stopping early (at least 3 reps; default 150, quick 40)")
-    parser.add_argument("--threads", type=int, default=None,
+    parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads for every benchmark and zoo process "
-                             "(default: torch's default, the number of cores)")
+                             "(default 1: on a shared machine, intra-op threads spin-wait while "
+                             "other processes hold the cores, and 2-thread timings swing by "
+                             "10x or more; 0 keeps torch's default, for an idle machine)")
     parser.add_argument("--results", type=Path, default=None,
                         help=f"output folder (default {common.RESULTS})")
     args = parser.parse_args(argv)

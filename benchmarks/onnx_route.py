@@ -99,6 +99,9 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     # several workers at a time share the cores: give each its slice (unless --threads says)
     threads = args.threads or (max(1, (os.cpu_count() or 1) // args.jobs) if args.jobs > 1
                                else None)
+    if args.threads and args.jobs * args.threads > (os.cpu_count() or 1):
+        log(f"onnx_route: {args.jobs} jobs x {args.threads} threads exceed the "
+            f"{os.cpu_count()} cores")
     log(f"onnx_route: {len(names)} models, one process each (timeout {args.timeout:.0f} s, "
         f"{args.jobs} at a time, torch threads {threads or 'default'}), reference forward "
         f"{reps} interleaved reps")
@@ -348,6 +351,8 @@ def _plot(results: list[dict[str, Any]], path: Path) -> None:
     for i, r in enumerate(ratios):
         ax.text(r, i, f" {r:.2f}" if r else " n/a", va="center", fontsize=7)
     ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.axvline(1.15, color="black", linestyle="--", linewidth=0.8, label="1.15")
+    ax.legend(fontsize=7, loc="lower right")
     ax.set_xlabel("reference fwd / eager fwd (CPU)")
     ax.set_title("reference runtime speed (lower is faster)", fontsize=9)
     ax.set_xlim(0, max([1.5] + ratios) * 1.2)

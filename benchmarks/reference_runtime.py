@@ -323,7 +323,7 @@ def _plot(results: dict[int, Any], profiles: dict[int, Any], args: argparse.Name
                   width=0.35 if len(batches) == 1 else 0.5)
     for bar, b in zip(bars, batches):
         r = results[b]
-        ax.annotate(f"{r['ratio']:.2f}×\n{fmt_s(r['reference'])} vs {fmt_s(r['eager'])}",
+        ax.annotate(f"{r['ratio']:.3f}×\n{fmt_s(r['reference'])} vs {fmt_s(r['eager'])}",
                     (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     ha="center", va="bottom", fontsize=8)
     ax.axhline(GOAL, color="black", linestyle="--", linewidth=1, label=f"goal ≤ {GOAL}")

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 from ..core import (
     FLOAT_TYPES,
@@ -87,6 +88,13 @@ class IScaleLayer(ILayer):
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
         x = to_compute(ins[0])
         axis, _ = self._count(tuple(x.shape))
+        if (self.mode == ScaleMode.CHANNEL and axis == 1 and self.scale.size
+                and self.shift.size and not self.power.size):
+            # x * scale + shift over axis 1 in one pass: batch norm's inference kernel with
+            # mean 0, variance 1 and eps 0 computes exactly that (twice as fast as addcmul)
+            scale, shift, zeros, ones = self._channel_coefficients()
+            y = F.batch_norm(x, zeros, ones, scale, shift, False, 0.0, 0.0)
+            return [from_compute(y, ins[0].dtype)]
         view = [1] * x.dim() if axis < 0 else [-1] + [1] * (x.dim() - axis - 1)
         if self.mode == ScaleMode.ELEMENTWISE:
             view = list(x.shape[axis:])
@@ -103,6 +111,17 @@ class IScaleLayer(ILayer):
             y = y if shift is None else y + shift
         y = y if power is None else torch.pow(y, power)
         return [from_compute(y, ins[0].dtype)]
+
+
+    def _channel_coefficients(self) -> tuple[torch.Tensor, ...]:
+        """scale, shift, zeros, ones as float32 vectors (made again if the weights change)."""
+        weights = (self.scale, self.shift)
+        cached = getattr(self, "_channel_cache", None)
+        if cached is None or cached[0][0] is not weights[0] or cached[0][1] is not weights[1]:
+            scale, shift = (to_compute(w.tensor) for w in weights)
+            cached = (weights, (scale, shift, torch.zeros_like(scale), torch.ones_like(scale)))
+            self._channel_cache = cached
+        return cached[1]
 
 
 def _add(network: Any, ctor: str, input: ITensor, mode: ScaleMode, given: dict[str, Any],
