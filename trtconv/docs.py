@@ -26,7 +26,8 @@ def torch2trt_ops(path: Path = TORCH2TRT_OPS) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
-def _exists(target: str) -> bool:
+def exists(target: str) -> bool:
+    """Whether a dotted target names a callable in the installed torch."""
     try:
         registry.resolve(target)
     except ValueError:
@@ -38,8 +39,8 @@ def support_table() -> str:
     """The markdown of docs/support.md."""
     specs = registry.converters()
     reference = set(torch2trt_ops()) if TORCH2TRT_OPS.exists() else set()
-    missing = sorted(t for t in reference - set(specs) if _exists(t))
-    absent = sorted(t for t in reference - set(specs) if not _exists(t))
+    missing = sorted(t for t in reference - set(specs) if exists(t))
+    absent = sorted(t for t in reference - set(specs) if not exists(t))
     families: dict[str, int] = {}
     rows = []
     for target in sorted(specs):
