@@ -142,24 +142,21 @@ def _lerp(ctx: Any, input: Any, end: Any, weight: Any, *, out: Any = None) -> An
     return apply(ctx, [input, end, weight], _lerp_emit)
 
 
-def _addcmul(ctx: Any, input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1,
-             out: Any = None) -> Any:
-    # torch evaluates input + (value * tensor1) * tensor2
-    def emit_(n: Any, x: Any, t1: Any, t2: Any) -> Any:
-        product = arith.elementwise(n, _scaled(n, t1, value), t2, E.PROD)
-        return arith.elementwise(n, x, product, E.SUM)
+def _addc(op: Any) -> Callable[..., Any]:
+    """addcmul (PROD) / addcdiv (DIV): torch evaluates input + (value * tensor1) op tensor2."""
+    def convert(ctx: Any, input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1,
+                out: Any = None) -> Any:
+        def emit_(n: Any, x: Any, t1: Any, t2: Any) -> Any:
+            combined = arith.elementwise(n, _scaled(n, t1, value), t2, op)
+            return arith.elementwise(n, x, combined, E.SUM)
 
-    return apply(ctx, [input, tensor1, tensor2], emit_)
+        return apply(ctx, [input, tensor1, tensor2], emit_)
+
+    return convert
 
 
-def _addcdiv(ctx: Any, input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1,
-             out: Any = None) -> Any:
-    # torch evaluates input + (value * tensor1) / tensor2
-    def emit_(n: Any, x: Any, t1: Any, t2: Any) -> Any:
-        quotient = arith.elementwise(n, _scaled(n, t1, value), t2, E.DIV)
-        return arith.elementwise(n, x, quotient, E.SUM)
-
-    return apply(ctx, [input, tensor1, tensor2], emit_)
+_addcmul = _addc(E.PROD)
+_addcdiv = _addc(E.DIV)
 
 
 def _reverse(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from types import ModuleType
@@ -14,9 +13,7 @@ TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 if TESTS_DIR not in sys.path:
     sys.path.insert(0, TESTS_DIR)
 
-from support.rtx import rtx_available  # noqa: E402  (needs TESTS_DIR on sys.path)
-
-__all__ = ["rtx_available"]
+from support.rtx import require_rtx  # noqa: E402  (needs TESTS_DIR on sys.path)
 
 
 @pytest.fixture(autouse=True)
@@ -34,12 +31,8 @@ def torchvision() -> ModuleType:
 
 @pytest.fixture(scope="session")
 def rtx() -> ModuleType:
-    """The ``tensorrt_rtx`` module; skips where it is not installed (CI installs it)."""
-    if not rtx_available():
-        if os.environ.get("CI"):
-            pytest.fail("tensorrt_rtx is not importable, but CI installs it (extra 'rtx')")
-        pytest.skip("tensorrt_rtx is not installed")
-    return importlib.import_module("tensorrt_rtx")
+    """The ``tensorrt_rtx`` module (see support/rtx.py)."""
+    return require_rtx()
 
 
 # --- registry coverage: every registered converter target is exercised by some test ----------

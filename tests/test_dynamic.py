@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from harness import Lambda
+from support.rtx import require_rtx
 
 import trtconv
 
@@ -21,7 +22,7 @@ def _check(model, example, min_shape, max_shape, batches, *, rtx=True, others=()
         got, want = converted(x, *others), model(x, *others)
         torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
     if rtx:
-        pytest.importorskip("tensorrt_rtx")
+        require_rtx()
         on_rtx = trtconv.convert(model, [spec, *others], backend="tensorrt_rtx")
         assert on_rtx.engine_bytes
     return converted

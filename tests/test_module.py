@@ -7,6 +7,7 @@ import io
 import pytest
 import torch
 from harness import Lambda
+from support.rtx import require_rtx
 
 import trtconv
 
@@ -115,7 +116,7 @@ def test_hostile_graph_names_are_rejected():
 
 
 def test_engine_of_another_backend_gives_a_clear_error():
-    pytest.importorskip("tensorrt_rtx")
+    require_rtx()
     x = torch.randn(2, 3)
     on_rtx = trtconv.convert(Lambda(torch.relu), [x], backend="tensorrt_rtx")
     with pytest.raises(trtconv.TrtconvError, match="runs only on an NVIDIA GPU"):

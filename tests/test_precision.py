@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from harness import Lambda
+from support.rtx import require_rtx
 
 import trtconv
 from trtconv.reference.trt.plan import from_bytes
@@ -74,7 +75,7 @@ def test_unknown_precision():
 
 @pytest.mark.parametrize("precision", ["fp16", "bf16"])
 def test_low_precision_builds_on_tensorrt_rtx(precision):
-    pytest.importorskip("tensorrt_rtx")
+    require_rtx()
     converted = trtconv.convert(Small().eval(), [torch.randn(4, 8)], backend="tensorrt_rtx",
                                 precision=precision)
     assert converted.engine_bytes

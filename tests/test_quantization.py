@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from support.rtx import require_rtx
 
 import trtconv
 from trtconv import quantization
@@ -93,7 +94,7 @@ def test_int8_without_data_or_cache_is_an_error(trained):
 
 
 def test_int8_network_builds_on_tensorrt_rtx(trained, digits):
-    pytest.importorskip("tensorrt_rtx")
+    require_rtx()
     train_x, _, test_x, _ = digits
     converted = trtconv.convert(trained, [test_x[:4]], backend="tensorrt_rtx", precision="int8",
                                 calibration_data=[train_x[:256]], calibration_method="max")

@@ -15,7 +15,7 @@ from . import backends, quantization
 from .errors import ConversionReport, InputError, UnsupportedOperatorError
 from .inputs import Input
 from .module import TRTModule
-from .precision import lower_precision, rebuild
+from .precision import PRECISIONS, lower_precision, rebuild
 from .reference import trt
 from .reference.trt.plan import record_network
 from .tracing import ConversionContext, tracing
@@ -67,8 +67,8 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     """
     chosen = backends.get(backend)
     precision = "fp16" if fp16_mode else "int8" if int8_mode else precision
-    if precision not in ("fp32", "fp16", "bf16", "int8"):
-        raise InputError(f"precision must be one of fp32, fp16, bf16, int8; got {precision!r}")
+    if precision not in PRECISIONS:
+        raise InputError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
     args = _check_arguments(module, inputs)
     leaves, in_spec = pytree.tree_flatten(args, is_leaf=lambda x: isinstance(x, Input))
     min_shapes, opt_shapes, max_shapes = _input_specs(leaves, min_shapes, opt_shapes, max_shapes)

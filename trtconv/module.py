@@ -113,6 +113,7 @@ class TRTModule(torch.nn.Module):
                                f"TensorRT version (it says backend={self._state['backend']!r}, "
                                f"made with {self._state.get('metadata', {}).get('tensorrt')})")
         self._trt, self._logger, self._engine = trt, logger, engine
+        self._device = self._backend.device()
         self._context = engine.create_execution_context()
         names = [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)]
         is_input = [engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT for n in names]
@@ -172,7 +173,7 @@ class TRTModule(torch.nn.Module):
         if len(tensors) != len(self._inputs):
             raise InputError(f"TRTModule expects {len(self._inputs)} input tensor(s), got "
                              f"{len(tensors)}")
-        device = self._backend.device()
+        device = self._device
         checked = []
         for x, io in zip(tensors, self._inputs):
             if x.dtype != io.dtype:
@@ -203,7 +204,7 @@ class TRTModule(torch.nn.Module):
             self._shape_key = key
         for x, io in zip(inputs, self._inputs):
             context.set_tensor_address(io.name, x.data_ptr())
-        device = inputs[0].device if inputs else self._backend.device()
+        device = inputs[0].device if inputs else self._device
         outputs = [torch.empty(shape, dtype=dtype, device=device)
                    for shape, (_, dtype) in zip(self._output_shapes, self._outputs)]
         for out, (name, _) in zip(outputs, self._outputs):

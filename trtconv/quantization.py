@@ -16,7 +16,7 @@ paths), so a build can be repeated without the data.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -282,4 +282,4 @@ def prepare(network: Any, recording: Recording, calibration_data: Iterable[Any] 
     return lowered, calibration, count
 
 
-__all__ = ["Calibration", "calibrate", "quantize_network", "prepare", "Sequence"]
+__all__ = ["Calibration", "calibrate", "quantize_network", "prepare"]

@@ -14,7 +14,8 @@ import torch
 
 import trtconv
 
-from .op_harness import EXERCISED, Lambda, _compare, _rtx_or_skip
+from .op_harness import EXERCISED, Lambda, _compare
+from .rtx import require_rtx
 
 Case = torch.Tensor | tuple[torch.Tensor, ...]
 
@@ -43,7 +44,8 @@ def check_dynamic(fn: Callable[..., Any] | torch.nn.Module, example: Case, *othe
         with torch.no_grad():
             want = module(*[t.clone() for t in case])
         _compare(converted(*[t.clone() for t in case]), want, atol, atol)
-    if rtx and _rtx_or_skip():
+    if rtx:
+        require_rtx()
         assert trtconv.convert(module, _inputs(example), backend="tensorrt_rtx",
                                **options).engine_bytes
     return converted

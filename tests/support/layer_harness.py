@@ -10,13 +10,11 @@ and the input ITensors, and returns an ITensor or a list of them.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-import pytest
 import torch
 
 from trtconv.backends.replay import (
@@ -29,18 +27,12 @@ from trtconv.reference import execute_plan
 from trtconv.reference import trt as ref
 from trtconv.reference.trt.plan import record_network
 
+from .rtx import require_rtx
+
 Build = Callable[..., Any]
 
 
-def rtx() -> Any:
-    """The tensorrt_rtx module; missing is a failure in CI, a skip elsewhere."""
-    try:
-        import tensorrt_rtx
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("tensorrt_rtx is not installed")
-    return tensorrt_rtx
+rtx = require_rtx
 
 
 def _as_list(x: Any) -> list[Any]:

@@ -10,7 +10,6 @@ appears in at least one test.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,6 +18,8 @@ import torch
 from torch.utils import _pytree as pytree
 
 import trtconv
+
+from .rtx import require_rtx
 
 EXERCISED: set[str] = set()
 
@@ -48,14 +49,6 @@ def _compare(got: Any, want: Any, atol: float, rtol: float) -> None:
             assert torch.equal(g, w), f"output {i}: {g} != {w}"
 
 
-def _rtx_or_skip() -> bool:
-    try:
-        import tensorrt_rtx  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("tensorrt_rtx is not installed")
-    return True
 
 
 def check_op(fn: Callable[..., Any] | torch.nn.Module, *inputs: Any, atol: float = 1e-5,
@@ -71,7 +64,8 @@ def check_op(fn: Callable[..., Any] | torch.nn.Module, *inputs: Any, atol: float
     EXERCISED.update(converted.report.converted)
     got = converted(*[_clone(x) for x in inputs])
     _compare(got, want, atol, rtol)
-    if rtx and _rtx_or_skip():
+    if rtx:
+        require_rtx()
         on_rtx = trtconv.convert(module, [_clone(x) for x in inputs], backend="tensorrt_rtx",
                                  **convert_options)
         assert on_rtx.engine_bytes

@@ -28,7 +28,6 @@ from .core import (
     LAYER_CLASSES,
     NETWORK_METHODS,
     Dims,
-    ILayer,
     ITensor,
     Permutation,
     Weights,
@@ -307,5 +306,4 @@ def _weight_from(blob: bytes, spec: Any) -> torch.Tensor:
     return torch.frombuffer(raw, dtype=torch.uint8).view(dtype).clone()
 
 
-__all__ = ["Recording", "PlanError", "record_network", "replay", "to_bytes", "from_bytes",
-           "ILayer"]
+__all__ = ["Recording", "PlanError", "record_network", "replay", "to_bytes", "from_bytes"]

@@ -137,21 +137,22 @@ class IDequantizeLayer(_QDQLayer):
         return [y.to(torch_dtype(self.to_type))]
 
 
-@_method
-def add_quantize(self: Any, input: ITensor, scale: ITensor,
-                 output_type: DataType) -> IQuantizeLayer:
-    layer = add_layer(self, IQuantizeLayer, "add_quantize",
+def _add_qdq(network: Any, cls: type[_QDQLayer], ctor: str, input: ITensor, scale: ITensor,
+             output_type: DataType) -> Any:
+    layer = add_layer(network, cls, ctor,
                       {"input": input, "scale": scale, "output_type": output_type},
                       [input, scale])
     layer.to_type = output_type
     return layer
+
+
+@_method
+def add_quantize(self: Any, input: ITensor, scale: ITensor,
+                 output_type: DataType) -> IQuantizeLayer:
+    return _add_qdq(self, IQuantizeLayer, "add_quantize", input, scale, output_type)
 
 
 @_method
 def add_dequantize(self: Any, input: ITensor, scale: ITensor,
                    output_type: DataType) -> IDequantizeLayer:
-    layer = add_layer(self, IDequantizeLayer, "add_dequantize",
-                      {"input": input, "scale": scale, "output_type": output_type},
-                      [input, scale])
-    layer.to_type = output_type
-    return layer
+    return _add_qdq(self, IDequantizeLayer, "add_dequantize", input, scale, output_type)
