@@ -30,6 +30,19 @@ def _repeat_heads(ctx: Any, x: Any, heads: int) -> Any:
     return ctx.network.add_gather(x, index, len(x.shape) - 3).get_output(0)
 
 
+def _causal_mask(ctx: Any, q: Any, k: Any) -> Any:
+    """[L, S] bool: key j is visible to query i where j <= i (torch's upper-left alignment);
+    built from run-time indices when a sequence length is dynamic."""
+    network = ctx.network
+    length, keys = q.shape[-2], k.shape[-2]
+    if length >= 0 and keys >= 0:
+        return ctx.constant(torch.ones(length, keys, dtype=torch.bool).tril())
+    rows = emit.reshape(network, emit.iota(network, emit.dims_of(network, q)[-2]), (-1, 1))
+    cols = emit.reshape(network, emit.iota(network, emit.dims_of(network, k)[-2]), (1, -1))
+    future = emit.arith.elementwise(network, cols, rows, E.GREATER)
+    return network.add_unary(future, trt.UnaryOperation.NOT).get_output(0)
+
+
 def _attend(ctx: Any, q: Any, k: Any, v: Any, scale: float, causal: bool = False,
             keep: Any = None, bias: Any = None, zero_dead_rows: bool = True) -> tuple[Any, Any]:
     """softmax(q @ k^T * scale + masks) @ v and the probabilities, for ITensors [..., L, E],
@@ -42,11 +55,7 @@ def _attend(ctx: Any, q: Any, k: Any, v: Any, scale: float, causal: bool = False
                                     E.PROD)
     blocked = emit.arith.const(network, -math.inf, scores)
     if causal:
-        length, keys = q.shape[-2], k.shape[-2]
-        if length < 0 or keys < 0:
-            raise ctx.unsupported("a causal mask over dynamic sequence lengths")
-        allowed = ctx.constant(torch.ones(length, keys, dtype=torch.bool).tril())
-        scores = emit.arith.select(network, allowed, scores, blocked)
+        scores = emit.arith.select(network, _causal_mask(ctx, q, k), scores, blocked)
     if keep is not None:
         scores = emit.arith.select(network, keep, scores, blocked)
     if bias is not None:

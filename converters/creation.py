@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch.utils import _pytree as pytree
 
-from trtconv import emit, tensorrt_converter
+from trtconv import emit, tensorrt_converter, trt
 
 
 def _fill_value(ctx: Any, value: Any) -> Any:
@@ -110,3 +110,34 @@ def convert_new_tensor(ctx: Any, input: Any, data: Any, **kwargs: Any) -> Any:
     if isinstance(data, torch.Tensor) and ctx.is_traced(data):
         return emit.cast(ctx.network, ctx.trt(data), emit.storable_dtype(ctx, ctx.output.dtype))
     return tensor_of(ctx, data)
+
+
+def _range_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """(start, end, step) of torch.arange's call forms: (end), (start, end), (start, end,
+    step), any of them by keyword."""
+    named = dict(zip(("start", "end", "step") if len(args) > 1 else ("end",), args))
+    named.update({k: kwargs[k] for k in ("start", "end", "step") if k in kwargs})
+    return named.get("start", 0), named["end"], named.get("step", 1)
+
+
+@tensorrt_converter("torch.arange")
+def convert_arange(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+    """arange whose bounds are sizes read off traced tensors (DimInts): a run-time iota,
+    scaled and shifted, so `arange(x.size(1))` follows the input's dynamic dims."""
+    start, end, step = _range_args(args, kwargs)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, step)):
+        raise ctx.unsupported("arange with dynamic bounds and non-integer arguments")
+    if emit.is_dynamic(step):
+        raise ctx.unsupported("arange with a dynamic step")
+    if step <= 0:
+        raise ctx.unsupported("arange with dynamic bounds and a step that is not positive")
+    network = ctx.network
+    count = (end - start + step - 1) // step  # DimInt arithmetic: a shape computation
+    values = emit.iota(network, count)
+    if step != 1:
+        values = emit.arith.elementwise(network, values, ctx.trt(int(step)),
+                                        trt.ElementWiseOperation.PROD)
+    if emit.is_dynamic(start) or start != 0:
+        offset = emit.shape_tensor(network, [start])  # a (1,) INT64 tensor, DimInt or not
+        values = emit.arith.elementwise(network, values, offset, trt.ElementWiseOperation.SUM)
+    return emit.cast(network, values, emit.storable_dtype(ctx, ctx.output.dtype))

@@ -90,17 +90,22 @@ def _gather_axis(ctx: Any, x: Any, axis: int, taps: torch.Tensor, weights: torch
     return emit.reductions.reduce(network, weighted, trt.ReduceOperation.SUM, axis + 1, False)
 
 
-def _resize_layer(ctx: Any, x: Any, out: list[int], mode: str, align_corners: bool) -> Any:
+def _resize_layer(ctx: Any, x: Any, out: list[Any], mode: str, align_corners: bool,
+                  scales: list[float] | None = None) -> Any:
+    """Resize the spatial axes of `x` to `out` (ints, DimInts or (1,) INT64 tensors), or by
+    `scales` (one per spatial axis) when given: the layer then sizes a dynamic input itself."""
     network = ctx.network
     rank, nsp = len(x.shape), len(out)
-    dims = emit.dims_of(network, x)[:rank - nsp] + out
-    dynamic = any(isinstance(d, trt.ITensor) for d in dims)
+    dims = emit.dims_of(network, x)[:rank - nsp] + list(out)
+    dynamic = scales is None and any(emit.is_dynamic(d) for d in dims)
     shape_tensor = emit.shape_tensor(network, dims) if dynamic else None  # before its consumer
     layer = network.add_resize(x)
-    if shape_tensor is not None:
+    if scales is not None:
+        layer.scales = [1.0] * (rank - nsp) + scales
+    elif shape_tensor is not None:
         layer.set_input(1, shape_tensor)
     else:
-        layer.shape = tuple(dims)
+        layer.shape = tuple(int(d) for d in dims)
     if mode in ("nearest", "nearest-exact"):
         layer.resize_mode = I.NEAREST
         exact = mode == "nearest-exact"
@@ -120,20 +125,63 @@ def _resize_layer(ctx: Any, x: Any, out: list[int], mode: str, align_corners: bo
     return layer.get_output(0)
 
 
-def _interpolate(ctx: Any, input: Any, scale_factor: Any, mode: str, align_corners: Any,
-                 recompute_scale_factor: Any, antialias: bool) -> Any:
+def _given_size(size: Any, nsp: int) -> list[Any] | None:
+    """`size` as one entry per spatial axis (ints or DimInts), or None when not given."""
+    if size is None:
+        return None
+    return list(size) if isinstance(size, (list, tuple, torch.Size)) else [size] * nsp
+
+
+def _interpolate_dynamic(ctx: Any, x: Any, size: list[Any] | None, given: list[float | None],
+                         mode: str, align: bool) -> Any:
+    """Resize where a spatial dim of the input or of `size` is only known at run time.
+
+    With `size` torch maps coordinates by in/out, as the layer does, so any size works. With a
+    scale_factor torch maps by 1/scale_factor: on a dynamic axis that agrees with the layer's
+    in/out only for whole factors (out = in * s exactly), so only those are taken."""
+    if mode == "area":
+        raise ctx.unsupported("interpolate(mode='area') of dynamic spatial dims")
+    if not emit.arith.is_float(x):
+        raise ctx.unsupported(f"{mode} interpolation of dynamic spatial dims of integers")
+    if size is not None:
+        return _resize_layer(ctx, x, size, mode, align)
+    lengths = list(x.shape[2:])
+    out = [int(d) for d in ctx.output.shape[2:]]
+    if not all(_layer_agrees(n, o, s) for n, o, s in zip(lengths, out, given)):
+        raise ctx.unsupported(f"scale_factor {_scale_factor_text(given)} with dynamic spatial "
+                              "dims: only whole factors (or size=...) resize as torch does")
+    return _resize_layer(ctx, x, out, mode, align, scales=[float(s) for s in given])
+
+
+def _layer_agrees(n_in: int, n_out: int, scale: float | None) -> bool:
+    """Whether a resize layer given `scale` maps coordinates as torch does on this axis: by
+    in/out, which on a dynamic axis (n_in < 0) is 1/scale only for whole factors."""
+    if scale is None:
+        return False  # torch recomputes from sizes it forced to the example's numbers
+    if n_in < 0:
+        return scale >= 1 and float(scale).is_integer()
+    return _coordinate_scale(n_in, n_out, scale) == float(np.float32(n_in) / np.float32(n_out))
+
+
+def _scale_factor_text(given: list[float | None]) -> str:
+    return str(given[0]) if len(set(given)) == 1 else str(tuple(given))
+
+
+def _interpolate(ctx: Any, input: Any, size: Any, scale_factor: Any, mode: str,
+                 align_corners: Any, recompute_scale_factor: Any, antialias: bool) -> Any:
     if antialias:
         raise ctx.unsupported("antialias=True")
     x = ctx.trt(input)
     nsp = len(x.shape) - 2
-    out = [int(d) for d in ctx.output.shape[2:]]
-    lengths = list(x.shape[2:])
-    if any(d < 0 for d in lengths):
-        raise ctx.unsupported("interpolate of dynamic spatial dims")
-    if mode == "area":
-        return emit.adaptive_pool(ctx.network, x, out, average=True)
     align = bool(align_corners)
     given = _torch_scales(nsp, scale_factor, recompute_scale_factor)
+    sizes = _given_size(size, nsp)
+    lengths = list(x.shape[2:])
+    if any(d < 0 for d in lengths) or any(emit.is_dynamic(d) for d in sizes or ()):
+        return _interpolate_dynamic(ctx, x, sizes, given, mode, align)
+    out = [int(d) for d in ctx.output.shape[2:]]
+    if mode == "area":
+        return emit.adaptive_pool(ctx.network, x, out, average=True)
     scales = [_coordinate_scale(n, o, s) for n, o, s in zip(lengths, out, given)]
     layer_scales = [float(np.float32(n) / np.float32(o)) for n, o in zip(lengths, out)]
     float_input = emit.arith.is_float(x)
@@ -156,26 +204,26 @@ def _interpolate(ctx: Any, input: Any, scale_factor: Any, mode: str, align_corne
 def convert_interpolate(ctx: Any, input: Any, size: Any = None, scale_factor: Any = None,
                         mode: str = "nearest", align_corners: Any = None,
                         recompute_scale_factor: Any = None, antialias: bool = False) -> Any:
-    return _interpolate(ctx, input, scale_factor, mode, align_corners, recompute_scale_factor,
-                        antialias)
+    return _interpolate(ctx, input, size, scale_factor, mode, align_corners,
+                        recompute_scale_factor, antialias)
 
 
 @tensorrt_converter("torch.nn.functional.upsample")
 def convert_upsample(ctx: Any, input: Any, size: Any = None, scale_factor: Any = None,
                      mode: str = "nearest", align_corners: Any = None) -> Any:
-    return _interpolate(ctx, input, scale_factor, mode, align_corners, None, False)
+    return _interpolate(ctx, input, size, scale_factor, mode, align_corners, None, False)
 
 
 @tensorrt_converter("torch.nn.functional.upsample_nearest")
 def convert_upsample_nearest(ctx: Any, input: Any, size: Any = None, scale_factor: Any = None
                              ) -> Any:
-    return _interpolate(ctx, input, scale_factor, "nearest", None, None, False)
+    return _interpolate(ctx, input, size, scale_factor, "nearest", None, None, False)
 
 
 @tensorrt_converter("torch.nn.functional.upsample_bilinear")
 def convert_upsample_bilinear(ctx: Any, input: Any, size: Any = None, scale_factor: Any = None
                               ) -> Any:
-    return _interpolate(ctx, input, scale_factor, "bilinear", True, None, False)
+    return _interpolate(ctx, input, size, scale_factor, "bilinear", True, None, False)
 
 
 def _pixel_rearrange(ctx: Any, input: Any, factor: int, shuffle: bool) -> Any:

@@ -119,17 +119,24 @@ def _avg_pool(nsp: int) -> Any:
     return convert
 
 
-def _adaptive(ctx: Any, input: Any, nsp: int, average: bool) -> Any:
+def _cells(output_size: Any, nsp: int) -> list[int | None]:
+    """torch's output_size per spatial axis: an int for all of them, or one each (None keeps)."""
+    if isinstance(output_size, (list, tuple, torch.Size)):
+        return [None if n is None else int(n) for n in output_size]
+    return [int(output_size)] * nsp
+
+
+def _adaptive(ctx: Any, input: Any, output_size: Any, nsp: int, average: bool) -> Any:
     x = ctx.trt(input)
-    if any(d < 0 for d in x.shape[-nsp:]):
-        raise ctx.unsupported("adaptive pooling of dynamic spatial dims")
-    out = [int(d) for d in ctx.output.shape[-nsp:]]
-    return emit.adaptive_pool(ctx.network, x, out, average)
+    try:
+        return emit.adaptive_pool(ctx.network, x, _cells(output_size, nsp), average)
+    except ValueError as e:
+        raise ctx.unsupported(str(e)) from None
 
 
 def _adaptive_avg(nsp: int) -> Any:
     def convert(ctx: Any, input: Any, output_size: Any) -> Any:
-        return _adaptive(ctx, input, nsp, True)
+        return _adaptive(ctx, input, output_size, nsp, True)
 
     return convert
 
@@ -138,14 +145,14 @@ def _adaptive_max(nsp: int) -> Any:
     def convert(ctx: Any, input: Any, output_size: Any, return_indices: bool = False) -> Any:
         if return_indices:
             raise ctx.unsupported("return_indices=True")
-        return _adaptive(ctx, input, nsp, False)
+        return _adaptive(ctx, input, output_size, nsp, False)
 
     return convert
 
 
 def _adaptive_avg_module(nsp: int) -> Any:
     def convert(ctx: Any, self: torch.nn.Module, input: Any) -> Any:
-        return _adaptive(ctx, input, nsp, True)
+        return _adaptive(ctx, input, self.output_size, nsp, True)
 
     return convert
 

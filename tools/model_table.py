@@ -8,11 +8,16 @@ Each model runs in its own subprocess (``--worker NAME``) with a timeout, so a c
 or a memory blow-up costs one row, not the table. The worker builds the model exactly as the
 model tests do (seeded random weights, eval, batch 2 at the zoo's input size), then:
 
-1. ``convert(backend="reference")``: converted or not (with the unsupported ops first met),
-   layer count, trace+emit seconds and reference build seconds (``TRTModule.metadata``);
-2. runs the TRTModule: max |trt - torch| / max |torch| over all outputs;
-3. ``convert(backend="tensorrt_rtx")``: replay onto TensorRT-RTX, check, build a plan on CPU
-   (its build seconds include the replay and the check, not the second trace).
+1. ``convert(backend="reference")`` with the zoo's dynamic profile (batch 1-16, and H/W for
+   segmentation models): converted or not (with the unsupported ops first met), layer count,
+   trace+emit seconds and reference build seconds (``TRTModule.metadata``);
+2. runs that TRTModule at the example input and at each of the zoo's run shapes: the largest
+   max |trt - torch| / max |torch| over all outputs;
+3. ``convert(precision="fp16")`` and ``"bf16"``: the same error against fp32 PyTorch, beside
+   PyTorch's own error running the model in that dtype;
+4. ``convert(backend="tensorrt_rtx")`` for the dynamic fp32, the fp16 and the bf16 networks:
+   replay onto TensorRT-RTX, check, build a plan on CPU (build seconds include the replay and
+   the check, not the trace).
 
 Each stage's results are written to a JSON file as soon as the stage ends, so a timeout keeps
 what came before.
@@ -43,7 +48,15 @@ MAX_OPS_SHOWN = 6
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
-from models.zoo import BY_NAME, MAX_REL_ERROR, MODELS  # noqa: E402  (needs tests/ on sys.path)
+from models.zoo import (  # noqa: E402  (needs tests/ on sys.path)
+    BY_NAME,
+    LOW_PRECISION_FACTOR,
+    LOW_PRECISIONS,
+    MAX_REL_ERROR,
+    MODELS,
+    RUN_BATCHES,
+    low_precision_bound,
+)
 
 # --- worker: one model, in this process ----------------------------------------------------------
 
@@ -72,7 +85,7 @@ def run_worker(name: str, out: Path, threads: int = 0) -> int:
         os.replace(tmp, out)
 
     import torch
-    from models.zoo import relative_error
+    from models.zoo import LOW_PRECISIONS, relative_error, torch_low_precision_error
     from support.torchvision_cpu import import_torchvision
 
     import trtconv
@@ -89,7 +102,8 @@ def run_worker(name: str, out: Path, threads: int = 0) -> int:
     save("eager")
 
     try:
-        converted = trtconv.convert(model, [x.clone()], backend="reference")
+        converted = trtconv.convert(model, [x.clone()], backend="reference",
+                                    **spec.dynamic_profile())
     except trtconv.UnsupportedOperatorError as e:
         record.update(converted=False, unsupported=_unsupported_ops(e.report),
                       layers=e.report.num_layers, trace_seconds=e.report.trace_seconds)
@@ -106,20 +120,36 @@ def run_worker(name: str, out: Path, threads: int = 0) -> int:
     save("reference")
 
     try:
-        got = converted(x.clone())
-        record["max_rel_error"] = relative_error(got, want)
+        errors = [relative_error(converted(x.clone()), want)]
+        for shape in spec.dynamic_run_shapes():
+            xs = spec.input_of(shape)
+            with torch.no_grad():
+                errors.append(relative_error(converted(xs.clone()), model(xs.clone())))
+        record["max_rel_error"] = max(errors)
     except Exception as e:
         record["run_error"] = _first_line(e)
     del converted
     save("compared")
 
-    try:
-        on_rtx = trtconv.convert(model, [x.clone()], backend="tensorrt_rtx")
-        record.update(rtx_ok=bool(on_rtx.engine_bytes),
-                      rtx_build_seconds=on_rtx.metadata["build_seconds"],
-                      rtx_plan_bytes=len(on_rtx.engine_bytes or b""))
-    except Exception as e:
-        record.update(rtx_ok=False, rtx_error=_first_line(e))
+    for precision, dtype in LOW_PRECISIONS.items():
+        try:
+            low = trtconv.convert(model, [x.clone()], backend="reference", precision=precision)
+            record[f"{precision}_error"] = relative_error(low(x.clone()), want)
+            record[f"{precision}_torch_error"] = torch_low_precision_error(model, x, want, dtype)
+        except Exception as e:
+            record[f"{precision}_failure"] = _first_line(e)
+        save(precision)
+
+    builds = [("rtx", {**spec.dynamic_profile()})] + [
+        (f"rtx_{precision}", {"precision": precision}) for precision in LOW_PRECISIONS]
+    for key, options in builds:
+        try:
+            on_rtx = trtconv.convert(model, [x.clone()], backend="tensorrt_rtx", **options)
+            record.update({f"{key}_ok": bool(on_rtx.engine_bytes),
+                           f"{key}_build_seconds": on_rtx.metadata["build_seconds"]})
+        except Exception as e:
+            record.update({f"{key}_ok": False, f"{key}_error": _first_line(e)})
+        save(key)
     save("done")
     return 0
 
@@ -150,6 +180,30 @@ def _seconds(value: Any) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
+def _low_precision_cell(record: dict[str, Any], precision: str) -> str:
+    error, torch_error = record.get(f"{precision}_error"), record.get(f"{precision}_torch_error")
+    if error is None:
+        return "failed" if record.get(f"{precision}_failure") else ""
+    return f"{error:.1e} ({torch_error:.1e})" if torch_error is not None else f"{error:.1e}"
+
+
+def _within_low_bound(record: dict[str, Any], precision: str) -> bool:
+    error, torch_error = record.get(f"{precision}_error"), record.get(f"{precision}_torch_error")
+    return error is not None and torch_error is not None and (
+        0 < error <= low_precision_bound(torch_error))
+
+
+def _rtx_cell(record: dict[str, Any]) -> str:
+    cells = []
+    for key, label in (("rtx", "dynamic"), *((f"rtx_{p}", p) for p in LOW_PRECISIONS)):
+        ok = record.get(f"{key}_ok")
+        if ok is None:
+            continue
+        cells.append(f"{label} {_seconds(record.get(f'{key}_build_seconds'))}" if ok
+                     else f"{label} failed")
+    return ", ".join(cells)
+
+
 def _row(record: dict[str, Any]) -> str:
     spec = BY_NAME[record["model"]]
     notes = []
@@ -159,7 +213,8 @@ def _row(record: dict[str, Any]) -> str:
         shown = ", ".join(f"`{op}`" for op in ops[:MAX_OPS_SHOWN])
         more = f" and {len(ops) - MAX_OPS_SHOWN} more" if len(ops) > MAX_OPS_SHOWN else ""
         notes.append(f"unsupported: {shown}{more}")
-    for key in ("error", "run_error", "rtx_error", "failure"):
+    for key in ("error", "run_error", "fp16_failure", "bf16_failure", "rtx_error",
+                "rtx_fp16_error", "rtx_bf16_error", "failure"):
         if record.get(key):
             notes.append(record[key].replace("|", "\\|")[:240])
     if record.get("warnings"):
@@ -168,16 +223,21 @@ def _row(record: dict[str, Any]) -> str:
     error = record.get("max_rel_error")
     if error is not None and error > MAX_REL_ERROR:
         notes.append(f"error above {MAX_REL_ERROR:g}")
-    rtx = record.get("rtx_ok")
+    for precision in LOW_PRECISIONS:
+        if record.get(f"{precision}_error") is not None and not _within_low_bound(
+                record, precision):
+            notes.append(f"{precision} error outside the bound")
     cells = [
         f"`{spec.name}`",
         spec.describe_size(),
+        spec.describe_dynamic(),
         {True: "yes", False: "no"}.get(converted, "?"),
         str(record["layers"]) if converted and record.get("layers") else "",
         "" if error is None else f"{error:.1e}",
+        *(_low_precision_cell(record, p) for p in LOW_PRECISIONS),
         _seconds(record.get("trace_seconds")),
         _seconds(record.get("reference_build_seconds")),
-        "" if rtx is None else (_seconds(record.get("rtx_build_seconds")) if rtx else "failed"),
+        _rtx_cell(record),
         "; ".join(notes),
     ]
     return "| " + " | ".join(cells) + " |"
@@ -217,6 +277,9 @@ def table(records: list[dict[str, Any]], total_seconds: float, jobs: int = 1) ->
     matching = sum(1 for r in records if (r.get("max_rel_error") is not None
                                           and r["max_rel_error"] <= MAX_REL_ERROR))
     rtx = sum(1 for r in records if r.get("rtx_ok"))
+    low = {p: sum(1 for r in records if _within_low_bound(r, p)) for p in LOW_PRECISIONS}
+    rtx_low = sum(1 for r in records if all(r.get(f"rtx_{p}_ok") for p in LOW_PRECISIONS))
+    runs = ", ".join(str(b) for b in RUN_BATCHES)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Model zoo",
@@ -229,23 +292,37 @@ def table(records: list[dict[str, Any]], total_seconds: float, jobs: int = 1) ->
         f"{'One model' if jobs == 1 else f'{jobs} models'} at a time, "
         f"{total_seconds / 60:.1f} min in all.",
         "",
-        "Every model has random weights (seeded), runs in `eval()` mode, and is fed "
-        "`randn(2, 3, H, W)` in fp32 (batch 2, H x W in the *input* column). "
-        "*converted*: `trtconv.convert(model, [x], backend=\"reference\")` succeeded; "
-        "*max rel error*: max |trt - torch| / max |torch| over all outputs "
-        f"(the tests require <= {MAX_REL_ERROR:g}); *trace s*: the traced forward pass that "
-        "emits the network; *reference build s*: serializing the reference plan; "
-        "*rtx build s*: replaying the network onto TensorRT-RTX, checking every tensor's shape "
-        "and dtype against the reference, and building the plan on CPU. "
+        "Every model has random weights (seeded; batch-norm statistics set from one random "
+        "batch and an all-zero head redrawn, see `settle` in `tests/models/zoo.py`), runs in "
+        "`eval()` mode, and is fed `randn(2, 3, H, W)` in fp32 (batch 2, H x W in the *input* "
+        "column).",
+        "",
+        "- *converted*: `trtconv.convert(model, [x], backend=\"reference\", min_shapes=..., "
+        "opt_shapes=..., max_shapes=...)` with the *dynamic* range succeeded (one conversion);",
+        "- *fp32 error*: max |trt - torch| / max |torch| over all outputs, the largest of the "
+        f"runs at the example input and at batch {runs} (segmentation models: 32x32, 50x77 "
+        f"and 96x96); the tests require <= {MAX_REL_ERROR:g};",
+        "- *fp16 error*, *bf16 error*: the same measure for `precision=\"fp16\"`/`\"bf16\"` "
+        "(batch 2) against fp32 PyTorch, and in parentheses PyTorch's own error running the "
+        "model in that dtype; the tests require the engine's to be above 0 and at most "
+        f"{LOW_PRECISION_FACTOR:g} times PyTorch's (`low_precision_bound` explains why);",
+        "- *trace s*: the traced forward pass that emits the network; *reference build s*: "
+        "serializing the reference plan;",
+        "- *rtx builds s*: replaying the network onto TensorRT-RTX, checking every tensor's "
+        "shape and dtype against the reference, and building the plan on CPU: the dynamic "
+        "fp32 network, and the fp16 and bf16 networks (strongly typed).",
+        "",
         "Times are wall-clock seconds from one run on the machine above (other work on it "
         "inflates them).",
         "",
-        f"**{converted}/{n} convert, {matching}/{n} match PyTorch within {MAX_REL_ERROR:g}, "
-        f"{rtx}/{n} build on TensorRT-RTX.**",
+        f"**{converted}/{n} convert with a dynamic batch, {matching}/{n} match PyTorch within "
+        f"{MAX_REL_ERROR:g} at every batch, {low['fp16']}/{n} within the fp16 bound, "
+        f"{low['bf16']}/{n} within the bf16 bound; {rtx}/{n} dynamic and {rtx_low}/{n} "
+        "fp16+bf16 networks build on TensorRT-RTX.**",
         "",
-        "| model | input | converted | layers | max rel error | trace s | reference build s "
-        "| rtx build s | notes |",
-        "|---|---|---|---:|---:|---:|---:|---:|---|",
+        "| model | input | dynamic | converted | layers | fp32 error | fp16 error (torch) "
+        "| bf16 error (torch) | trace s | reference build s | rtx builds s | notes |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---|---|",
         *(_row(r) for r in records),
         "",
     ]

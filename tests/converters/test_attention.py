@@ -92,3 +92,13 @@ def test_multi_head_attention_variants():
     torch.manual_seed(0)
     layer = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True).eval()
     check_op(layer, torch.randn(2, 5, 8), atol=1e-4, rtol=1e-4)
+
+
+def test_sdpa_causal_over_dynamic_sequence_lengths():
+    """is_causal with the query and key lengths dynamic: the mask is built at run time."""
+    def case(batch: int, length: int, keys: int) -> tuple[torch.Tensor, ...]:
+        return (torch.randn(batch, 2, length, 4), torch.randn(batch, 2, keys, 4),
+                torch.randn(batch, 2, keys, 5))
+
+    check_dynamic(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+                  case(1, 3, 3), case(2, 6, 6), case(1, 5, 2), atol=1e-5)

@@ -1,6 +1,6 @@
 import pytest
 import torch
-from harness import check_op
+from harness import check_op, check_unsupported
 from support.dynamic_harness import check_dynamic
 
 X = torch.randn(2, 3, 4)
@@ -62,3 +62,22 @@ def test_float64_like_warns():
 ], ids=lambda f: getattr(f, "__name__", repr(f)))
 def test_dynamic_batch(fn):
     check_dynamic(fn, X, torch.randn(5, 3, 4))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: x + torch.arange(x.size(0)).reshape(-1, 1, 1),
+    lambda x: x * torch.arange(1, x.size(2) + 1),
+    lambda x: x[:, :, :2] + torch.arange(0, x.size(0) * 2, 2, dtype=torch.float32)[:, None, None],
+    lambda x: torch.arange(x.shape[0] - 1, x.shape[0] * 3, step=3),
+    lambda x: torch.arange(start=2, end=x.size(-1)).float().sum() + x,
+    lambda x: x[torch.arange(x.size(0) - 1)],
+], ids=["end", "start_end", "step_dtype", "dynamic_start", "keywords", "as_index"])
+def test_arange_of_dynamic_sizes(fn):
+    check_dynamic(fn, X, torch.randn(5, 3, 7))
+
+
+def test_arange_with_a_float_step_over_dynamic_sizes_is_unsupported():
+    message = check_unsupported(lambda x: x[0, 0, :3] + torch.arange(0, x.size(0), 0.5)[:3], X,
+                                op="torch.arange", min_shapes=[(1, 3, 4)],
+                                max_shapes=[(8, 3, 4)])
+    assert "arange with dynamic bounds and non-integer arguments" in message, message

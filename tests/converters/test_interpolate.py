@@ -81,3 +81,38 @@ def test_interpolate_dynamic_batch():
                   x.repeat(2, 1, 1, 1))
     check_dynamic(lambda x: F.interpolate(x, size=(3, 4), mode="area"), x, x.repeat(2, 1, 1, 1))
     check_dynamic(lambda x: F.pixel_shuffle(x.repeat(1, 4, 1, 1), 2), x, x.repeat(2, 1, 1, 1))
+
+
+# Dynamic batch, height and width: two cases, converted once with the range they span.
+HW = (torch.randn(1, 3, 5, 6), torch.randn(3, 3, 8, 4))
+HW_RANGE = {"min_shapes": [(1, 3, 4, 4)], "max_shapes": [(4, 3, 9, 9)]}
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "bilinear", "bicubic"])
+@pytest.mark.parametrize("resize", [{"scale_factor": 2}, {"scale_factor": (3, 1)},
+                                    {"size": (4, 9)}, {"size": 1}], ids=str)
+def test_interpolate_dynamic_spatial_dims(mode, resize):
+    check_dynamic(lambda x: F.interpolate(x, mode=mode, **resize), *HW, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear", "bicubic"])
+def test_interpolate_to_a_size_read_off_a_dynamic_tensor(mode):
+    """A static input resized to another input's dynamic H x W (segmentation heads)."""
+    small = torch.randn(2, 3, 2, 3)
+    check_dynamic(lambda x, y: F.interpolate(x, size=y.shape[-2:], mode=mode), (small, HW[0]),
+                  (small, HW[1]), atol=1e-5)
+    check_dynamic(lambda x: F.interpolate(x[:, :, :2, :3], size=x.shape[2:], mode=mode), *HW,
+                  atol=1e-5)
+
+
+@pytest.mark.parametrize("call,reason", [
+    (lambda x: F.interpolate(x, scale_factor=1.5, mode="bilinear"),
+     "scale_factor 1.5 with dynamic spatial dims"),
+    (lambda x: F.interpolate(x, scale_factor=0.5, mode="nearest"),
+     "scale_factor 0.5 with dynamic spatial dims"),
+    (lambda x: F.interpolate(x, size=(2, 2), mode="area"),
+     "interpolate(mode='area') of dynamic spatial dims"),
+])
+def test_interpolate_dynamic_spatial_dims_unsupported(call, reason):
+    message = check_unsupported(call, HW[0], op="torch.nn.functional.interpolate", **HW_RANGE)
+    assert reason in message, message

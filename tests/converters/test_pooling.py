@@ -103,3 +103,26 @@ def test_pool_dynamic_batch():
     check_dynamic(lambda x: F.max_pool1d(x, 2, dilation=2), x[0], x[0].repeat(2, 1, 1))
     check_dynamic(lambda x: F.adaptive_avg_pool2d(x, (3, 4)), x, x.repeat(2, 1, 1, 1))
     check_dynamic(lambda x: F.adaptive_max_pool1d(x, 4), x[0], x[0].repeat(2, 1, 1))
+
+
+HW = (torch.randn(1, 3, 5, 6), torch.randn(3, 3, 8, 4))  # dynamic batch, height and width
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: F.adaptive_avg_pool2d(x, 1),
+    lambda x: F.adaptive_max_pool2d(x, (1, 1)),
+    lambda x: F.adaptive_avg_pool2d(x, (None, 1)),
+    lambda x: F.adaptive_max_pool2d(x, (1, None)),
+    torch.nn.AdaptiveAvgPool2d(1),
+    torch.nn.AdaptiveAvgPool2d((None, 1)),
+    lambda x: F.adaptive_avg_pool1d(x.flatten(2), 1),
+], ids=["avg_1", "max_1x1", "avg_none_1", "max_1_none", "module_1", "module_none_1", "avg1d"])
+def test_adaptive_pool_of_dynamic_spatial_dims(fn):
+    check_dynamic(fn, *HW)
+
+
+def test_adaptive_pool_of_a_dynamic_dim_into_several_cells_is_unsupported():
+    message = check_unsupported(lambda x: F.adaptive_avg_pool2d(x, (2, 1)), HW[0],
+                                op="torch.nn.functional.adaptive_avg_pool2d",
+                                min_shapes=[(1, 3, 4, 4)], max_shapes=[(4, 3, 9, 9)])
+    assert "adaptive pooling of dynamic dim 2 into 2 cells" in message, message

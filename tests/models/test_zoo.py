@@ -2,11 +2,21 @@
 
 Two tests per model, each building the model once (seeded random weights, eval):
 
-- test_outputs_match_pytorch: converted on the reference backend, the TRTModule returns what
-  the model returns (a tensor, or a dict {"out", "aux"} for segmentation) with torch's dtypes
-  and shapes, and max |trt - torch| / max |torch| <= 1e-3 in fp32 at batch 2;
-- test_builds_on_tensorrt_rtx: the model converts on TensorRT-RTX, which replays the network,
-  checks every tensor's shape and dtype against the reference, and builds a plan on CPU.
+- test_outputs_match_pytorch: converted once on the reference backend with a dynamic batch
+  (1-16; segmentation models also with H and W dynamic in 32-96), the TRTModule run at the
+  example batch 2 and at batch 1, 3 and 16 (segmentation: 32x32, 50x77, 96x96) returns what the
+  model returns (a tensor, or a dict {"out", "aux"} for segmentation) with torch's dtypes and
+  shapes, and max |trt - torch| / max |torch| <= 1e-3 in fp32 at each;
+- test_builds_on_tensorrt_rtx: the model converts on TensorRT-RTX with the same profile, which
+  replays the network, checks every tensor's shape and dtype against the reference, and builds
+  a plan on CPU.
+
+And two per model and low precision (fp16, bf16), converted at batch 2:
+
+- test_low_precision_error_is_pytorchs: the engine's error against fp32 PyTorch is within
+  low_precision_bound (zoo.py) of PyTorch's own error running the model in that dtype, and not
+  zero (the engine really computed in half precision);
+- test_low_precision_builds_on_tensorrt_rtx: the strongly typed network builds on TensorRT-RTX.
 
 They are separate tests, not one fixture shared by both: pytest-xdist hands consecutive tests
 to different workers, so a shared module-scoped fixture would build and convert every model
@@ -16,6 +26,7 @@ UnsupportedOperatorError naming the ops; it is never skipped.
 
 from __future__ import annotations
 
+import warnings
 from types import ModuleType
 
 import pytest
@@ -24,7 +35,16 @@ from torch.utils import _pytree as pytree
 
 import trtconv
 
-from .zoo import BY_NAME, MAX_REL_ERROR, MODELS, ZooModel, relative_error
+from .zoo import (
+    BY_NAME,
+    LOW_PRECISIONS,
+    MAX_REL_ERROR,
+    MODELS,
+    ZooModel,
+    low_precision_bound,
+    relative_error,
+    torch_low_precision_error,
+)
 
 pytestmark = pytest.mark.models
 NAMES = [m.name for m in MODELS]
@@ -63,19 +83,65 @@ def test_outputs_match_pytorch(name: str, torchvision: ModuleType) -> None:
     x = spec.example_input()
     with torch.no_grad():
         want = model(x.clone())
-    converted = trtconv.convert(model, [x.clone()], backend="reference")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # a dynamic dim forced to a number fails
+        converted = trtconv.convert(model, [x.clone()], backend="reference",
+                                    **spec.dynamic_profile())
     assert converted.metadata["num_layers"] > 0
+    check_matches(converted, x, want, spec)
+    for shape in spec.dynamic_run_shapes():
+        x = spec.input_of(shape)
+        with torch.no_grad():
+            want = model(x.clone())
+        check_matches(converted, x, want, spec)
+
+
+def check_matches(converted: trtconv.TRTModule, x: torch.Tensor, want: object,
+                  spec: ZooModel) -> None:
     got = converted(x.clone())
     check_structure(got, want, spec)
     error = relative_error(got, want)
-    assert error <= MAX_REL_ERROR, (
-        f"{name}: max abs error / max abs output = {error:.3g} > {MAX_REL_ERROR}")
+    assert error <= MAX_REL_ERROR, (f"{spec.name} at input {tuple(x.shape)}: max abs error / "
+                                    f"max abs output = {error:.3g} > {MAX_REL_ERROR}")
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_builds_on_tensorrt_rtx(name: str, torchvision: ModuleType, rtx: ModuleType) -> None:
     spec = BY_NAME[name]
     model = spec.build(torchvision)
-    on_rtx = trtconv.convert(model, [spec.example_input()], backend="tensorrt_rtx")
+    on_rtx = trtconv.convert(model, [spec.example_input()], backend="tensorrt_rtx",
+                             **spec.dynamic_profile())
     assert on_rtx.backend == "tensorrt_rtx"
+    assert on_rtx.engine_bytes, "TensorRT-RTX built an empty plan"
+
+
+LOW = [pytest.param(name, precision, id=f"{name}-{precision}") for name in NAMES
+       for precision in LOW_PRECISIONS]
+
+
+@pytest.mark.parametrize("name,precision", LOW)
+def test_low_precision_error_is_pytorchs(name: str, precision: str,
+                                         torchvision: ModuleType) -> None:
+    spec = BY_NAME[name]
+    model = spec.build(torchvision)
+    x = spec.example_input()
+    with torch.no_grad():
+        want = model(x.clone())
+    converted = trtconv.convert(model, [x.clone()], backend="reference", precision=precision)
+    got = converted(x.clone())
+    check_structure(got, want, spec)
+    error = relative_error(got, want)
+    torch_error = torch_low_precision_error(model, x, want, LOW_PRECISIONS[precision])
+    bound = low_precision_bound(torch_error)
+    assert 0 < error <= bound, (f"{name} in {precision}: error {error:.3g} against fp32, "
+                                f"PyTorch's own {precision} error {torch_error:.3g}, "
+                                f"bound {bound:.3g}")
+
+
+@pytest.mark.parametrize("name,precision", LOW)
+def test_low_precision_builds_on_tensorrt_rtx(name: str, precision: str,
+                                              torchvision: ModuleType, rtx: ModuleType) -> None:
+    spec = BY_NAME[name]
+    on_rtx = trtconv.convert(spec.build(torchvision), [spec.example_input()],
+                             backend="tensorrt_rtx", precision=precision)
     assert on_rtx.engine_bytes, "TensorRT-RTX built an empty plan"

@@ -38,9 +38,20 @@ from typing import Any
 import torch
 
 BATCH = 2
+DYNAMIC_BATCHES = (1, 16)  # every model is also converted once for this batch range ...
+RUN_BATCHES = (1, 3, 16)  # ... and run at these batches
+SEGMENTATION_HW = ((32, 32), (96, 96))  # segmentation models: H and W dynamic in this range too
+SEGMENTATION_RUN_HW = ((32, 32), (50, 77), (96, 96))  # H x W of each run batch (in order)
 MODEL_SEED = 0  # torch.manual_seed before building a model (random weights)
+SETTLE_SEED = 2  # torch.manual_seed before drawing the batch that sets batch-norm statistics
+SETTLE_BATCH = 4
+HEAD_STD = 0.02  # std of the normal draw that replaces an all-zero Linear weight
 INPUT_SEED = 1  # torch.manual_seed before drawing its input
 MAX_REL_ERROR = 1e-3  # max |trt - torch| / max |torch| over all outputs, fp32
+LOW_PRECISIONS = {"fp16": torch.float16, "bf16": torch.bfloat16}
+# In fp16 and bf16 the engine's error against fp32 PyTorch may be at most this many times the
+# error of PyTorch itself running the same model in that dtype (see low_precision_bound).
+LOW_PRECISION_FACTOR = 4.0
 
 
 @dataclass(frozen=True)
@@ -64,16 +75,43 @@ class ZooModel:
         return getattr(namespace, self.name)
 
     def build(self, torchvision: Any) -> torch.nn.Module:
-        """The model with seeded random weights, in eval mode (built once per test)."""
+        """The model with seeded random weights, settled like a trained one (see
+        `settle`), in eval mode (built once per test)."""
         torch.manual_seed(MODEL_SEED)
         kwargs = {"weights": None, **self.kwargs}
         if self.segmentation:
             kwargs.setdefault("weights_backbone", None)
-        return self.constructor(torchvision)(**kwargs).eval()
+        model = self.constructor(torchvision)(**kwargs)
+        torch.manual_seed(SETTLE_SEED)
+        return settle(model, torch.randn(SETTLE_BATCH, 3, *self.size))
 
     def example_input(self) -> torch.Tensor:
+        return self.input_of(self.input_shape)
+
+    @staticmethod
+    def input_of(shape: tuple[int, ...]) -> torch.Tensor:
         torch.manual_seed(INPUT_SEED)
-        return torch.randn(self.input_shape)
+        return torch.randn(shape)
+
+    def dynamic_profile(self) -> dict[str, list[tuple[int, ...]]]:
+        """convert()'s min/opt/max_shapes: batch DYNAMIC_BATCHES at the zoo's size, and for
+        segmentation models H and W in SEGMENTATION_HW as well; opt is the example input."""
+        lo_hw, hi_hw = SEGMENTATION_HW if self.segmentation else (self.size, self.size)
+        return {"min_shapes": [(DYNAMIC_BATCHES[0], 3, *lo_hw)],
+                "opt_shapes": [self.input_shape],
+                "max_shapes": [(DYNAMIC_BATCHES[1], 3, *hi_hw)]}
+
+    def dynamic_run_shapes(self) -> list[tuple[int, int, int, int]]:
+        """The input shapes the dynamically converted model runs at, besides the example."""
+        sizes = SEGMENTATION_RUN_HW if self.segmentation else [self.size] * len(RUN_BATCHES)
+        return [(batch, 3, *hw) for batch, hw in zip(RUN_BATCHES, sizes)]
+
+    def describe_dynamic(self) -> str:
+        batches = f"batch {DYNAMIC_BATCHES[0]}-{DYNAMIC_BATCHES[1]}"
+        if not self.segmentation:
+            return batches
+        (h0, w0), (h1, w1) = SEGMENTATION_HW
+        return f"{batches}, H {h0}-{h1}, W {w0}-{w1}"
 
 
 _CNNS_64 = [
@@ -101,6 +139,55 @@ MODELS: list[ZooModel] = [
 ]
 
 BY_NAME: dict[str, ZooModel] = {m.name: m for m in MODELS}
+
+
+def settle(model: torch.nn.Module, batch: torch.Tensor) -> torch.nn.Module:
+    """Make random weights behave like trained ones, then switch to eval mode.
+
+    Freshly built, a batch-normalized model has running statistics (mean 0, variance 1) that
+    match nothing, so its activations shrink or grow layer after layer: mobilenet_v2's logits
+    come out near 1e-9, inception_v3's near 1e8. Both are outside half precision's range and
+    say nothing about how a trained model fares in fp16. So every batch norm's statistics are
+    set from one training-mode forward pass on `batch` (as a trained model's are, from data),
+    and a Linear weight the constructor left all zero (ViT's classification head, which makes
+    every output 0 and every comparison vacuous) is redrawn from N(0, HEAD_STD**2).
+    """
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear) and not module.weight.detach().any():
+            with torch.no_grad():
+                module.weight.normal_(0.0, HEAD_STD)
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if norms:
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None  # cumulative average: after one batch, that batch's statistics
+        with torch.no_grad():
+            model.train()(batch)
+    return model.eval()
+
+
+def torch_low_precision_error(model: torch.nn.Module, x: torch.Tensor, want: Any,
+                               dtype: torch.dtype) -> float:
+    """relative_error of PyTorch itself running `model` (a copy) and `x` in `dtype`."""
+    import copy
+
+    with torch.no_grad():
+        got = copy.deepcopy(model).to(dtype)(x.to(dtype))
+    return relative_error(got, want)
+
+
+def low_precision_bound(torch_error: float) -> float:
+    """The largest error against fp32 PyTorch the engine may have in fp16/bf16.
+
+    What half precision costs a model is measured by PyTorch itself: the same model run in
+    fp16/bf16 (`torch_low_precision_error`). The engine computes the same arithmetic (half
+    precision storage, fp32 accumulation), except that it keeps some ops in fp32, so its error
+    is of the same size; it differs by where the roundings fall, and a random-weight network
+    amplifies each rounding differently. Over the zoo the engine's error is 0.4 to 2.8 times
+    PyTorch's (docs/models.md); LOW_PRECISION_FACTOR = 4 leaves room for another CPU's kernels
+    while an engine that rounds where it should not, or drops a cast, lands far above it.
+    """
+    return LOW_PRECISION_FACTOR * torch_error
 
 
 def relative_error(got: Any, want: Any) -> float:

@@ -76,11 +76,12 @@ def _clone(x: Any) -> Any:
     return pytree.tree_map(lambda t: t.clone() if isinstance(t, torch.Tensor) else t, x)
 
 
-def check_unsupported(fn: Callable[..., Any], *inputs: Any, op: str) -> str:
-    """Converting `fn` fails with an UnsupportedOperatorError naming `op`."""
+def check_unsupported(fn: Callable[..., Any], *inputs: Any, op: str, **options: Any) -> str:
+    """Converting `fn` (with convert's `options`, e.g. min_shapes/max_shapes) fails with an
+    UnsupportedOperatorError naming `op`."""
     module = fn if isinstance(fn, torch.nn.Module) else Lambda(fn)
     with pytest.raises(trtconv.UnsupportedOperatorError) as info:
-        trtconv.convert(module.eval(), list(inputs), backend="reference")
+        trtconv.convert(module.eval(), list(inputs), backend="reference", **options)
     assert op in str(info.value), str(info.value)
     return str(info.value)
 

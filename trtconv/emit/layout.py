@@ -170,6 +170,17 @@ def full(ctx: Any, dims: Sequence[Dim], value: Any, dtype: torch.dtype) -> Any:
     return expand_to(ctx.network, scalar, dims)
 
 
+def iota(network: Any, length: Dim) -> Any:
+    """The 1-D INT64 tensor [0, 1, ..., length - 1]; a dynamic `length` (a DimInt or a (1,)
+    INT64 tensor) makes a LINSPACE fill sized at run time."""
+    if not is_dynamic(length):
+        return constant(network, torch.arange(int(length), dtype=torch.int64))
+    layer = network.add_fill((0,), trt.FillOperation.LINSPACE, trt.DataType.INT64)
+    layer.set_input(0, _as_shape_tensor(network, [length]))
+    layer.alpha, layer.beta = 0, 1
+    return layer.get_output(0)
+
+
 def permute(network: Any, tensor: Any, order: Sequence[int]) -> Any:
     """`tensor` with its axes in `order` (torch's permute; no layer for the identity)."""
     order = [int(a) for a in order]

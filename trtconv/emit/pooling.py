@@ -48,25 +48,34 @@ def _pool_axis(network: Any, x: Any, axis: int, cells: int, op: Any) -> Any:
     return layer.get_output(0)
 
 
-def adaptive_pool(network: Any, x: Any, output_size: Sequence[int], average: bool) -> Any:
-    """The innermost len(output_size) axes of `x` pooled adaptively to `output_size` (those
-    axes must be static; ValueError otherwise)."""
+def adaptive_pool(network: Any, x: Any, output_size: Sequence[int | None], average: bool) -> Any:
+    """The innermost len(output_size) axes of `x` pooled adaptively to `output_size` (None keeps
+    an axis). A dynamic axis can only be pooled to one cell (its bins depend on its length):
+    ValueError otherwise."""
     nsp = len(output_size)
     rank = len(x.shape)
     axes = list(range(rank - nsp, rank))
     lengths = [x.shape[a] for a in axes]
-    if any(length < 0 for length in lengths):
-        raise ValueError("adaptive pooling needs static spatial dims")
+    cells = [length if n is None else int(n) for length, n in zip(lengths, output_size)]
+    for axis, length, n in zip(axes, lengths, output_size):
+        if length < 0 and n is not None and n != 1:
+            raise ValueError(f"adaptive pooling of dynamic dim {axis} into {n} cells (the bins "
+                             "depend on its length; only 1 cell or None is taken)")
     op = R.AVG if average else R.MAX
-    if all(n == 1 for n in output_size):
+    if all(n == 1 for n in cells):
         return reduce(network, x, op, axes, keepdim=True)
     if nsp in (2, 3) and rank >= nsp + 2 and all(
-            length % n == 0 for length, n in zip(lengths, output_size)):
-        window = tuple(length // n for length, n in zip(lengths, output_size))
+            length >= 0 and length % n == 0 for length, n in zip(lengths, cells)):
+        window = tuple(length // n for length, n in zip(lengths, cells))
         kind = trt.PoolingType.AVERAGE if average else trt.PoolingType.MAX
         layer = network.add_pooling_nd(x, kind, window)
         layer.stride_nd = window
         return layer.get_output(0)
-    for axis, cells in zip(axes, output_size):
-        x = _pool_axis(network, x, axis, int(cells), op)
+    for axis, length, n in zip(axes, lengths, output_size):
+        if n is None:
+            continue
+        if length < 0:  # one cell
+            x = reduce(network, x, op, axis, keepdim=True)
+        else:
+            x = _pool_axis(network, x, axis, int(n), op)
     return x
