@@ -139,8 +139,10 @@ def _interpolate_dynamic(ctx: Any, x: Any, size: list[Any] | None, given: list[f
     With `size` torch maps coordinates by in/out, as the layer does, so any size works. With a
     scale_factor torch maps by 1/scale_factor: on a dynamic axis that agrees with the layer's
     in/out only for whole factors (out = in * s exactly), so only those are taken."""
-    if mode == "area":
-        raise ctx.unsupported("interpolate(mode='area') of dynamic spatial dims")
+    if mode == "area":  # adaptive average pooling, whose bins the network computes
+        if size is None or any(emit.is_dynamic(d) for d in size):
+            raise ctx.unsupported("interpolate(mode='area') to a size known only at run time")
+        return emit.adaptive_pool(ctx.network, x, [int(d) for d in size], average=True)
     if not emit.arith.is_float(x):
         raise ctx.unsupported(f"{mode} interpolation of dynamic spatial dims of integers")
     if size is not None:

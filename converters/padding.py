@@ -26,8 +26,10 @@ def convert_pad(ctx: Any, input: Any, pad: Any, mode: str = "constant", value: A
                 ) -> Any:
     if mode not in PAD_MODES:
         raise ctx.unsupported(f"padding mode {mode!r}")
-    pad = [int(p) for p in pad]
+    pad = list(pad)  # sizes read off traced tensors (DimInts) stay dynamic
     x = ctx.trt(input)
+    if mode == "circular" and any(map(emit.is_dynamic, pad)):
+        raise ctx.unsupported("circular padding by amounts computed from dynamic dims")
     if mode == "circular" and any(p < 0 for p in pad):
         # torch wraps around what is left after cropping
         x = emit.pad(ctx.network, x, [min(p, 0) for p in pad])
@@ -38,5 +40,4 @@ def convert_pad(ctx: Any, input: Any, pad: Any, mode: str = "constant", value: A
 
 @tensorrt_converter("torch.constant_pad_nd")
 def convert_constant_pad_nd(ctx: Any, input: Any, pad: Any, value: Any = 0) -> Any:
-    return emit.pad(ctx.network, ctx.trt(input), [int(p) for p in pad], "constant",
-                    _value_for(ctx, value))
+    return emit.pad(ctx.network, ctx.trt(input), list(pad), "constant", _value_for(ctx, value))

@@ -109,15 +109,18 @@ def _roll(ctx: Any, input: Any, shifts: Any, dims: Any = None) -> Any:
 
 
 def _roll_axes(ctx: Any, x: Any, shifts: dict[int, int]) -> Any:
-    """torch.roll as one WRAP slice: output i reads input (i - shift) mod n."""
-    if any(x.shape[a] < 0 for a in shifts if shifts[a]):
-        raise ctx.unsupported("roll along a dynamic dim")
+    """torch.roll as one WRAP slice: output i reads input (i - shift) mod n. A dynamic axis
+    starts at -shift, which the slice wraps around whatever its length is at run time."""
     rank = len(x.shape)
-    if all(x.shape[a] == 0 or shifts[a] % x.shape[a] == 0 for a in shifts):
+    lengths = x.shape
+    moved = [a for a in range(rank) if shifts.get(a, 0) and (
+        lengths[a] < 0 or lengths[a] and shifts[a] % lengths[a])]
+    if not moved:
         return x
-    moved = [a for a in range(rank) if x.shape[a] and shifts.get(a, 0) % x.shape[a]]
-    start = [(-shifts[a]) % x.shape[a] if a in moved else 0 for a in range(rank)]
-    size = [x.shape[a] if a in moved else None for a in range(rank)]
+    dims = emit.dims_of(ctx.network, x)
+    start = [(-shifts[a] if lengths[a] < 0 else -shifts[a] % lengths[a]) if a in moved else 0
+             for a in range(rank)]
+    size = [dims[a] if a in moved else None for a in range(rank)]
     return emit.slice_tensor(ctx.network, x, start, size, [1] * rank, trt.SampleMode.WRAP)
 
 

@@ -8,7 +8,9 @@ would start in the right padding. The output length comes from the torch result,
 post padding is chosen so that EXPLICIT_ROUND_DOWN yields exactly that many windows. Averages
 then divide like torch: count_include_pad counts the explicit padding but never the extra room
 at the end (the padding is made real zeros and the layer excludes padding), and
-divisor_override rescales the window sum.
+divisor_override rescales the window sum. Over dynamic spatial dims the output length is not
+known when building, so ceil_mode takes EXPLICIT_ROUND_UP where that provably agrees with torch
+(padding + stride <= kernel: the last window never starts in the right padding).
 """
 
 from __future__ import annotations
@@ -62,11 +64,20 @@ def _pool(ctx: Any, input: Any, nsp: int, average: bool, kernel_size: Any, strid
     out = tuple(int(d) for d in ctx.output.shape[-nsp:])
     x = ctx.trt(input)
     lengths = tuple(x.shape[-nsp:])
-    if (ceil_mode or any(d > 1 for d in dilation)) and any(d < 0 for d in lengths):
-        raise ctx.unsupported("ceil_mode or dilation with dynamic spatial dims")
+    dynamic = any(d < 0 for d in lengths)
+    if dynamic and any(d > 1 for d in dilation):
+        raise ctx.unsupported("dilation with dynamic spatial dims")
+    round_up = dynamic and ceil_mode
+    if round_up and (divisor_override or any(p + s > k for p, s, k in zip(pads, stride, kernel))):
+        # Only where p + s <= k can torch's last window never start in the right padding, so
+        # that TensorRT's EXPLICIT_ROUND_UP gives torch's count for every length.
+        raise ctx.unsupported("ceil_mode with dynamic spatial dims and padding + stride > "
+                              "kernel (or divisor_override)")
     # Room after the right padding that torch's last ceil_mode window reaches into.
     extra = tuple(max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p)) if n >= 0 else 0
                   for o, s, d, k, n, p in zip(out, stride, dilation, kernel, lengths, pads))
+    if round_up:
+        extra = (0,) * nsp  # EXPLICIT_ROUND_UP sizes the last window itself
     if any(d > 1 for d in dilation):
         post = tuple(p + e for p, e in zip(pads, extra))
         return _window_max(network, x, kernel, stride, dilation, pads, post, out)
@@ -91,6 +102,8 @@ def _pool(ctx: Any, input: Any, nsp: int, average: bool, kernel_size: Any, strid
     layer.stride_nd = stride
     layer.pre_padding = pre
     layer.post_padding = post
+    if round_up:
+        layer.padding_mode = trt.PaddingMode.EXPLICIT_ROUND_UP
     if average:
         layer.average_count_excludes_padding = excludes
     y = layer.get_output(0)
@@ -127,11 +140,7 @@ def _cells(output_size: Any, nsp: int) -> list[int | None]:
 
 
 def _adaptive(ctx: Any, input: Any, output_size: Any, nsp: int, average: bool) -> Any:
-    x = ctx.trt(input)
-    try:
-        return emit.adaptive_pool(ctx.network, x, _cells(output_size, nsp), average)
-    except ValueError as e:
-        raise ctx.unsupported(str(e)) from None
+    return emit.adaptive_pool(ctx.network, ctx.trt(input), _cells(output_size, nsp), average)
 
 
 def _adaptive_avg(nsp: int) -> Any:

@@ -121,14 +121,18 @@ def _moments(ctx: Any, input: Any, dim: Any, unbiased: Any, keepdim: bool,
     dim, corr = _correction(dim, unbiased, correction)
     dims = _dims(dim)
     x = _input(ctx, input, input.dtype)  # var/std keep the (floating) input dtype
-    count = reductions.reduced_count(tuple(x.shape), dims)
-    if count is None:
-        raise ctx.unsupported("var/std over a dynamic dimension")
     mean = reductions.reduce(network, x, R.AVG, dims, True)
     centered = arith.elementwise(network, x, mean, E.SUB)
     squares = arith.elementwise(network, centered, centered, E.PROD)
     total = reductions.reduce(network, squares, R.SUM, dims, keepdim)
-    divisor = arith.const(network, max(count - corr, 0.0), total)
+    count = reductions.reduced_count(tuple(x.shape), dims)
+    if count is not None:
+        divisor = arith.const(network, max(count - corr, 0.0), total)
+    else:  # a reduced dim is dynamic: N - c from the run-time shape
+        counted = reductions.reduced_count_tensor(network, x, dims, total)
+        divisor = arith.elementwise(network, arith.elementwise(
+            network, counted, arith.const(network, corr, counted), E.SUB),
+            arith.const(network, 0.0, counted), E.MAX)
     var = arith.elementwise(network, total, divisor, E.DIV)
     if not keepdim:
         mean = reductions.reduce(network, x, R.AVG, dims, False)

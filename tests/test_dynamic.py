@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from harness import Lambda
+from support.dynamic_harness import check_dynamic
 from support.rtx import require_rtx
 
 import trtconv
@@ -76,15 +77,23 @@ def test_interpolate_to_other_tensors_size_with_dynamic_batch():
            batches=(1, 5), others=(other,))
 
 
+def test_interpolate_to_a_dynamic_tensors_size():
+    """The hazard in full: `other` has a dynamic batch, height and width too."""
+    def case(batch: int, h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.randn(batch, 3, 4, 4), torch.randn(batch, 1, h, w)
+
+    check_dynamic(InterpolateLike(), case(2, 9, 7), case(1, 5, 11), case(5, 12, 6))
+
+
 def test_dynamic_height_and_width():
     model = Lambda(lambda x: torch.relu(x).view(x.size(0), x.size(1), -1))
-    example = torch.randn(2, 3, 8, 8)
-    converted = trtconv.convert(model, [trtconv.Input((1, 3, 4, 4), (2, 3, 8, 8),
-                                                     (4, 3, 16, 16))], backend="reference")
+    spec = trtconv.Input((1, 3, 4, 4), (2, 3, 8, 8), (4, 3, 16, 16))
+    converted = trtconv.convert(model, [spec], backend="reference")
     for shape in ((1, 3, 4, 4), (3, 3, 16, 5), (4, 3, 9, 16)):
         x = torch.randn(shape)
         torch.testing.assert_close(converted(x), model(x))
-    assert example.shape[0] == 2
+    require_rtx()
+    assert trtconv.convert(model, [spec], backend="tensorrt_rtx").engine_bytes
 
 
 def test_shape_outside_profile_names_the_range():
@@ -126,3 +135,21 @@ def test_symbolic_arithmetic_on_sizes():
 def test_input_spec_validation():
     with pytest.raises(ValueError, match="min <= opt <= max"):
         trtconv.Input((4, 3), (2, 3), (8, 3))
+
+
+def test_modulo_of_sizes_stays_dynamic():
+    """Swin's window padding: pad W up to a multiple of 7 with sizes computed from x.shape."""
+    model = Lambda(lambda x: F.pad(torch.relu(x), (0, (7 - x.size(-1) % 7) % 7)) * 2)
+    check_dynamic(model, torch.randn(2, 3, 5), torch.randn(1, 3, 9), torch.randn(3, 3, 14))
+    check_dynamic(Lambda(lambda x: x[:, : 20 % x.size(1)]), torch.randn(2, 6), torch.randn(2, 7))
+
+
+def test_comparing_a_dynamic_dim_warns_with_module_path():
+    class Branch(torch.nn.Module):
+        def forward(self, x):
+            return x * 2 if x.size(0) > 2 else x
+
+    model = torch.nn.Sequential(torch.nn.ReLU(), Branch())
+    with pytest.warns(UserWarning, match=r"compared \(3 > 2 on the example\) in module '1'"):
+        trtconv.convert(model, [torch.randn(3, 4)], backend="reference", min_shapes=[(1, 4)],
+                        max_shapes=[(8, 4)])

@@ -5,7 +5,8 @@ When an input has dynamic dims, `x.size(0)` or `x.shape[0]` on a traced tensor r
 carries a (1,) INT64 network tensor computing that size in the engine. Arithmetic on DimInts
 stays symbolic, and converters that receive one (view, reshape, expand, zeros, arange,
 interpolate(size=...), slicing bounds, ...) use its tensor instead of the baked number. Forcing
-one into a plain number with `int()` or `float()` warns, naming the module path.
+one into a plain number with `int()` or `float()` warns, naming the module path, and so does
+comparing one (`==`, `<`, ...): whatever branches on the answer follows the example's branch.
 
 Static dims stay plain ints: a model without dynamic inputs never sees a DimInt.
 """
@@ -91,6 +92,48 @@ class DimInt(int):
 
     def __neg__(self) -> Any:
         return self._binary(-1, _E.PROD, operator.mul)
+
+    def __mod__(self, other: Any) -> Any:  # Python's floor modulo: a - (a // b) * b
+        if isinstance(other, bool) or not isinstance(other, int):
+            return NotImplemented
+        return self - (self // other) * other
+
+    def __rmod__(self, other: Any) -> Any:
+        if isinstance(other, bool) or not isinstance(other, int):
+            return NotImplemented
+        return other - (other // self) * self
+
+    # --- comparisons: control flow on a dynamic dim follows the example -----------------------
+    def _compared(self, other: Any, symbol: str, fn: Callable[[int, int], bool]) -> Any:
+        if isinstance(other, bool) or not isinstance(other, int):
+            return NotImplemented
+        result = fn(int.__int__(self), int.__int__(other))
+        where = self._ctx.module_path or "<root>"
+        warnings.warn(f"a dynamic dimension was compared ({int.__int__(self)} {symbol} "
+                      f"{int.__int__(other)} on the example) in module '{where}': code that "
+                      f"branches on it follows the example's branch at every size",
+                      stacklevel=3)
+        return result
+
+    def __eq__(self, other: object) -> Any:
+        return self._compared(other, "==", operator.eq)
+
+    def __ne__(self, other: object) -> Any:
+        return self._compared(other, "!=", operator.ne)
+
+    def __lt__(self, other: Any) -> Any:
+        return self._compared(other, "<", operator.lt)
+
+    def __le__(self, other: Any) -> Any:
+        return self._compared(other, "<=", operator.le)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._compared(other, ">", operator.gt)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._compared(other, ">=", operator.ge)
+
+    __hash__ = int.__hash__
 
     def __truediv__(self, other: Any) -> float:
         self._forced("true division")

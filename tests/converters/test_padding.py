@@ -1,7 +1,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
-from harness import check_op
+from harness import check_op, check_unsupported
 from support.dynamic_harness import check_dynamic
 
 torch.manual_seed(0)
@@ -43,3 +43,18 @@ def test_pad_dynamic_batch():
     check_dynamic(lambda x: F.pad(x, (1, 2, 0, 1), value=2.0), x, x.repeat(3, 1, 1, 1))
     check_dynamic(lambda x: F.pad(x, (1, -2, 0, 1), mode="circular"), x, x.repeat(3, 1, 1, 1))
     check_dynamic(lambda x: F.pad(x, (1, 1, 2, 2), mode="reflect"), x, x.repeat(3, 1, 1, 1))
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate"])
+def test_pads_computed_from_dynamic_sizes(mode):
+    """Pad amounts read off the input's dynamic dims stay dynamic (crop too, in constant)."""
+    crop = -1 if mode == "constant" else 0
+    check_dynamic(lambda x: F.pad(x, (x.size(-1) // 2, 1, crop, x.size(-2) - 2), mode=mode),
+                  torch.randn(2, 3, 5), torch.randn(1, 3, 9), torch.randn(3, 4, 14))
+
+
+def test_circular_pads_computed_from_dynamic_sizes_are_unsupported():
+    message = check_unsupported(lambda x: F.pad(x, (x.size(-1) // 2, 0), mode="circular"),
+                                torch.randn(2, 3, 5), op="torch.nn.functional.pad",
+                                min_shapes=[(1, 3, 4)], max_shapes=[(4, 3, 9)])
+    assert "circular padding by amounts computed from dynamic dims" in message, message

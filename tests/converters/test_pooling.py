@@ -116,13 +116,34 @@ HW = (torch.randn(1, 3, 5, 6), torch.randn(3, 3, 8, 4))  # dynamic batch, height
     torch.nn.AdaptiveAvgPool2d(1),
     torch.nn.AdaptiveAvgPool2d((None, 1)),
     lambda x: F.adaptive_avg_pool1d(x.flatten(2), 1),
-], ids=["avg_1", "max_1x1", "avg_none_1", "max_1_none", "module_1", "module_none_1", "avg1d"])
+    lambda x: F.adaptive_avg_pool2d(x, (3, 2)),
+    lambda x: F.adaptive_max_pool2d(x, (7, 5)),
+    lambda x: F.adaptive_avg_pool2d(x, (None, 3)),
+    torch.nn.AdaptiveAvgPool2d(7),
+    lambda x: F.adaptive_max_pool1d(x.flatten(2), 4),
+    lambda x: F.adaptive_avg_pool3d(x[:, None], (2, 3, 3)),
+], ids=["avg_1", "max_1x1", "avg_none_1", "max_1_none", "module_1", "module_none_1", "avg1d",
+        "avg_3x2", "max_7x5_upsampling", "avg_none_3", "module_7", "max1d_4", "avg3d"])
 def test_adaptive_pool_of_dynamic_spatial_dims(fn):
     check_dynamic(fn, *HW)
 
 
-def test_adaptive_pool_of_a_dynamic_dim_into_several_cells_is_unsupported():
-    message = check_unsupported(lambda x: F.adaptive_avg_pool2d(x, (2, 1)), HW[0],
-                                op="torch.nn.functional.adaptive_avg_pool2d",
+@pytest.mark.parametrize("fn", [
+    lambda x: F.max_pool2d(x, 3, 2, ceil_mode=True),
+    lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True),
+    lambda x: F.max_pool2d(x, 2, 2, ceil_mode=True),
+    lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True),
+    lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+    lambda x: F.max_pool1d(x.flatten(2), 3, 2, ceil_mode=True),
+    lambda x: F.max_pool2d(x[..., :3], 3, 2, ceil_mode=True),  # W static, H dynamic
+], ids=["max_3_2", "max_3_2_pad", "max_2_2", "avg_3_2_pad", "avg_excluding_pad", "max1d",
+        "static_w"])
+def test_ceil_mode_over_dynamic_spatial_dims(fn):
+    check_dynamic(fn, *HW, torch.randn(2, 3, 9, 7))
+
+
+def test_ceil_mode_that_could_drop_a_window_over_dynamic_dims_is_unsupported():
+    message = check_unsupported(lambda x: F.max_pool2d(x, 2, 2, 1, ceil_mode=True), HW[0],
+                                op="torch.nn.functional.max_pool2d",
                                 min_shapes=[(1, 3, 4, 4)], max_shapes=[(4, 3, 9, 9)])
-    assert "adaptive pooling of dynamic dim 2 into 2 cells" in message, message
+    assert "ceil_mode with dynamic spatial dims and padding + stride > kernel" in message

@@ -171,14 +171,11 @@ def test_matrix_norm_unsupported():
     check_unsupported(lambda x: torch.norm(x, "nuc"), X[0], op="torch.norm")
 
 
-def test_var_over_dynamic_dim_unsupported():
-    import trtconv
-
-    with pytest.raises(trtconv.UnsupportedOperatorError, match="dynamic"):
-        trtconv.convert(_Var(), [X], backend="reference", min_shapes=[(1, 3, 4)],
-                        max_shapes=[(4, 3, 4)])
-
-
-class _Var(torch.nn.Module):
-    def forward(self, x):
-        return torch.var(x, 0)
+@pytest.mark.parametrize("fn", [
+    lambda x: torch.var(x, 0), lambda x: torch.std(x, (0, 2), correction=2),
+    lambda x: torch.var(x, unbiased=False), lambda x: torch.var_mean(x, 2, keepdim=True),
+    lambda x: torch.std_mean(x, (0, 1)), lambda x: x.var(0, correction=0),
+], ids=["var_batch", "std_batch_width", "var_all", "var_mean_width", "std_mean", "biased"])
+def test_var_over_dynamic_dims(fn):
+    """The count N - correction comes from the run-time shape (batch and width dynamic)."""
+    check_dynamic(fn, X, torch.randn(5, 3, 6), torch.randn(1, 3, 2), atol=1e-5)

@@ -15,7 +15,7 @@ import torch
 from ..reference import trt
 from .constants import constant
 from .layout import dim_op
-from .shapes import dims_of, shape_tensor
+from .shapes import Dim, dims_of, is_dynamic, shape_tensor
 
 S = trt.SampleMode
 E = trt.ElementWiseOperation
@@ -24,35 +24,45 @@ PAD_MODES = {"constant": S.FILL, "reflect": S.REFLECT, "replicate": S.CLAMP,
              "circular": S.WRAP}
 
 
-def torch_pads(pad: Sequence[int], rank: int) -> list[tuple[int, int]]:
-    """F.pad's flat `pad` (pairs from the last axis backwards) as (before, after) per axis."""
+def torch_pads(pad: Sequence[Dim], rank: int) -> list[tuple[Dim, Dim]]:
+    """F.pad's flat `pad` (pairs from the last axis backwards) as (before, after) per axis;
+    sizes read off traced tensors (DimInts) stay dynamic."""
     if len(pad) % 2 or len(pad) // 2 > rank:
         raise ValueError(f"padding {tuple(pad)} does not fit a tensor of rank {rank}")
-    pairs = [(0, 0)] * rank
+    pairs: list[tuple[Dim, Dim]] = [(0, 0)] * rank
     for i in range(len(pad) // 2):
-        pairs[rank - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+        pairs[rank - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     return pairs
 
 
-def pad_axes(network: Any, tensor: Any, pairs: Sequence[tuple[int, int]],
+def _is_zero(d: Dim) -> bool:
+    return not is_dynamic(d) and int(d) == 0
+
+
+def pad_axes(network: Any, tensor: Any, pairs: Sequence[tuple[Dim, Dim]],
              mode: str = "constant", value: float | int | bool = 0) -> Any:
     """`tensor` padded by (before, after) on every axis (negative: cropped), reading `value`
     (mode "constant"), the mirrored data without the edge ("reflect"), the edge
-    ("replicate") or the other end ("circular") outside it."""
+    ("replicate") or the other end ("circular") outside it. Pads may be dynamic dims."""
     if mode not in PAD_MODES:
         raise ValueError(f"unknown padding mode {mode!r}")
-    if all(p == (0, 0) for p in pairs):
+    if all(_is_zero(before) and _is_zero(after) for before, after in pairs):
         return tensor
     dims = dims_of(network, tensor)
-    size = [dim_op(network, d, before + after, E.SUM) for d, (before, after) in zip(dims, pairs)]
-    start = tuple(-before for before, _ in pairs)
+    size = [dim_op(network, dim_op(network, d, before, E.SUM), after, E.SUM)
+            for d, (before, after) in zip(dims, pairs)]
+    start = [dim_op(network, 0, before, E.SUB) for before, _ in pairs]
     fill = None
     if mode == "constant" and value != 0:
         fill = constant(network, torch.tensor(value, dtype=trt.torch_dtype(tensor.dtype)))
-    static = not any(isinstance(d, trt.ITensor) for d in size)
-    # A layer's inputs come from earlier layers: the shape tensor first.
-    size_tensor = None if static else shape_tensor(network, size)
-    layer = network.add_slice(tensor, start, tuple(size) if static else start, (1,) * len(start))
+    # A layer's inputs come from earlier layers: the shape tensors first.
+    start_tensor = shape_tensor(network, start) if any(map(is_dynamic, start)) else None
+    size_tensor = shape_tensor(network, size) if any(map(is_dynamic, size)) else None
+    rank = len(start)
+    layer = network.add_slice(tensor, (0,) * rank if start_tensor else tuple(start),
+                              (0,) * rank if size_tensor else tuple(size), (1,) * rank)
+    if start_tensor is not None:
+        layer.set_input(1, start_tensor)
     if size_tensor is not None:
         layer.set_input(2, size_tensor)
     layer.mode = PAD_MODES[mode]
@@ -61,7 +71,7 @@ def pad_axes(network: Any, tensor: Any, pairs: Sequence[tuple[int, int]],
     return layer.get_output(0)
 
 
-def pad(network: Any, tensor: Any, pad: Sequence[int], mode: str = "constant",
+def pad(network: Any, tensor: Any, pad: Sequence[Dim], mode: str = "constant",
         value: float | int | bool = 0) -> Any:
     """`torch.nn.functional.pad(tensor, pad, mode, value)` for an ITensor."""
     return pad_axes(network, tensor, torch_pads(pad, len(tensor.shape)), mode, value)

@@ -4,7 +4,8 @@ covers [floor(i * L / n), ceil((i + 1) * L / n)).
 Shared by adaptive_{avg,max}_pool and interpolate(mode="area"). Pooling a rectangle equals
 pooling its rows and then the row results (for average too: every row of a cell has the same
 number of elements), so each axis is pooled on its own: a reshape and a reduce when n divides
-L, one slice and reduce per cell (concatenated) otherwise.
+L, one slice and reduce per cell (concatenated) otherwise. A dynamic axis takes the second
+way with each bin's bounds computed in the network from its run-time length.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..reference import trt
-from .layout import slice_tensor
+from .layout import dim_op, slice_tensor
 from .reductions import reduce
-from .shapes import dims_of, reshape
+from .shapes import Dim, dims_of, reshape
 
 R = trt.ReduceOperation
+E = trt.ElementWiseOperation
 
 
 def adaptive_bins(length: int, cells: int) -> list[tuple[int, int]]:
@@ -48,19 +50,43 @@ def _pool_axis(network: Any, x: Any, axis: int, cells: int, op: Any) -> Any:
     return layer.get_output(0)
 
 
+def _dynamic_bins(network: Any, length: Dim, cells: int) -> list[tuple[Dim, Dim]]:
+    """`adaptive_bins` of a dynamic length: each (start, size) as (1,) INT64 tensors."""
+    bins = []
+    for i in range(cells):
+        start = dim_op(network, dim_op(network, length, i, E.PROD), cells, E.FLOOR_DIV)
+        end = dim_op(network, dim_op(network, dim_op(network, length, i + 1, E.PROD), cells - 1,
+                                     E.SUM), cells, E.FLOOR_DIV)  # ceil((i + 1) * L / n)
+        bins.append((start, dim_op(network, end, start, E.SUB)))
+    return bins
+
+
+def _pool_dynamic_axis(network: Any, x: Any, axis: int, cells: int, op: Any) -> Any:
+    """Adaptive pooling of a dynamic axis: one slice (bounds computed at run time) and one
+    reduce per cell, concatenated."""
+    if cells == 1:
+        return reduce(network, x, op, axis, keepdim=True)
+    rank = len(x.shape)
+    length = dims_of(network, x)[axis]
+    pooled = []
+    for start, size in _dynamic_bins(network, length, cells):
+        begin, sizes = [0] * rank, [None] * rank
+        begin[axis], sizes[axis] = start, size
+        window = slice_tensor(network, x, begin, sizes, [1] * rank)
+        pooled.append(reduce(network, window, op, axis, True))
+    layer = network.add_concatenation(pooled)
+    layer.axis = axis
+    return layer.get_output(0)
+
+
 def adaptive_pool(network: Any, x: Any, output_size: Sequence[int | None], average: bool) -> Any:
     """The innermost len(output_size) axes of `x` pooled adaptively to `output_size` (None keeps
-    an axis). A dynamic axis can only be pooled to one cell (its bins depend on its length):
-    ValueError otherwise."""
+    an axis); dynamic axes get their bins computed at run time."""
     nsp = len(output_size)
     rank = len(x.shape)
     axes = list(range(rank - nsp, rank))
     lengths = [x.shape[a] for a in axes]
     cells = [length if n is None else int(n) for length, n in zip(lengths, output_size)]
-    for axis, length, n in zip(axes, lengths, output_size):
-        if length < 0 and n is not None and n != 1:
-            raise ValueError(f"adaptive pooling of dynamic dim {axis} into {n} cells (the bins "
-                             "depend on its length; only 1 cell or None is taken)")
     op = R.AVG if average else R.MAX
     if all(n == 1 for n in cells):
         return reduce(network, x, op, axes, keepdim=True)
@@ -74,8 +100,8 @@ def adaptive_pool(network: Any, x: Any, output_size: Sequence[int | None], avera
     for axis, length, n in zip(axes, lengths, output_size):
         if n is None:
             continue
-        if length < 0:  # one cell
-            x = reduce(network, x, op, axis, keepdim=True)
+        if length < 0:
+            x = _pool_dynamic_axis(network, x, axis, int(n), op)
         else:
             x = _pool_axis(network, x, axis, int(n), op)
     return x

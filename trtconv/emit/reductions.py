@@ -140,6 +140,21 @@ def vector_norm(network: Any, x: Any, ord: float, dims: Dims, keepdim: bool) -> 
     return elementwise(network, total, const(network, 1.0 / ord, total), E.POW)
 
 
+def reduced_count_tensor(network: Any, x: Any, dims: Dims, like: Any) -> Any:
+    """How many elements each reduction of `x` over `dims` sees, computed in the network from
+    its run-time shape: a one-element tensor of `like`'s dtype that broadcasts against it."""
+    from .layout import dim_op  # layout builds on this module's neighbours, not on it
+
+    shape = dims_of(network, x)
+    count: Any = 1
+    for axis in normalize_dims(dims, len(x.shape)):
+        count = dim_op(network, count, shape[axis], E.PROD)
+    if not isinstance(count, trt.ITensor):
+        return const(network, count, like)
+    return cast(network, reshape(network, count, [1] * len(like.shape)),
+                trt.torch_dtype(like.dtype))
+
+
 def reduced_count(shape: tuple[int, ...], dims: Dims) -> int | None:
     """How many elements each reduction over `dims` sees, or None if a reduced dim is
     dynamic."""
