@@ -300,8 +300,9 @@ def table(records: list[dict[str, Any]], total_seconds: float, jobs: int = 1) ->
         "- *converted*: `trtconv.convert(model, [x], backend=\"reference\", min_shapes=..., "
         "opt_shapes=..., max_shapes=...)` with the *dynamic* range succeeded (one conversion);",
         "- *fp32 error*: max |trt - torch| / max |torch| over all outputs, the largest of the "
-        f"runs at the example input and at batch {runs} (segmentation models: 32x32, 50x77 "
-        f"and 96x96); the tests require <= {MAX_REL_ERROR:g};",
+        f"runs at the example input and at batch {runs} at the smallest, a middle and the "
+        "largest H x W of the *dynamic* range (`dynamic_run_shapes` in `tests/models/zoo.py`); "
+        f"the tests require <= {MAX_REL_ERROR:g};",
         "- *fp16 error*, *bf16 error*: the same measure for `precision=\"fp16\"`/`\"bf16\"` "
         "(batch 2) against fp32 PyTorch, and in parentheses PyTorch's own error running the "
         "model in that dtype; the tests require the engine's to be above 0 and at most "
@@ -315,7 +316,7 @@ def table(records: list[dict[str, Any]], total_seconds: float, jobs: int = 1) ->
         "Times are wall-clock seconds from one run on the machine above (other work on it "
         "inflates them).",
         "",
-        f"**{converted}/{n} convert with a dynamic batch, {matching}/{n} match PyTorch within "
+        f"**{converted}/{n} convert with their dynamic range, {matching}/{n} match PyTorch within "
         f"{MAX_REL_ERROR:g} at every batch, {low['fp16']}/{n} within the fp16 bound, "
         f"{low['bf16']}/{n} within the bf16 bound; {rtx}/{n} dynamic and {rtx_low}/{n} "
         "fp16+bf16 networks build on TensorRT-RTX.**",

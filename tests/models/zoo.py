@@ -213,7 +213,7 @@ def low_precision_bound(torch_error: float) -> float:
     fp16/bf16 (`torch_low_precision_error`). The engine computes the same arithmetic (half
     precision storage, fp32 accumulation), except that it keeps some ops in fp32, so its error
     is of the same size; it differs by where the roundings fall, and a random-weight network
-    amplifies each rounding a little differently. Over the zoo the engine's error is 0.6 to 1.9
+    amplifies each rounding a little differently. Over the zoo the engine's error is 0.7 to 2.1
     times PyTorch's (docs/models.md); LOW_PRECISION_FACTOR = 3 leaves room for another CPU's
     kernels and still holds the fp16 engines to under a hundredth of the output range.
     """
