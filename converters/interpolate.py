@@ -149,19 +149,18 @@ def _interpolate_dynamic(ctx: Any, x: Any, size: list[Any] | None, given: list[f
         return _resize_layer(ctx, x, size, mode, align)
     lengths = list(x.shape[2:])
     out = [int(d) for d in ctx.output.shape[2:]]
-    if not all(_layer_agrees(n, o, s) for n, o, s in zip(lengths, out, given)):
+    if not all(map(_layer_agrees, lengths, out, given)):
         raise ctx.unsupported(f"scale_factor {_scale_factor_text(given)} with dynamic spatial "
                               "dims: only whole factors (or size=...) resize as torch does")
     return _resize_layer(ctx, x, out, mode, align, scales=[float(s) for s in given])
 
 
 def _layer_agrees(n_in: int, n_out: int, scale: float | None) -> bool:
-    """Whether a resize layer given `scale` maps coordinates as torch does on this axis: by
-    in/out, which on a dynamic axis (n_in < 0) is 1/scale only for whole factors."""
-    if scale is None:
-        return False  # torch recomputes from sizes it forced to the example's numbers
+    """Whether the resize layer maps this axis's coordinates as torch does (torch: by
+    1/scale_factor when one is given, else by in/out; the layer: by in/out). On a dynamic axis
+    (n_in < 0) that holds only for a whole scale_factor."""
     if n_in < 0:
-        return scale >= 1 and float(scale).is_integer()
+        return scale is not None and scale >= 1 and float(scale).is_integer()
     return _coordinate_scale(n_in, n_out, scale) == float(np.float32(n_in) / np.float32(n_out))
 
 
@@ -184,10 +183,8 @@ def _interpolate(ctx: Any, input: Any, size: Any, scale_factor: Any, mode: str,
     out = [int(d) for d in ctx.output.shape[2:]]
     if mode == "area":
         return emit.adaptive_pool(ctx.network, x, out, average=True)
-    scales = [_coordinate_scale(n, o, s) for n, o, s in zip(lengths, out, given)]
-    layer_scales = [float(np.float32(n) / np.float32(o)) for n, o in zip(lengths, out)]
     float_input = emit.arith.is_float(x)
-    if float_input and (align or scales == layer_scales):
+    if float_input and (align or all(map(_layer_agrees, lengths, out, given))):
         return _resize_layer(ctx, x, out, mode, align)
     if not float_input and mode not in ("nearest", "nearest-exact"):
         raise ctx.unsupported(f"{mode} interpolation of integers")

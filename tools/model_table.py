@@ -140,7 +140,7 @@ def run_worker(name: str, out: Path, threads: int = 0) -> int:
             record[f"{precision}_failure"] = _first_line(e)
         save(precision)
 
-    builds = [("rtx", {**spec.dynamic_profile()})] + [
+    builds = [("rtx", spec.dynamic_profile())] + [
         (f"rtx_{precision}", {"precision": precision}) for precision in LOW_PRECISIONS]
     for key, options in builds:
         try:

@@ -41,11 +41,15 @@ class DimInt(int):
         return f"DimInt({int.__int__(self)})"
 
     # --- forcing to a plain number --------------------------------------------------------------
-    def _forced(self, how: str) -> None:
+    def _warn(self, what: str, consequence: str) -> None:
+        """Warn that the engine specializes on the example here, naming the module path."""
         where = self._ctx.module_path or "<root>"
-        warnings.warn(f"a dynamic dimension was forced into a plain number with {how} in module "
-                      f"'{where}': the engine will use the example's value "
-                      f"{int.__int__(self)} there", stacklevel=3)
+        warnings.warn(f"a dynamic dimension was {what} in module '{where}': {consequence}",
+                      stacklevel=4)
+
+    def _forced(self, how: str) -> None:
+        self._warn(f"forced into a plain number with {how}",
+                   f"the engine will use the example's value {int.__int__(self)} there")
 
     def __int__(self) -> int:
         self._forced("int()")
@@ -107,13 +111,10 @@ class DimInt(int):
     def _compared(self, other: Any, symbol: str, fn: Callable[[int, int], bool]) -> Any:
         if isinstance(other, bool) or not isinstance(other, int):
             return NotImplemented
-        result = fn(int.__int__(self), int.__int__(other))
-        where = self._ctx.module_path or "<root>"
-        warnings.warn(f"a dynamic dimension was compared ({int.__int__(self)} {symbol} "
-                      f"{int.__int__(other)} on the example) in module '{where}': code that "
-                      f"branches on it follows the example's branch at every size",
-                      stacklevel=3)
-        return result
+        a, b = int.__int__(self), int.__int__(other)
+        self._warn(f"compared ({a} {symbol} {b} on the example)",
+                   "code that branches on it follows the example's branch at every size")
+        return fn(a, b)
 
     def __eq__(self, other: object) -> Any:
         return self._compared(other, "==", operator.eq)

@@ -27,31 +27,17 @@ def adaptive_bins(length: int, cells: int) -> list[tuple[int, int]]:
     return [((i * length) // cells, -(-((i + 1) * length) // cells)) for i in range(cells)]
 
 
-def slice_axis(network: Any, x: Any, axis: int, start: int, size: int) -> Any:
-    """Elements [start, start + size) of `axis` (other axes whole, dynamic ones too)."""
+def slice_axis(network: Any, x: Any, axis: int, start: Dim, size: Dim) -> Any:
+    """Elements [start, start + size) of `axis` (other axes whole, dynamic ones too); start
+    and size may be dynamic dims."""
     rank = len(x.shape)
     begin, sizes = [0] * rank, [None] * rank
     begin[axis], sizes[axis] = start, size
     return slice_tensor(network, x, begin, sizes, [1] * rank)
 
 
-def _pool_axis(network: Any, x: Any, axis: int, cells: int, op: Any) -> Any:
-    length = x.shape[axis]
-    if length == cells:
-        return x
-    if length % cells == 0:
-        dims = dims_of(network, x)
-        split = reshape(network, x, dims[:axis] + [cells, length // cells] + dims[axis + 1:])
-        return reduce(network, split, op, axis + 1, keepdim=False)
-    pooled = [reduce(network, slice_axis(network, x, axis, start, end - start), op, axis, True)
-              for start, end in adaptive_bins(length, cells)]
-    layer = network.add_concatenation(pooled)
-    layer.axis = axis
-    return layer.get_output(0)
-
-
 def _dynamic_bins(network: Any, length: Dim, cells: int) -> list[tuple[Dim, Dim]]:
-    """`adaptive_bins` of a dynamic length: each (start, size) as (1,) INT64 tensors."""
+    """`adaptive_bins` of a dynamic length as (start, size) pairs of (1,) INT64 tensors."""
     bins = []
     for i in range(cells):
         start = dim_op(network, dim_op(network, length, i, E.PROD), cells, E.FLOOR_DIV)
@@ -61,19 +47,25 @@ def _dynamic_bins(network: Any, length: Dim, cells: int) -> list[tuple[Dim, Dim]
     return bins
 
 
-def _pool_dynamic_axis(network: Any, x: Any, axis: int, cells: int, op: Any) -> Any:
-    """Adaptive pooling of a dynamic axis: one slice (bounds computed at run time) and one
-    reduce per cell, concatenated."""
+def _pool_axis(network: Any, x: Any, axis: int, cells: int, op: Any) -> Any:
+    """One axis pooled into `cells` adaptive bins; a dynamic axis gets its bins' bounds
+    computed in the network."""
+    length = x.shape[axis]
     if cells == 1:
         return reduce(network, x, op, axis, keepdim=True)
-    rank = len(x.shape)
-    length = dims_of(network, x)[axis]
-    pooled = []
-    for start, size in _dynamic_bins(network, length, cells):
-        begin, sizes = [0] * rank, [None] * rank
-        begin[axis], sizes[axis] = start, size
-        window = slice_tensor(network, x, begin, sizes, [1] * rank)
-        pooled.append(reduce(network, window, op, axis, True))
+    if length >= 0:
+        if length == cells:
+            return x
+        if length % cells == 0:
+            dims = dims_of(network, x)
+            split = reshape(network, x, dims[:axis] + [cells, length // cells] + dims[axis + 1:])
+            return reduce(network, split, op, axis + 1, keepdim=False)
+        bins: list[tuple[Dim, Dim]] = [(start, end - start)
+                                       for start, end in adaptive_bins(length, cells)]
+    else:
+        bins = _dynamic_bins(network, dims_of(network, x)[axis], cells)
+    pooled = [reduce(network, slice_axis(network, x, axis, start, size), op, axis, True)
+              for start, size in bins]
     layer = network.add_concatenation(pooled)
     layer.axis = axis
     return layer.get_output(0)
@@ -97,11 +89,7 @@ def adaptive_pool(network: Any, x: Any, output_size: Sequence[int | None], avera
         layer = network.add_pooling_nd(x, kind, window)
         layer.stride_nd = window
         return layer.get_output(0)
-    for axis, length, n in zip(axes, lengths, output_size):
-        if n is None:
-            continue
-        if length < 0:
-            x = _pool_dynamic_axis(network, x, axis, int(n), op)
-        else:
+    for axis, n in zip(axes, output_size):
+        if n is not None:
             x = _pool_axis(network, x, axis, int(n), op)
     return x

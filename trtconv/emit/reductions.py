@@ -13,6 +13,7 @@ from ..reference import trt
 from .arith import const, elementwise, identity, is_float, nonzero, select, unary
 from .axes import axes_mask, normalize_dims
 from .constants import cast
+from .layout import dim_op
 from .shapes import dims_of, reshape
 
 R = trt.ReduceOperation
@@ -143,8 +144,6 @@ def vector_norm(network: Any, x: Any, ord: float, dims: Dims, keepdim: bool) -> 
 def reduced_count_tensor(network: Any, x: Any, dims: Dims, like: Any) -> Any:
     """How many elements each reduction of `x` over `dims` sees, computed in the network from
     its run-time shape: a one-element tensor of `like`'s dtype that broadcasts against it."""
-    from .layout import dim_op  # layout builds on this module's neighbours, not on it
-
     shape = dims_of(network, x)
     count: Any = 1
     for axis in normalize_dims(dims, len(x.shape)):
