@@ -8,7 +8,10 @@ mask computed by the network selects a data-dependent number of elements, so rea
 is unsupported; writing a scalar through one (`x[x < 0] = 0`) is a select.
 
 `x[key] = value` rebinds `x` to the updated tensor: a select for one value, else a scatter of
-the values at the positions `key` reads from a constant table of element positions.
+the values at the positions `key` reads from a constant table of element positions. Where `x`
+has dynamic dims or the bounds are computed from sizes, no such table exists: ints and slices
+become a mask of the coordinates inside the window, and the value is gathered to each
+coordinate's window position, then selected.
 """
 
 from __future__ import annotations
@@ -250,10 +253,13 @@ def convert_getitem(ctx: Any, input: Any, key: Any) -> Any:
 
 # --- writing ---------------------------------------------------------------------------------
 
-def _is_scalar(value: Any) -> bool:
-    """A value that is one element: a Python number or a one-element tensor."""
-    return isinstance(value, (bool, int, float)) or (
-        isinstance(value, torch.Tensor) and value.numel() == 1)
+def _is_scalar(ctx: Any, value: Any) -> bool:
+    """A value that is one element: a Python number or a one-element tensor (one at every
+    shape in the profile, not only at the example)."""
+    if not isinstance(value, torch.Tensor):
+        return isinstance(value, (bool, int, float))
+    return value.numel() == 1 and (not ctx.is_traced(value) or
+                                   all(d >= 0 for d in ctx.trt(value).shape))
 
 
 def _scalar(ctx: Any, value: Any, dtype: torch.dtype, rank: int) -> Any:
@@ -280,23 +286,25 @@ def assign(ctx: Any, input: torch.Tensor, key: Any, value: Any) -> Any:
     dtype = emit.storable_dtype(ctx, input.dtype)
     rank = input.dim()
     mask = _mask_key(key)
-    if mask is not None and _is_scalar(value):
+    if mask is not None and _is_scalar(ctx, value):
         extra = rank - mask.dim()
         cond = emit.reshape_to(net, ctx.trt(mask), tuple(mask.shape) + (1,) * extra,
                                list(range(mask.dim())) + [None] * extra)
         return emit.arith.select(net, cond, _scalar(ctx, value, dtype, rank), x)
-    if any(d < 0 for d in x.shape):
-        raise ctx.unsupported("assignment into a tensor with dynamic dims")
     items = key if isinstance(key, tuple) else (key,)
-    if any(is_dynamic(i) or isinstance(i, slice) and any(map(is_dynamic, (
-            i.start, i.stop, i.step))) for i in items):
-        raise ctx.unsupported("assignment with bounds computed from dynamic dims")
+    if any(d < 0 for d in x.shape) or any(is_dynamic(i) or isinstance(i, slice) and any(map(
+            is_dynamic, (i.start, i.stop, i.step))) for i in items):
+        entries = _expand_ellipsis(ctx, _entries(ctx, key), rank)
+        if any(isinstance(e, torch.Tensor) for e in entries):
+            raise ctx.unsupported("assignment through index tensors into a tensor with "
+                                  "dynamic dims or at bounds computed from them")
+        return _assign_window(ctx, input, x, entries, value, dtype)
     positions = torch.arange(input.numel()).reshape(input.shape)
     region = positions[key]  # the flat positions written, in the order values are read
     if region.numel() == 0:
         return x
     traced_key = any(ctx.is_traced(t) for t in pytree_tensors(key))
-    if not traced_key and _is_scalar(value):
+    if not traced_key and _is_scalar(ctx, value):
         where = torch.zeros(input.numel(), dtype=torch.bool)
         where[region.reshape(-1)] = True
         cond = ctx.constant(where.reshape(input.shape))
@@ -312,6 +320,96 @@ def assign(ctx: Any, input: torch.Tensor, key: Any, value: Any) -> Any:
     layer = net.add_scatter(flat, emit.reshape(net, where_at, (count, 1)),
                             emit.reshape(net, updates, (count,)), trt.ScatterMode.ND)
     return emit.reshape(net, layer.get_output(0), tuple(input.shape))
+
+
+def _assign_window(ctx: Any, input: torch.Tensor, x: Any, entries: list[Any], value: Any,
+                   dtype: torch.dtype) -> Any:
+    """`x[key] = value` for a key of ints, slices, None and Ellipsis where sizes or bounds are
+    known only at run time, so no table of positions can be made: each element is written
+    when its coordinate lies in the window on every axis, and takes the value found at its
+    place in the window (a gather per axis the value varies along)."""
+    net = ctx.network
+    rank = input.dim()
+    plan = _plan(ctx, entries, lambda axis: emit.dim_of(ctx, x, axis), tuple(input.shape))
+    is_int = [not isinstance(e, slice) for e in entries if e is not None]
+    keep = emit.full(ctx, [1] * rank, True, torch.bool)
+    windows = [(axis, emit.dim_of(ctx, x, axis), start, size, step) for axis, (start, size, step)
+               in enumerate(zip(plan.start, plan.size, plan.stride)) if size is not None]
+    offsets = {axis: _offsets(net, n, start) for axis, n, start, _, _ in windows}
+    for axis, _, _, size, step in windows:
+        inside = _window_mask(net, offsets[axis], size, step)
+        keep = emit.arith.both(net, keep, _along(net, inside, axis, rank))
+    if _is_scalar(ctx, value):
+        return emit.arith.select(net, keep, _scalar(ctx, value, dtype, rank), x)
+    v = _value_per_input_axis(ctx, value, plan, is_int, dtype)
+    for axis, size in enumerate(plan.size):
+        if is_int[axis] or v.shape[axis] == 1:
+            continue  # one value along this axis: broadcasting places it
+        if size is None:  # the whole axis: the value has its size, or 1 at run time
+            v = emit.expand_to(net, v, [emit.dim_of(ctx, x, axis) if a == axis else None
+                                        for a in range(rank)])
+        else:
+            source = _window_source(net, offsets[axis], emit.dims_of(net, v)[axis],
+                                    plan.stride[axis])
+            v = net.add_gather(v, source, axis).get_output(0)
+    return emit.arith.select(net, keep, v, x)
+
+
+def _offsets(network: Any, n: Any, start: Any) -> Any:
+    """[0 - start, 1 - start, ..., n - 1 - start] as an INT64 vector."""
+    return emit.arith.elementwise(network, emit.iota(network, n),
+                                  emit.dim_as_tensor(network, start), E.SUB)
+
+
+def _window_mask(network: Any, offset: Any, size: Any, step: int) -> Any:
+    """Which coordinates (given as `_offsets` from the window's start) the window
+    start, start + step, ..., start + (size - 1) * step covers: a bool vector."""
+    zero = emit.arith.const(network, 0, offset)
+    span = emit.dim_as_tensor(network, emit.dim_op(network, size, step, E.PROD))
+    inside = emit.arith.both(network, emit.arith.logical_not(network, emit.arith.compare(
+        network, offset, zero, E.LESS)), emit.arith.compare(network, offset, span, E.LESS))
+    if step == 1:
+        return inside
+    on_step = emit.arith.compare(network, emit.arith.remainder(
+        network, offset, emit.arith.const(network, step, offset)), zero, E.EQUAL)
+    return emit.arith.both(network, inside, on_step)
+
+
+def _window_source(network: Any, offset: Any, length: Any, step: int) -> Any:
+    """Per coordinate (given as `_offsets`), the index into the value (`length` along this
+    axis) whose element it takes: its window position, clamped into the value, so a value
+    of length 1 broadcasts (coordinates outside the window are masked anyway). Gathering
+    needs no expand to the window's size, whose shape the real builder may simplify
+    differently from the reference."""
+    position = emit.arith.floor_div(network, offset, emit.arith.const(network, step, offset))
+    position = emit.arith.elementwise(network, position, emit.arith.const(
+        network, 0, position), E.MAX)
+    last = emit.dim_as_tensor(network, emit.dim_op(network, length, 1, E.SUB))
+    return emit.arith.elementwise(network, position, last, E.MIN)
+
+
+def _along(network: Any, vector: Any, axis: int, rank: int) -> Any:
+    """A 1-D tensor reshaped to lie along `axis` of a rank-`rank` tensor."""
+    shape: list[Any] = [1] * rank
+    shape[axis] = emit.dims_of(network, vector)[0]
+    return emit.reshape(network, vector, shape)
+
+
+def _value_per_input_axis(ctx: Any, value: torch.Tensor, plan: _Plan, is_int: list[bool],
+                          dtype: torch.dtype) -> Any:
+    """The assigned tensor with one axis per input axis: broadcast against the window the
+    way torch does (leading 1s dropped, missing axes added), axes that the key added with
+    None removed, and a size-1 axis where an int index removed one."""
+    net = ctx.network
+    shape = tuple(value.shape)
+    while len(shape) > len(plan.shape) and shape[0] == 1:
+        shape = shape[1:]
+    v = emit.cast(net, ctx.trt(value), dtype)
+    v = emit.reshape(net, v, [1] * (len(plan.shape) - len(shape)) + emit.dims_of(net, v)[
+        len(value.shape) - len(shape):])
+    have = emit.dims_of(net, v)
+    by_axis = {source: have[j] for j, source in enumerate(plan.source) if source is not None}
+    return emit.reshape(net, v, [1 if is_int[a] else by_axis[a] for a in range(len(is_int))])
 
 
 def pytree_tensors(key: Any) -> list[torch.Tensor]:

@@ -8,7 +8,8 @@ import threading
 import pytest
 import torch
 import torch.nn.functional as F
-from harness import Lambda
+from harness import Lambda, check_op
+from support.dynamic_harness import check_dynamic
 
 import trtconv
 from trtconv import registry, trt
@@ -273,3 +274,42 @@ def test_named_tuple_results_come_back_as_tuples():
     want = torch.topk(torch.relu(x), 2)
     torch.testing.assert_close(values, want.values)
     assert torch.equal(indices, want.indices)
+
+
+def _updated_constant_then_read(x):
+    table = torch.zeros(2, 3, 4)
+    before = x + table
+    table.fill_(1.0)  # torch alone: no traced value involved
+    return before, x + table
+
+
+def _constant_updated_in_place_by_traced_values(x):
+    acc = torch.ones(2, 3, 4)
+    acc.add_(x)
+    acc += x
+    acc.mul_(x)
+    return acc
+
+
+@pytest.mark.parametrize("fn", [_updated_constant_then_read,
+                                _constant_updated_in_place_by_traced_values])
+def test_constants_updated_in_place_read_as_torch_does(fn):
+    """A constant is read with its values at the moment of the call: a later in-place update
+    is not reflected backwards, and an in-place call starts from the values before it."""
+    check_op(fn, torch.randn(2, 3, 4))
+
+
+def _prefix_of_constant(x):
+    return torch.arange(8.0)[:x.size(0)] + x[:, 0]
+
+
+def _fill_constant_prefix(x):
+    table = torch.zeros(6, 4)
+    table[:x.size(0)] = x
+    return table
+
+
+@pytest.mark.parametrize("fn", [_prefix_of_constant, _fill_constant_prefix])
+def test_constant_sliced_by_a_dynamic_size(fn):
+    """A size inside a slice (`table[:x.size(0)]`) ties a constant to the input."""
+    check_dynamic(fn, torch.randn(2, 4), torch.randn(5, 4), torch.randn(1, 4))

@@ -53,6 +53,28 @@ def _tensors(tree: Any) -> list[torch.Tensor]:
     return [x for x in pytree.tree_leaves(tree) if isinstance(x, torch.Tensor)]
 
 
+_IN_PLACE_OPERATORS = frozenset(f"__i{name}__" for name in (
+    "add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "lshift", "rshift",
+    "and", "or", "xor"))
+
+
+def _updates_first_argument(target: str) -> bool:
+    """Whether a call updates its first argument in place, by torch's naming: `add_`,
+    `__iadd__`, `__setitem__`."""
+    name = target.rsplit(".", 1)[-1]
+    return name == "__setitem__" or name in _IN_PLACE_OPERATORS or (
+        name.endswith("_") and not name.startswith("_"))
+
+
+def _leaves(tree: Any) -> list[Any]:
+    """pytree's leaves, with slices opened: `table[:x.size(0)]` depends on the input through
+    a DimInt inside a slice, which pytree treats as one opaque leaf."""
+    leaves = []
+    for leaf in pytree.tree_leaves(tree):
+        leaves.extend((leaf.start, leaf.stop, leaf.step) if isinstance(leaf, slice) else (leaf,))
+    return leaves
+
+
 class ConversionContext:
     """What a converter sees as `ctx`.
 
@@ -76,7 +98,9 @@ class ConversionContext:
         # tainted by an in-place update of a tensor sharing memory: (reason, detail), the
         # id of the updated tensor, and the ITensor it had
         self._stale: dict[int, tuple[tuple[str, str], int, Any]] = {}
-        self._constants: dict[int, tuple[torch.Tensor, Any]] = {}
+        self._constants: dict[int, tuple[torch.Tensor, int, Any]] = {}
+        # untraced tensors an in-place call is updating, as they were before it
+        self._before_update: dict[int, torch.Tensor] = {}
         self._unsupported: Counter[tuple[str, str, str]] = Counter()
         self._layer_counts: Counter[str] = Counter()
         self._dim_cache: dict[Any, Any] = {}
@@ -104,7 +128,7 @@ class ConversionContext:
                 if id(value) in self._stale:
                     self._record_unsupported(*self._stale[id(value)][0])
                 raise TaintedInputError
-            return self._constant_of(value)
+            return self._constant_of(self._before_update.get(id(value), value))
         if isinstance(value, (bool, int, float)):
             if dtype is None:
                 dtype = (torch.bool if isinstance(value, bool) else
@@ -133,10 +157,10 @@ class ConversionContext:
 
     def _constant_of(self, value: torch.Tensor) -> Any:
         cached = self._constants.get(id(value))
-        if cached is not None and cached[0] is value:
-            return cached[1]
+        if cached is not None and cached[0] is value and cached[1] == value._version:
+            return cached[2]  # the same tensor, not updated in place since
         tensor = self.constant(value.detach())
-        self._constants[id(value)] = (value, tensor)
+        self._constants[id(value)] = (value, value._version, tensor)
         return tensor
 
     # --- the map ------------------------------------------------------------------------------
@@ -170,7 +194,7 @@ class ConversionContext:
 
     def _touches_traced(self, args: Any) -> bool:
         """Whether a call depends on the inputs: a traced (or tainted) tensor or a DimInt."""
-        leaves = pytree.tree_leaves(args)
+        leaves = _leaves(args)
         return any(id(x) in self._map or id(x) in self._tainted for x in leaves
                    if isinstance(x, torch.Tensor)) or any(is_symbolic(x) for x in leaves)
 
@@ -208,13 +232,39 @@ class ConversionContext:
     def dispatch(self, spec: ConverterSpec, original: Callable[..., Any], args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> Any:
         """Run `original`, then convert the call if it touches traced tensors."""
+        if not self._touches_traced((args, kwargs)):
+            return self._run_untraced(original, args, kwargs)
+        self._before_update = self._untraced_target(spec, args)
+        try:
+            result = self._run_untraced(original, args, kwargs)
+            return self._dispatch_traced(spec, args, kwargs, result)
+        finally:
+            self._before_update = {}
+
+    def _run_untraced(self, original: Callable[..., Any], args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Any:
+        """torch's own call; the torch functions it calls in turn are not traced."""
         self.depth += 1
         try:
-            result = original(*args, **kwargs)
+            return original(*args, **kwargs)
         finally:
             self.depth -= 1
-        if not self._touches_traced((args, kwargs)):
-            return result
+
+    def _untraced_target(self, spec: ConverterSpec, args: tuple[Any, ...]
+                         ) -> dict[int, torch.Tensor]:
+        """A copy of the constant an in-place call (`z[:n] = x`, `z.add_(x)`) is about to
+        update with traced values: its converter must start from the values before the call,
+        and torch runs the call first."""
+        if not args or not _updates_first_argument(spec.target):
+            return {}
+        target = args[0]
+        if not isinstance(target, torch.Tensor) or id(target) in self._map \
+                or id(target) in self._tainted:
+            return {}
+        return {id(target): target.detach().clone()}
+
+    def _dispatch_traced(self, spec: ConverterSpec, args: tuple[Any, ...],
+                         kwargs: dict[str, Any], result: Any) -> Any:
         if result is None and self._stale:
             self._restore_assigned((args, kwargs))
         if self._touches_tainted((args, kwargs)):

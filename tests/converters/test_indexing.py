@@ -215,6 +215,66 @@ def test_setitem_dynamic_mask():
     check_dynamic(_set_mask, (X, MASK), (torch.randn(5, 3, 4), torch.randn(5, 3, 4) > 0))
 
 
+def _set_windows(x):
+    y = x.clone()
+    y[:, 0] = 0.5
+    y[1:, 1:, ::2] = x[:-1, :2, 1::2] * 2
+    y[..., -1:] = x[..., :1]
+    y[None, :, 2, 1:3] = x[:, 0, :1]
+    return y * x
+
+
+def _shifted_window_mask(x):
+    """Swin's mask: a tensor sized from the input, written window by window from the end."""
+    h, w = x.shape[-2:]
+    mask = x.new_zeros((h + 2, w))
+    count = 0
+    for rows in (slice(0, -3), slice(-3, -1), slice(-1, None)):
+        for cols in (slice(0, -2), slice(-2, None)):
+            mask[rows, cols] = count
+            count += 1
+    return x + mask[1:-1]
+
+
+def _set_at_dynamic_bounds(x):
+    y = x.clone()
+    n = x.size(0)
+    y[n // 2:] = -1.0
+    y[:n - 1, 0, 1] = x[1:, 2, 3]
+    z = torch.zeros(6, 4)
+    z[:n] = x[:, 0]
+    return y, z
+
+
+@pytest.mark.parametrize("fn", [_set_windows, _set_at_dynamic_bounds])
+def test_setitem_dynamic(fn):
+    check_dynamic(fn, X, torch.randn(5, 3, 4), torch.randn(1, 3, 4))
+
+
+def _paste_into_canvas(x):
+    b, h, w = x.shape
+    canvas = x.new_zeros(b, h + 3, w + 2)
+    canvas[:, 1:h + 1, 2:] = x
+    canvas[:, h + 1:, 2::2] = -x[:, :2, ::2]
+    return canvas
+
+
+@pytest.mark.parametrize("fn", [_shifted_window_mask, _paste_into_canvas])
+def test_setitem_dynamic_height_and_width(fn):
+    check_dynamic(fn, torch.randn(2, 4, 5), torch.randn(1, 7, 9), torch.randn(3, 5, 6))
+
+
+def test_setitem_dynamic_index_tensor_unsupported():
+    def fn(x):
+        y = x.clone()
+        y[:, torch.tensor([0, 2])] = 1.0
+        return y
+
+    message = check_unsupported(fn, X, op="torch.Tensor.__setitem__",
+                                min_shapes=[(1, 3, 4)], max_shapes=[(8, 3, 4)])
+    assert "index tensors into a tensor with dynamic dims" in message, message
+
+
 # --- masked_fill and where ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("fn", [

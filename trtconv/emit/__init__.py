@@ -5,7 +5,17 @@ from . import arith, compute, reductions, spatial
 from .axes import axes_mask, normalize_dim, normalize_dims
 from .broadcast import binary, broadcast_rank, promote, to_rank
 from .constants import cast, constant, scalar_like, storable_dtype
-from .layout import dim_of, dim_op, expand_to, full, iota, permute, reshape_to, slice_tensor
+from .layout import (
+    dim_as_tensor,
+    dim_of,
+    dim_op,
+    expand_to,
+    full,
+    iota,
+    permute,
+    reshape_to,
+    slice_tensor,
+)
 from .matmul import matmul
 from .padding import pad, pad_axes
 from .pooling import adaptive_pool, slice_axis
@@ -16,7 +26,7 @@ __all__ = [
     "axes_mask", "normalize_dim", "normalize_dims",
     "binary", "broadcast_rank", "promote", "to_rank",
     "cast", "constant", "scalar_like", "storable_dtype",
-    "dim_of", "dim_op", "expand_to", "full", "iota", "permute", "reshape_to", "slice_tensor",
+    "dim_as_tensor", "dim_of", "dim_op", "expand_to", "full", "iota", "permute", "reshape_to", "slice_tensor",
     "matmul", "pad", "pad_axes", "adaptive_pool", "slice_axis",
     "dims_of", "is_dynamic", "reshape", "shape_of", "shape_tensor", "static_shape",
 ]

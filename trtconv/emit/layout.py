@@ -27,7 +27,8 @@ _FOLD = {
 }
 
 
-def _dim_tensor(network: Any, d: Dim) -> Any:
+def dim_as_tensor(network: Any, d: Dim) -> Any:
+    """A dim (an int, a DimInt or a (1,) INT64 ITensor) as a (1,) INT64 ITensor."""
     d = getattr(d, "trt_dim", d)  # a DimInt carries its own tensor
     if isinstance(d, trt.ITensor):
         return d
@@ -49,7 +50,7 @@ def dim_op(network: Any, a: Dim, b: Dim, op: Any) -> Dim:
     if not is_dynamic(b) and (b == 0 and op in (E.SUM, E.SUB) or
                               b == 1 and op in (E.PROD, E.FLOOR_DIV)):
         return a
-    x, y = _dim_tensor(network, a), _dim_tensor(network, b)
+    x, y = dim_as_tensor(network, a), dim_as_tensor(network, b)
     return network.add_elementwise(x, y, op).get_output(0)
 
 
