@@ -151,5 +151,7 @@ def test_comparing_a_dynamic_dim_warns_with_module_path():
 
     model = torch.nn.Sequential(torch.nn.ReLU(), Branch())
     with pytest.warns(UserWarning, match=r"compared \(3 > 2 on the example\) in module '1'"):
-        trtconv.convert(model, [torch.randn(3, 4)], backend="reference", min_shapes=[(1, 4)],
-                        max_shapes=[(8, 4)])
+        converted = trtconv.convert(model, [torch.randn(3, 4)], backend="reference",
+                                    min_shapes=[(1, 4)], max_shapes=[(8, 4)])
+    assert any("compared (3 > 2" in w for w in converted.metadata["warnings"]), (
+        converted.metadata["warnings"])

@@ -44,8 +44,9 @@ class DimInt(int):
     def _warn(self, what: str, consequence: str) -> None:
         """Warn that the engine specializes on the example here, naming the module path."""
         where = self._ctx.module_path or "<root>"
-        warnings.warn(f"a dynamic dimension was {what} in module '{where}': {consequence}",
-                      stacklevel=4)
+        text = f"a dynamic dimension was {what} in module '{where}': {consequence}"
+        self._ctx.report.warnings.append(text)  # kept in the TRTModule's metadata too
+        warnings.warn(text, stacklevel=4)
 
     def _forced(self, how: str) -> None:
         self._warn(f"forced into a plain number with {how}",
