@@ -331,27 +331,30 @@ def _assign_window(ctx: Any, input: torch.Tensor, x: Any, entries: list[Any], va
     net = ctx.network
     rank = input.dim()
     plan = _plan(ctx, entries, lambda axis: emit.dim_of(ctx, x, axis), tuple(input.shape))
-    is_int = [not isinstance(e, slice) for e in entries if e is not None]
-    keep = emit.full(ctx, [1] * rank, True, torch.bool)
-    windows = [(axis, emit.dim_of(ctx, x, axis), start, size, step) for axis, (start, size, step)
-               in enumerate(zip(plan.start, plan.size, plan.stride)) if size is not None]
-    offsets = {axis: _offsets(net, n, start) for axis, n, start, _, _ in windows}
-    for axis, _, _, size, step in windows:
-        inside = _window_mask(net, offsets[axis], size, step)
-        keep = emit.arith.both(net, keep, _along(net, inside, axis, rank))
+    kept = set(plan.source)  # input axes the window keeps (an int index removes its axis)
+    offsets = {axis: _offsets(net, emit.dim_of(ctx, x, axis), start)
+               for axis, (start, size) in enumerate(zip(plan.start, plan.size))
+               if size is not None}
+    keep = None
+    for axis, offset in offsets.items():
+        inside = _window_mask(net, offset, plan.size[axis], plan.stride[axis])
+        inside = emit.reshape(net, inside, [-1 if a == axis else 1 for a in range(rank)])
+        keep = inside if keep is None else emit.arith.both(net, keep, inside)
+    if keep is None:  # every axis whole: `x[...] = value`
+        keep = emit.full(ctx, [1] * rank, True, torch.bool)
     if _is_scalar(ctx, value):
         return emit.arith.select(net, keep, _scalar(ctx, value, dtype, rank), x)
-    v = _value_per_input_axis(ctx, value, plan, is_int, dtype)
-    for axis, size in enumerate(plan.size):
-        if is_int[axis] or v.shape[axis] == 1:
+    v = _value_per_input_axis(ctx, value, plan, rank, dtype)
+    for axis in sorted(kept - {None}):
+        if v.shape[axis] == 1:
             continue  # one value along this axis: broadcasting places it
-        if size is None:  # the whole axis: the value has its size, or 1 at run time
-            v = emit.expand_to(net, v, [emit.dim_of(ctx, x, axis) if a == axis else None
-                                        for a in range(rank)])
-        else:
+        if axis in offsets:
             source = _window_source(net, offsets[axis], emit.dims_of(net, v)[axis],
                                     plan.stride[axis])
             v = net.add_gather(v, source, axis).get_output(0)
+        else:  # the whole axis: the value has its size, or 1 at run time
+            v = emit.expand_to(net, v, [emit.dim_of(ctx, x, axis) if a == axis else None
+                                        for a in range(rank)])
     return emit.arith.select(net, keep, v, x)
 
 
@@ -388,28 +391,19 @@ def _window_source(network: Any, offset: Any, length: Any, step: int) -> Any:
     return emit.arith.elementwise(network, position, last, E.MIN)
 
 
-def _along(network: Any, vector: Any, axis: int, rank: int) -> Any:
-    """A 1-D tensor reshaped to lie along `axis` of a rank-`rank` tensor."""
-    shape: list[Any] = [1] * rank
-    shape[axis] = emit.dims_of(network, vector)[0]
-    return emit.reshape(network, vector, shape)
-
-
-def _value_per_input_axis(ctx: Any, value: torch.Tensor, plan: _Plan, is_int: list[bool],
+def _value_per_input_axis(ctx: Any, value: torch.Tensor, plan: _Plan, rank: int,
                           dtype: torch.dtype) -> Any:
-    """The assigned tensor with one axis per input axis: broadcast against the window the
-    way torch does (leading 1s dropped, missing axes added), axes that the key added with
-    None removed, and a size-1 axis where an int index removed one."""
+    """The assigned tensor with one axis per input axis (one reshape): aligned with the
+    window from the right as torch broadcasts (extra leading 1s dropped), axes that the key
+    added with None removed, and a size-1 axis where an int index removed one."""
     net = ctx.network
-    shape = tuple(value.shape)
-    while len(shape) > len(plan.shape) and shape[0] == 1:
-        shape = shape[1:]
     v = emit.cast(net, ctx.trt(value), dtype)
-    v = emit.reshape(net, v, [1] * (len(plan.shape) - len(shape)) + emit.dims_of(net, v)[
-        len(value.shape) - len(shape):])
-    have = emit.dims_of(net, v)
-    by_axis = {source: have[j] for j, source in enumerate(plan.source) if source is not None}
-    return emit.reshape(net, v, [1 if is_int[a] else by_axis[a] for a in range(len(is_int))])
+    dims = emit.dims_of(net, v)
+    while len(dims) > len(plan.shape) and value.shape[len(value.shape) - len(dims)] == 1:
+        dims = dims[1:]
+    aligned = [1] * (len(plan.shape) - len(dims)) + dims
+    by_axis = {source: d for source, d in zip(plan.source, aligned) if source is not None}
+    return emit.reshape(net, v, [by_axis.get(a, 1) for a in range(rank)])
 
 
 def pytree_tensors(key: Any) -> list[torch.Tensor]:

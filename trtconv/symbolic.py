@@ -25,6 +25,14 @@ from .reference import trt
 _E = trt.ElementWiseOperation
 
 
+def _comparison(symbol: str, fn: Callable[[int, int], bool]) -> Callable[[Any, Any], Any]:
+    """A comparison method of DimInt: compares the example's values, with a warning."""
+    def compare(self: Any, other: Any) -> Any:
+        return self._compared(other, symbol, fn)
+
+    return compare
+
+
 class DimInt(int):
     """An int that is also a (1,) INT64 ITensor of the network being traced."""
 
@@ -117,23 +125,12 @@ class DimInt(int):
                    "code that branches on it follows the example's branch at every size")
         return fn(a, b)
 
-    def __eq__(self, other: object) -> Any:
-        return self._compared(other, "==", operator.eq)
-
-    def __ne__(self, other: object) -> Any:
-        return self._compared(other, "!=", operator.ne)
-
-    def __lt__(self, other: Any) -> Any:
-        return self._compared(other, "<", operator.lt)
-
-    def __le__(self, other: Any) -> Any:
-        return self._compared(other, "<=", operator.le)
-
-    def __gt__(self, other: Any) -> Any:
-        return self._compared(other, ">", operator.gt)
-
-    def __ge__(self, other: Any) -> Any:
-        return self._compared(other, ">=", operator.ge)
+    __eq__ = _comparison("==", operator.eq)
+    __ne__ = _comparison("!=", operator.ne)
+    __lt__ = _comparison("<", operator.lt)
+    __le__ = _comparison("<=", operator.le)
+    __gt__ = _comparison(">", operator.gt)
+    __ge__ = _comparison(">=", operator.ge)
 
     __hash__ = int.__hash__
 
