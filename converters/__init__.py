@@ -6,13 +6,9 @@ every family once. Converters know no patching: they receive the torch call's ar
 return ITensors.
 """
 
-import importlib
-import pkgutil
+from trtconv.reference.trt._modules import import_submodules
 
 
 def load_all() -> list[str]:
     """Import every converter family in this package; return their module names."""
-    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
-    for name in names:
-        importlib.import_module(f"{__name__}.{name}")
-    return names
+    return import_submodules(__name__, __path__)

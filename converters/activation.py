@@ -8,22 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.registry import register_spellings, register_table
 
 A = trt.ActivationType
 
-# target -> (activation, alpha, beta); alpha/beta as TensorRT defines them per type.
-_FIXED: dict[str, tuple[Any, float, float]] = {}
-for _prefix in ("torch", "torch.nn.functional", "torch.Tensor"):
-    for _name, _act in (("relu", A.RELU), ("relu_", A.RELU), ("sigmoid", A.SIGMOID),
-                        ("tanh", A.TANH)):
-        if _prefix == "torch.nn.functional" and _name == "sigmoid":
-            continue
-        _FIXED[f"{_prefix}.{_name}"] = (_act, 0.0, 0.0)
-_FIXED["torch.nn.functional.sigmoid"] = (A.SIGMOID, 0.0, 0.0)
-_FIXED["torch.nn.functional.tanh"] = (A.TANH, 0.0, 0.0)
-for _name in ("sigmoid_", "tanh_"):
-    _FIXED[f"torch.{_name}"] = (getattr(A, _name[:-1].upper()), 0.0, 0.0)
-    _FIXED[f"torch.Tensor.{_name}"] = (getattr(A, _name[:-1].upper()), 0.0, 0.0)
+# Activations without parameters, in every spelling torch has (torch, F, Tensor, in-place).
+_FIXED = {"relu": A.RELU, "sigmoid": A.SIGMOID, "tanh": A.TANH}
 
 
 def activation(ctx: Any, input: Any, kind: Any, alpha: float = 0.0, beta: float = 0.0) -> Any:
@@ -33,15 +23,15 @@ def activation(ctx: Any, input: Any, kind: Any, alpha: float = 0.0, beta: float 
     return layer.get_output(0)
 
 
-def _fixed(kind: Any, alpha: float, beta: float) -> Any:
+def _fixed(kind: Any) -> Any:
     def convert(ctx: Any, input: Any, *args: Any, **kwargs: Any) -> Any:
-        return activation(ctx, input, kind, alpha, beta)
+        return activation(ctx, input, kind)
 
     return convert
 
 
-for _target, (_kind, _alpha, _beta) in _FIXED.items():
-    tensorrt_converter(_target)(_fixed(_kind, _alpha, _beta))
+register_spellings({name: _fixed(kind) for name, kind in _FIXED.items()},
+                   namespaces=("torch", "torch.nn.functional", "torch.Tensor"))
 
 
 @tensorrt_converter("torch.nn.ReLU.forward")
@@ -252,6 +242,4 @@ _PARAMETRISED: dict[Any, tuple[str, ...]] = {
     _softshrink: (f"{_F}.softshrink",),
     _tanhshrink: (f"{_F}.tanhshrink",),
 }
-for _fn, _targets in _PARAMETRISED.items():
-    for _target in _targets:
-        tensorrt_converter(_target)(_fn)
+register_table({target: fn for fn, targets in _PARAMETRISED.items() for target in targets})

@@ -12,9 +12,10 @@ from typing import Any
 
 import torch
 
-from trtconv import tensorrt_converter, trt
+from trtconv import trt
 from trtconv.emit import arith
 from trtconv.emit.compute import apply
+from trtconv.registry import register_spellings
 
 E = trt.ElementWiseOperation
 U = trt.UnaryOperation
@@ -48,13 +49,5 @@ def clamp_max(ctx: Any, input: Any, max: Any, *, out: Any = None) -> Any:
     return clamp(ctx, input, max=max)
 
 
-def _register_all() -> None:
-    table = {"clamp": clamp, "clip": clamp, "clamp_min": clamp_min, "clamp_max": clamp_max}
-    for name, fn in table.items():
-        for owner, prefix in ((torch, "torch"), (torch.Tensor, "torch.Tensor")):
-            for spelling in (name, f"{name}_"):
-                if hasattr(owner, spelling):
-                    tensorrt_converter(f"{prefix}.{spelling}")(fn)
-
-
-_register_all()
+register_spellings({"clamp": clamp, "clip": clamp, "clamp_min": clamp_min,
+                    "clamp_max": clamp_max})

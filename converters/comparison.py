@@ -13,9 +13,10 @@ from typing import Any
 
 import torch
 
-from trtconv import tensorrt_converter, trt
+from trtconv import trt
 from trtconv.emit import arith
 from trtconv.emit.compute import apply
+from trtconv.registry import register_spellings
 
 E = trt.ElementWiseOperation
 Emit = Callable[[Any, Any, Any], Any]
@@ -57,16 +58,6 @@ def _converter(emit_: Emit) -> Callable[..., Any]:
     return convert
 
 
-def _register_all() -> None:
-    names = {**{n: n for n in _EMITS}, **_ALIASES}
-    for name, base in names.items():
-        fn = _converter(_EMITS[base])
-        for owner, prefix in ((torch, "torch"), (torch.Tensor, "torch.Tensor")):
-            for spelling in (name, f"{name}_"):
-                if hasattr(owner, spelling):
-                    tensorrt_converter(f"{prefix}.{spelling}")(fn)
-        if hasattr(torch.Tensor, f"__{name}__"):
-            tensorrt_converter(f"torch.Tensor.__{name}__")(fn)
-
-
-_register_all()
+register_spellings({name: _converter(_EMITS[base])
+                    for name, base in {**{n: n for n in _EMITS}, **_ALIASES}.items()},
+                   operators=True)

@@ -15,9 +15,10 @@ from typing import Any
 
 import torch
 
-from trtconv import tensorrt_converter, trt
+from trtconv import trt
 from trtconv.emit import arith
 from trtconv.emit.compute import apply
+from trtconv.registry import register_spellings
 
 E = trt.ElementWiseOperation
 U = trt.UnaryOperation
@@ -188,15 +189,5 @@ _DUNDERS: dict[str, Callable[..., Any]] = {
 }
 
 
-def _register_all() -> None:
-    for name, fn in _FUNCTIONS.items():
-        for owner, prefix in ((torch, "torch"), (torch.Tensor, "torch.Tensor")):
-            for spelling in (name, f"{name}_"):
-                if hasattr(owner, spelling):
-                    tensorrt_converter(f"{prefix}.{spelling}")(fn)
-    for name, fn in _DUNDERS.items():
-        if hasattr(torch.Tensor, f"__{name}__"):
-            tensorrt_converter(f"torch.Tensor.__{name}__")(fn)
-
-
-_register_all()
+register_spellings(_FUNCTIONS)
+register_spellings(_DUNDERS, namespaces=(), operators=True)

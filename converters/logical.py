@@ -13,9 +13,10 @@ from typing import Any
 
 import torch
 
-from trtconv import tensorrt_converter, trt
+from trtconv import trt
 from trtconv.emit import arith, reductions
 from trtconv.emit.compute import finish
+from trtconv.registry import register_spellings
 
 E = trt.ElementWiseOperation
 
@@ -69,23 +70,13 @@ def _reduction(every: bool) -> Callable[..., Any]:
     return convert
 
 
-def _register_all() -> None:
-    table: dict[str, Callable[..., Any]] = {
-        "logical_and": _logical(E.AND), "logical_or": _logical(E.OR),
-        "logical_xor": _logical(E.XOR), "logical_not": logical_not,
-        "bitwise_and": _bitwise(E.AND, "bitwise_and"), "bitwise_or": _bitwise(E.OR, "bitwise_or"),
-        "bitwise_xor": _bitwise(E.XOR, "bitwise_xor"), "bitwise_not": bitwise_not,
-        "any": _reduction(False), "all": _reduction(True),
-    }
-    for name, fn in table.items():
-        for owner, prefix in ((torch, "torch"), (torch.Tensor, "torch.Tensor")):
-            for spelling in (name, f"{name}_"):
-                if hasattr(owner, spelling):
-                    tensorrt_converter(f"{prefix}.{spelling}")(fn)
-    for op in ("and", "or", "xor"):
-        for form in (f"__{op}__", f"__r{op}__", f"__i{op}__"):
-            tensorrt_converter(f"torch.Tensor.{form}")(table[f"bitwise_{op}"])
-    tensorrt_converter("torch.Tensor.__invert__")(bitwise_not)
-
-
-_register_all()
+_BITWISE = {op: _bitwise(getattr(E, op.upper()), f"bitwise_{op}") for op in ("and", "or", "xor")}
+register_spellings({
+    "logical_and": _logical(E.AND), "logical_or": _logical(E.OR),
+    "logical_xor": _logical(E.XOR), "logical_not": logical_not,
+    **{f"bitwise_{op}": fn for op, fn in _BITWISE.items()}, "bitwise_not": bitwise_not,
+    "any": _reduction(False), "all": _reduction(True),
+})
+register_spellings({form: fn for op, fn in _BITWISE.items() for form in (op, f"r{op}", f"i{op}")},
+                   namespaces=(), operators=True)
+register_spellings({"invert": bitwise_not}, namespaces=(), operators=True)

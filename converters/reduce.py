@@ -14,9 +14,10 @@ from typing import Any
 
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
+from trtconv import emit, trt
 from trtconv.emit import arith, reductions
 from trtconv.emit.compute import apply, finish, stored
+from trtconv.registry import register_spellings, register_table
 
 R = trt.ReduceOperation
 E = trt.ElementWiseOperation
@@ -216,14 +217,6 @@ _TABLE: dict[str, Callable[..., Any]] = {
 }
 
 
-def _register_all() -> None:
-    for name, fn in _TABLE.items():
-        for owner, prefix in ((torch, "torch"), (torch.Tensor, "torch.Tensor")):
-            if hasattr(owner, name):
-                tensorrt_converter(f"{prefix}.{name}")(fn)
-    tensorrt_converter("torch.linalg.vector_norm")(vector_norm)
-    tensorrt_converter("torch.linalg.norm")(linalg_norm)
-    tensorrt_converter("torch.special.logsumexp")(logsumexp)
-
-
-_register_all()
+register_spellings(_TABLE, in_place=False)
+register_table({"torch.linalg.vector_norm": vector_norm, "torch.linalg.norm": linalg_norm,
+                "torch.special.logsumexp": logsumexp})

@@ -15,9 +15,10 @@ from typing import Any
 
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
+from trtconv import emit, trt
 from trtconv.emit import arith
 from trtconv.emit.compute import finish, stored
+from trtconv.registry import register_spellings
 
 E = trt.ElementWiseOperation
 U = trt.UnaryOperation
@@ -180,17 +181,7 @@ def _round(ctx: Any, input: Any, *, decimals: int = 0, out: Any = None) -> Any:
     return unary_op(ctx, Spec(emit_, upcast=True), input)
 
 
-def _register_all() -> None:
-    namespaces = ((torch, "torch"), (torch.Tensor, "torch.Tensor"),
-                  (torch.special, "torch.special"))
-    table: dict[str, Callable[..., Any]] = {name: _converter(s) for name, s in _SPECS.items()}
-    table["round"] = _round
-    for name, fn in table.items():
-        for owner, prefix in namespaces:
-            for spelling in (name, f"{name}_"):
-                if hasattr(owner, spelling):
-                    tensorrt_converter(f"{prefix}.{spelling}")(fn)
-    tensorrt_converter("torch.Tensor.__abs__")(table["abs"])
-
-
-_register_all()
+_CONVERTERS: dict[str, Callable[..., Any]] = {name: _converter(s) for name, s in _SPECS.items()}
+register_spellings({**_CONVERTERS, "round": _round},
+                   namespaces=("torch", "torch.Tensor", "torch.special"))
+register_spellings({"abs": _CONVERTERS["abs"]}, namespaces=(), operators=True)

@@ -12,13 +12,14 @@ import torch
 from torch.utils import _pytree as pytree
 
 from . import backends, quantization
+from .context import ConversionContext
 from .errors import ConversionReport, InputError, UnsupportedOperatorError
 from .inputs import Input
 from .module import TRTModule
 from .precision import PRECISIONS, lower_precision, rebuild
 from .reference import trt
 from .reference.trt.plan import record_network
-from .tracing import ConversionContext, tracing
+from .tracing import tracing
 
 Shape = Sequence[int]
 
@@ -86,8 +87,7 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED))
     examples = [x.detach().clone() for x in tensors]
     started = time.perf_counter()
-    outputs, ctx = _trace(module, network, leaves, in_spec, names, all_profiles)
-    report = ctx.finish()
+    outputs, ctx, report = _trace(module, network, leaves, in_spec, names, all_profiles)
     out_spec = _mark_outputs(ctx, network, outputs, output_names) if report.ok else None
     report.num_layers = network.num_layers
     report.trace_seconds = time.perf_counter() - started
@@ -213,7 +213,8 @@ def _profile(tensors: list[torch.Tensor], names: list[str], min_shapes: Any, opt
 
 
 def _trace(module: Any, network: Any, leaves: list[Any], in_spec: Any, names: list[str],
-           profiles: list[dict[str, list[list[int]]]]) -> tuple[Any, ConversionContext]:
+           profiles: list[dict[str, list[list[int]]]]
+           ) -> tuple[Any, ConversionContext, ConversionReport]:
     leaves = list(leaves)
     seen: set[int] = set()
     inputs = []
@@ -224,17 +225,18 @@ def _trace(module: Any, network: Any, leaves: list[Any], in_spec: Any, names: li
             seen.add(id(x))
             inputs.append(x)
     args = pytree.tree_unflatten(leaves, in_spec)
-    with tracing(network, module) as ctx:
+    with tracing(network, module) as tracer:
+        ctx = tracer.ctx
         for name, x in zip(names, inputs):
             dims = _network_dims([p[name] for p in profiles])
             dtype = x.dtype
             if dtype == torch.float64:
-                ctx._warn(f"input {name!r} is float64; the engine takes float32")
+                ctx.warn(f"input {name!r} is float64; the engine takes float32")
                 dtype = torch.float32
             ctx.bind(x, network.add_input(name, trt.trt_dtype(dtype), dims))
         with torch.no_grad():
             outputs = module(*args)
-    return outputs, ctx
+    return outputs, ctx, tracer.finish()
 
 
 def _network_dims(ranges: list[list[list[int]]]) -> tuple[int, ...]:
@@ -257,7 +259,7 @@ def _mark_outputs(ctx: ConversionContext, network: Any, outputs: Any,
     for name, value in zip(names, leaves):
         tensor = ctx.lookup(value)
         if tensor is None:
-            ctx._warn(f"output {name!r} does not depend on the inputs; it is a constant")
+            ctx.warn(f"output {name!r} does not depend on the inputs; it is a constant")
             tensor = ctx.constant(value)
         if tensor.is_network_input or id(tensor) in marked or tensor.is_network_output:
             tensor = network.add_identity(tensor).get_output(0)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,6 +159,47 @@ def tensorrt_converter(target: Any, *, enabled: bool = True, validator: Validato
         return fn
 
     return decorate
+
+
+def register_table(table: Mapping[str, Converter], **options: Any) -> list[str]:
+    """Register each `target -> converter` of `table` (options as for `tensorrt_converter`)."""
+    for target, fn in table.items():
+        tensorrt_converter(target, **options)(fn)
+    return list(table)
+
+
+def register_spellings(table: Mapping[str, Converter], *,
+                       namespaces: Sequence[str] = ("torch", "torch.Tensor"),
+                       in_place: bool = True, operators: bool = False) -> list[str]:
+    """Register each `name -> converter` under every spelling torch has for the name.
+
+    A spelling is `<namespace>.<name>` for each of `namespaces`, its in-place form
+    `<namespace>.<name>_` when `in_place`, and the operator `torch.Tensor.__<name>__` when
+    `operators`. Spellings torch does not have are skipped. Returns the registered targets.
+    """
+    targets = {target: fn for name, fn in table.items()
+               for target in spellings(name, namespaces, in_place, operators)}
+    return register_table(targets)
+
+
+def spellings(name: str, namespaces: Sequence[str] = ("torch", "torch.Tensor"),
+              in_place: bool = True, operators: bool = False) -> list[str]:
+    """The targets `register_spellings` registers for one name.
+
+    >>> spellings("clamp")
+    ['torch.clamp', 'torch.clamp_', 'torch.Tensor.clamp', 'torch.Tensor.clamp_']
+    >>> spellings("add", namespaces=("torch.Tensor",), in_place=False, operators=True)
+    ['torch.Tensor.add', 'torch.Tensor.__add__']
+    """
+    found = []
+    for prefix in namespaces:
+        owner = resolve_namespace(prefix)
+        for spelling in (name, f"{name}_") if in_place else (name,):
+            if hasattr(owner, spelling):
+                found.append(f"{prefix}.{spelling}")
+    if operators and hasattr(torch.Tensor, f"__{name}__"):
+        found.append(f"torch.Tensor.__{name}__")
+    return found
 
 
 def converters() -> dict[str, ConverterSpec]:

@@ -151,7 +151,7 @@ def _tensor_of(ctx: Any, value: int) -> Any:
 
 def dim_tensor(ctx: Any, itensor: Any, axis: int) -> Any:
     """(1,) INT64 tensor of `itensor`'s dim `axis` (one shape layer per tensor, cached)."""
-    cache = ctx._dim_cache
+    cache = ctx.memo
     key = (id(itensor), axis)
     if key not in cache:
         if id(itensor) not in cache:

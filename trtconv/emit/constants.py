@@ -49,5 +49,5 @@ def storable_dtype(ctx: Any, dtype: torch.dtype) -> torch.dtype:
     warning (TensorRT has no float64); every other dtype is itself."""
     if dtype != torch.float64:
         return dtype
-    ctx._warn("a float64 result became float32 (TensorRT has no float64)")
+    ctx.warn("a float64 result became float32 (TensorRT has no float64)")
     return torch.float32

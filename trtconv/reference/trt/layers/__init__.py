@@ -4,13 +4,9 @@ Each module defines its `I*Layer` classes (properties, `infer`, `execute`) and r
 `add_*` network methods with `@network_method`.
 """
 
-import importlib
-import pkgutil
+from .._modules import import_submodules
 
 
 def load_all() -> list[str]:
     """Import every family module in this package; return their names."""
-    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
-    for name in names:
-        importlib.import_module(f"{__name__}.{name}")
-    return names
+    return import_submodules(__name__, __path__)
