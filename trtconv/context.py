@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from .calls import CallRecord, user_source
 from .emit.constants import constant as constant_layer
 from .errors import ConversionReport
 from .reference import trt
@@ -53,6 +54,8 @@ class ConversionContext:
         # untraced tensors an in-place call is updating, as they were before it
         self.before_update: dict[int, torch.Tensor] = {}
         self._unsupported: Counter[tuple[str, str, str]] = Counter()
+        # every call of the trace on traced tensors, converted or not, in order
+        self.calls: list[CallRecord] = []
 
     @property
     def module_path(self) -> str:
@@ -128,6 +131,7 @@ class ConversionContext:
     def record_unsupported(self, op: str, reason: str) -> None:
         """Count a call that stays unconverted (reported together at the end)."""
         self._unsupported[(op, self.module_path, reason)] += 1
+        self.calls.append(CallRecord(op, self.module_path, user_source(), False, reason=reason))
 
     def unsupported_calls(self) -> Counter[tuple[str, str, str]]:
         return Counter(self._unsupported)

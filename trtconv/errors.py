@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class ConversionReport:
     warnings: list[str] = field(default_factory=list)
     num_layers: int = 0
     trace_seconds: float = 0.0
+    # the trace's calls in order (`trtconv.calls.CallRecord`), converted or not
+    calls: list[Any] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

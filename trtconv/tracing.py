@@ -23,6 +23,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils import _pytree as pytree
 
+from .calls import CallRecord, user_source
 from .context import ConversionContext, UnsupportedCaseError
 from .errors import ConversionError, ConversionReport, UnsupportedCall
 from .reference import trt
@@ -159,8 +160,8 @@ class Tracer:
                 where = ctx.module_path or "<root>"
                 raise ConversionError(f"converter for {spec.target} failed in module "
                                       f"'{where}': {type(e).__name__}: {e}") from e
-            self._attach(spec, result, converted)
-            self._name_layers(spec, first_layer)
+            outputs = self._attach(spec, result, converted)
+            self._name_layers(spec, first_layer, outputs)
         finally:
             self.depth -= 1
             ctx.output, ctx.current = None, None
@@ -169,7 +170,8 @@ class Tracer:
             return converted
         return result
 
-    def _attach(self, spec: ConverterSpec, result: Any, converted: Any) -> None:
+    def _attach(self, spec: ConverterSpec, result: Any, converted: Any) -> list[trt.ITensor]:
+        """Bind the torch results to the converter's ITensors; return those ITensors."""
         torch_outs = tensors_in(result)
         trt_outs = [x for x in pytree.tree_leaves(converted) if isinstance(x, trt.ITensor)]
         if len(torch_outs) != len(trt_outs):
@@ -178,6 +180,7 @@ class Tracer:
         for value, itensor in zip(torch_outs, trt_outs):
             self._check_like(spec, value, itensor)
             self.ctx.bind(value, itensor)
+        return trt_outs
 
     def _check_like(self, spec: ConverterSpec, value: torch.Tensor, itensor: Any) -> None:
         """A converter's ITensor must have the torch result's dtype and (static) shape."""
@@ -194,15 +197,22 @@ class Tracer:
         where = self.ctx.module_path or "<root>"
         return ConversionError(f"converter for {spec.target} in module '{where}' {what}")
 
-    def _name_layers(self, spec: ConverterSpec, first_layer: int) -> None:
-        network = self.ctx.network
-        path = self.ctx.module_path
+    def _name_layers(self, spec: ConverterSpec, first_layer: int,
+                     outputs: list[trt.ITensor]) -> None:
+        """Name the call's layers `<module.path>/<op>_<n>[.k]`, tag them with the source line,
+        and log the call."""
+        ctx = self.ctx
+        network, path = ctx.network, ctx.module_path
         key = f"{path}/{spec.op_name}" if path else spec.op_name
         base = f"{key}_{self._layer_counts[key]}"
         self._layer_counts[key] += 1
+        source = user_source()
         for offset, index in enumerate(range(first_layer, network.num_layers)):
             layer = network.get_layer(index)
             layer.name = base if offset == 0 else f"{base}.{offset}"
+            layer.metadata = f"{spec.target} @ {source}"
+        ctx.calls.append(CallRecord(spec.target, path, source, True,
+                                    (first_layer, network.num_layers), outputs))
 
     # --- module paths ---------------------------------------------------------------------------
     def enter_module(self, module: torch.nn.Module) -> None:
@@ -222,6 +232,7 @@ class Tracer:
         report.unsupported = [UnsupportedCall(op, path, n, reason) for (op, path, reason), n
                               in self.ctx.unsupported_calls().items()]
         report.num_layers = self.ctx.network.num_layers
+        report.calls = list(self.ctx.calls)
         return report
 
 
