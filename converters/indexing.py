@@ -426,9 +426,6 @@ def _updates(ctx: Any, value: Any, region: tuple[int, ...], dtype: torch.dtype) 
 
 @tensorrt_converter("torch.Tensor.__setitem__")
 def convert_setitem(ctx: Any, input: Any, key: Any, value: Any) -> None:
-    if input._base is not None:
-        raise ctx.unsupported("assignment into a view of another tensor (the tensor it views "
-                              "would not see the update)")
     ctx.bind(input, assign(ctx, input, key, value))  # later uses of input see the update
     return None
 

@@ -116,15 +116,21 @@ def test_several_profiles():
         converted(torch.randn(6, 3))
 
 
-def test_forcing_a_dynamic_dim_to_int_warns_with_module_path():
+def test_forcing_a_dynamic_dim_to_int_is_guarded():
     class Head(torch.nn.Module):
         def forward(self, x):
             return torch.relu(x) * int(x.size(0))
 
     model = torch.nn.Sequential(torch.nn.Identity(), Head())
-    with pytest.warns(UserWarning, match=r"forced into a plain number with int\(\) in module '1'"):
-        trtconv.convert(model, [torch.randn(2, 3)], backend="reference", min_shapes=[(1, 3)],
-                        max_shapes=[(4, 3)])
+    line = Head.forward.__code__.co_firstlineno + 1
+    where = rf"int\(\) of a dynamic size at .*test_dynamic.py:{line}"
+    with pytest.warns(UserWarning, match=where + r".* in module '1'"):
+        converted = trtconv.convert(model, [torch.randn(2, 3)], backend="reference",
+                                    min_shapes=[(1, 3)], max_shapes=[(4, 3)])
+    x = torch.randn(2, 3)
+    torch.testing.assert_close(converted(x), model(x))
+    with pytest.raises(trtconv.GuardError, match=where + r" in module '1' was 2 at conversion"):
+        converted(torch.randn(3, 3))
 
 
 def test_symbolic_arithmetic_on_sizes():
@@ -144,14 +150,25 @@ def test_modulo_of_sizes_stays_dynamic():
     check_dynamic(Lambda(lambda x: x[:, : 20 % x.size(1)]), torch.randn(2, 6), torch.randn(2, 7))
 
 
-def test_comparing_a_dynamic_dim_warns_with_module_path():
+def test_comparing_a_dynamic_dim_is_guarded_by_an_assertion():
     class Branch(torch.nn.Module):
         def forward(self, x):
             return x * 2 if x.size(0) > 2 else x
 
     model = torch.nn.Sequential(torch.nn.ReLU(), Branch())
-    with pytest.warns(UserWarning, match=r"compared \(3 > 2 on the example\) in module '1'"):
+    with pytest.warns(UserWarning, match=r"compared \(3 > 2 on the example\) at .* in module '1'"):
         converted = trtconv.convert(model, [torch.randn(3, 4)], backend="reference",
                                     min_shapes=[(1, 4)], max_shapes=[(8, 4)])
     assert any("compared (3 > 2" in w for w in converted.metadata["warnings"]), (
         converted.metadata["warnings"])
+    assert [g["kind"] for g in converted.metadata["guards"]] == ["shape"]
+    for batch in (3, 8):  # the example's side of the branch
+        x = torch.randn(batch, 4)
+        torch.testing.assert_close(converted(x), model(x))
+    line = Branch.forward.__code__.co_firstlineno + 1
+    with pytest.raises(trtconv.GuardError, match=rf"test_dynamic.py:{line} in module '1' was "
+                                                 rf"True at conversion and differs for input "
+                                                 rf"shapes \[\(2, 4\)\]"):
+        converted(torch.randn(2, 4))
+    x = torch.randn(5, 4)  # the module still works after a failed guard
+    torch.testing.assert_close(converted(x), model(x))

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from .aliasing import Unfollowable, carry
 from .calls import CallRecord, user_source
 from .emit.constants import constant as constant_layer
 from .errors import ConversionReport
+from .guards import FLOAT_TOLERANCE, GUARD_OUTPUT_PREFIX, Guard, shape_guard_message
 from .reference import trt
 from .registry import ConverterSpec
 from .tensormap import TaintedInputError, TensorMap
@@ -27,6 +31,15 @@ from .tensormap import TaintedInputError, TensorMap
 
 class UnsupportedCaseError(Exception):
     """Raised by a converter (via `ctx.unsupported`) for an argument case it cannot handle."""
+
+
+@dataclass(frozen=True)
+class GuardOptions:
+    """How a conversion treats values read from traced tensors (see `trtconv.guards`)."""
+
+    enabled: bool = True   # guards=False: no checks in the engine (the warnings stay)
+    strict: bool = False   # strict=True: every guarded read is an error at conversion
+    precision: str = "fp32"
 
 
 class ConversionContext:
@@ -41,8 +54,15 @@ class ConversionContext:
     - `ctx.warn(message)`: a conversion warning, kept in the report and the TRTModule.
     """
 
-    def __init__(self, network: trt.INetworkDefinition):
+    def __init__(self, network: trt.INetworkDefinition,
+                 guard_options: GuardOptions | None = None):
         self.network = network
+        self.guard_options = guard_options or GuardOptions()
+        self.guards: list[Guard] = []
+        self.guard_outputs: list[trt.ITensor] = []  # hidden outputs of the value guards
+        self._warned_sites: set[tuple[str, str]] = set()
+        # whether the code running now is the model's (a guard site), not a converter's
+        self.in_user_code: Callable[[], bool] = lambda: True
         self.output: Any = None
         self.current: ConverterSpec | None = None
         self.report = ConversionReport()
@@ -103,19 +123,27 @@ class ConversionContext:
         in-place calls that return None, such as `__setitem__`, bind their target).
 
         Rebinding a traced tensor means an in-place update: every other traced tensor that
-        shares its memory (views of it, or what it is a view of) now holds values the network
-        does not have, so reading one later is reported instead of silently using old values.
+        shares its memory (the tensor it views, other views of it) is rebuilt to see the
+        update (`trtconv.aliasing`); where that cannot be expressed, reading one later is
+        reported instead of silently using old values.
         """
         tensors = self.tensors
-        if tensors.bind(value, itensor):
-            op = self.current.target if self.current is not None else "an in-place update"
-            storage = value.untyped_storage().data_ptr()
-            reason = (f"read of a tensor that shares memory with one updated in place by {op}",
-                      "views of in-place updated tensors are not supported; clone before "
-                      "updating")
-            for other, _ in tensors.traced_items():
-                if other is not value and other.untyped_storage().data_ptr() == storage:
-                    tensors.mark_stale(other, reason, value)
+        if not tensors.bind(value, itensor):
+            return
+        op = self.current.target if self.current is not None else "an in-place update"
+        storage = value.untyped_storage().data_ptr()
+        for other, old in tensors.traced_items():
+            if other is value or other.untyped_storage().data_ptr() != storage:
+                continue
+            try:
+                carried = carry(self.network, value, itensor, other, old)
+            except Unfollowable as e:
+                reason = (f"read of a tensor that shares memory with one updated in place by "
+                          f"{op}", f"{e}; clone before updating")
+                tensors.mark_stale(other, reason, value)
+                continue
+            if carried is not None:
+                tensors.bind(other, carried)
 
     def unsupported(self, reason: str) -> UnsupportedCaseError:
         """Return an exception a converter raises for an argument case it cannot convert."""
@@ -127,6 +155,51 @@ class ConversionContext:
         text = f"{message} in module '{self.module_path or '<root>'}'"
         self.report.warnings.append(text)
         warnings.warn(text, stacklevel=stacklevel)
+
+    # --- values read from tensors ------------------------------------------------------------
+    def guard_value(self, itensor: trt.ITensor, expected: Any, what: str) -> None:
+        """The model read `expected` out of a traced tensor (`what`: "bool(tensor)",
+        "tensor.item()", ...); `itensor` computes the same value in the network. The engine
+        outputs it as a hidden output and the TRTModule checks it after each call."""
+        if not self._admit_guard(what, expected, "read {} from a traced tensor"):
+            return
+        tolerance = FLOAT_TOLERANCE.get(self.guard_options.precision, 1e-5) \
+            if _has_float(expected) else 0.0
+        index = len(self.guards)
+        self.guards.append(Guard(index, "value", what, str(user_source()), self.module_path,
+                                 expected, f"{GUARD_OUTPUT_PREFIX}{index}", tolerance))
+        self.guard_outputs.append(itensor)
+
+    def guard_shape(self, condition: trt.ITensor, expected: Any, what: str) -> None:
+        """The model decided something from dynamic sizes (`what`, which came out as
+        `expected` on the example); `condition`, a bool shape tensor computed from sizes,
+        holds exactly when it comes out the same. It becomes an `IAssertionLayer`."""
+        if not self._admit_guard(what, expected, "came out {} on the example"):
+            return
+        index = len(self.guards)
+        guard = Guard(index, "shape", what, str(user_source()), self.module_path, expected)
+        self.guards.append(guard)
+        layer = self.network.add_assertion(condition, shape_guard_message(index,
+                                                                          guard.describe()))
+        layer.name = f"{self.module_path or '<root>'}/guard_{index}"
+        layer.metadata = f"guard {what} @ {guard.source}"
+
+    def _admit_guard(self, what: str, expected: Any, outcome: str) -> bool:
+        """Warn once per read site; in strict mode refuse the read. Whether to add a check."""
+        source = user_source()
+        site = (str(source), what)
+        if self.guard_options.strict:
+            self.record_unsupported(what, f"a value read from tensor contents at {source} "
+                                          f"(strict=True refuses every guarded read)")
+            return False
+        if site not in self._warned_sites:
+            self._warned_sites.add(site)
+            checked = ("the engine checks it on every call (trtconv.GuardError when it differs)"
+                       if self.guard_options.enabled else
+                       "guards=False: the engine does NOT check it")
+            self.warn(f"{what} at {source} {outcome.format(_short(expected))}; {checked}",
+                      stacklevel=5)
+        return self.guard_options.enabled
 
     def record_unsupported(self, op: str, reason: str) -> None:
         """Count a call that stays unconverted (reported together at the end)."""
@@ -143,3 +216,14 @@ class ConversionContext:
         tensor = self.constant(value.detach())
         self.tensors.remember_constant(value, tensor)
         return tensor
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return any(_has_float(v) for v in value)
+    return isinstance(value, float)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
 import time
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,14 +12,17 @@ import torch
 from torch.utils import _pytree as pytree
 
 from . import backends, quantization
-from .context import ConversionContext
+from .context import ConversionContext, GuardOptions
 from .errors import ConversionReport, InputError, UnsupportedOperatorError
+from .guards import GUARD_OUTPUT_PREFIX
 from .inputs import Input
-from .module import TRTModule
+from .module import TRTModule, describe_constant_arg
 from .precision import PRECISIONS, lower_precision, rebuild
 from .reference import trt
 from .reference.trt.plan import record_network
-from .tracing import tracing
+from .structure import Structure, StructureError, describe
+from .tensormap import TaintedInputError
+from .tracing import Tracer, tracing
 
 Shape = Sequence[int]
 
@@ -35,6 +38,7 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
             precision: str = "fp32", keep_fp32: Sequence[str] = (), fp16_mode: bool = False,
             int8_mode: bool = False, calibration_data: Iterable[Any] | None = None,
             calibration_method: str = "entropy", calibration_cache: str | Path | None = None,
+            guards: bool = True, strict: bool = False,
             ) -> TRTModule | ConversionReport:
     """Convert `module` by running it once on `inputs` with torch's functions patched.
 
@@ -55,6 +59,12 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     ranges to a file, or loads them when no data is given (see `trtconv.quantization`).
     With `dry_run=True` nothing is built:
     the `ConversionReport` of the trace is returned, unsupported calls included.
+
+    Values the forward reads out of traced tensors (`if x.sum() > 0:`, `t.item()`) and
+    decisions on dynamic sizes are guarded: the engine checks them on every call and raises
+    `trtconv.GuardError` when they differ (see `trtconv.guards`). `guards=False` leaves the
+    checks out; `strict=True` refuses every such read at conversion. Arguments of the forward
+    that are not tensors are part of the engine: calling it with other values is an error.
 
     Raises `UnsupportedOperatorError` listing every unconverted call with its module path,
     `ConversionError` when a converter fails, `InputError` for unusable arguments.
@@ -87,8 +97,10 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED))
     examples = [x.detach().clone() for x in tensors]
     started = time.perf_counter()
-    outputs, ctx, report = _trace(module, network, leaves, in_spec, names, all_profiles)
-    out_spec = _mark_outputs(ctx, network, outputs, output_names) if report.ok else None
+    options = GuardOptions(enabled=guards, strict=strict, precision=precision)
+    outputs, tracer = _trace(module, network, leaves, in_spec, names, all_profiles, options)
+    structure = _mark_outputs(tracer.ctx, network, outputs, output_names)
+    report = tracer.finish()
     report.num_layers = network.num_layers
     report.trace_seconds = time.perf_counter() - started
     if dry_run:
@@ -107,9 +119,13 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
                 "warnings": list(report.warnings), "precision": precision, **precision_info}
     result = TRTModule(plan, backend=chosen.name, input_names=names,
                        output_names=[network.get_output(i).name
-                                     for i in range(network.num_outputs)],
-                       input_spec=pytree.treespec_dumps(in_spec),
-                       output_spec=pytree.treespec_dumps(out_spec), metadata=metadata)
+                                     for i in range(network.num_outputs)
+                                     if not network.get_output(i).name.startswith(
+                                         GUARD_OUTPUT_PREFIX)],
+                       input_spec=pytree.treespec_dumps(in_spec), output_structure=structure,
+                       metadata=metadata,
+                       guards=[g.to_state() for g in tracer.ctx.guards],
+                       constant_args=_constant_args(module, args))
     result.report = report
     return result
 
@@ -213,8 +229,8 @@ def _profile(tensors: list[torch.Tensor], names: list[str], min_shapes: Any, opt
 
 
 def _trace(module: Any, network: Any, leaves: list[Any], in_spec: Any, names: list[str],
-           profiles: list[dict[str, list[list[int]]]]
-           ) -> tuple[Any, ConversionContext, ConversionReport]:
+           profiles: list[dict[str, list[list[int]]]], options: GuardOptions
+           ) -> tuple[Any, Tracer]:
     leaves = list(leaves)
     seen: set[int] = set()
     inputs = []
@@ -225,7 +241,7 @@ def _trace(module: Any, network: Any, leaves: list[Any], in_spec: Any, names: li
             seen.add(id(x))
             inputs.append(x)
     args = pytree.tree_unflatten(leaves, in_spec)
-    with tracing(network, module) as tracer:
+    with tracing(network, module, options) as tracer:
         ctx = tracer.ctx
         for name, x in zip(names, inputs):
             dims = _network_dims([p[name] for p in profiles])
@@ -236,7 +252,7 @@ def _trace(module: Any, network: Any, leaves: list[Any], in_spec: Any, names: li
             ctx.bind(x, network.add_input(name, trt.trt_dtype(dtype), dims))
         with torch.no_grad():
             outputs = module(*args)
-    return outputs, ctx, tracer.finish()
+    return outputs, tracer
 
 
 def _network_dims(ranges: list[list[list[int]]]) -> tuple[int, ...]:
@@ -246,41 +262,73 @@ def _network_dims(ranges: list[list[list[int]]]) -> tuple[int, ...]:
 
 
 def _mark_outputs(ctx: ConversionContext, network: Any, outputs: Any,
-                  output_names: Sequence[str] | None) -> Any:
-    """Mark the traced outputs (identity layers where one tensor would be marked twice or
-    is an input) and return the output structure."""
-    leaves, spec = pytree.tree_flatten(_plain_tuples(outputs))
-    if not all(isinstance(x, torch.Tensor) for x in leaves):
-        kinds = sorted({type(x).__name__ for x in leaves if not isinstance(x, torch.Tensor)})
-        raise InputError(f"the module returns non-tensor values ({', '.join(kinds)}); a "
-                         f"TRTModule returns tensors only")
+                  output_names: Sequence[str] | None) -> Structure | None:
+    """Mark the traced outputs, then the hidden outputs of the value guards (identity layers
+    where one tensor would be marked twice or is an input); return the output structure.
+
+    An output the network cannot compute (made by an unconverted call, or a view left stale
+    by an in-place update) is reported, never frozen into a constant."""
+    try:
+        leaves, structure = describe(outputs)
+    except StructureError as e:
+        raise InputError(str(e)) from None
     names = _names(output_names, len(leaves), "output")
+    tensors = [_output_tensor(ctx, name, value) for name, value in zip(names, leaves)]
+    if any(t is None for t in tensors):
+        return None
+    guard_names = [g.output for g in ctx.guards if g.kind == "value"]
     marked: set[int] = set()
-    for name, value in zip(names, leaves):
-        tensor = ctx.lookup(value)
-        if tensor is None:
-            ctx.warn(f"output {name!r} does not depend on the inputs; it is a constant")
-            tensor = ctx.constant(value)
+    for name, tensor in [*zip(names, tensors), *zip(guard_names, ctx.guard_outputs)]:
         if tensor.is_network_input or id(tensor) in marked or tensor.is_network_output:
             tensor = network.add_identity(tensor).get_output(0)
         tensor.name = name
         network.mark_output(tensor)
         marked.add(id(tensor))
-    return spec
+    return structure
 
 
-def _plain_tuples(tree: Any) -> Any:
-    """torch.return_types results (max with dim, sort, topk) as plain tuples: the saved
-    output structure must be serializable, and they index the same way."""
-    if isinstance(tree, tuple) and type(tree).__module__ == "torch.return_types":
-        return tuple(_plain_tuples(x) for x in tree)
-    if isinstance(tree, (list, tuple)):
-        return type(tree)(_plain_tuples(x) for x in tree) if type(tree) in (list, tuple) \
-            else tree
-    if isinstance(tree, dict):  # keep OrderedDict (torchvision segmentation returns one)
-        items = [(k, _plain_tuples(v)) for k, v in tree.items()]
-        return OrderedDict(items) if isinstance(tree, OrderedDict) else dict(items)
-    return tree
+def _output_tensor(ctx: ConversionContext, name: str, value: torch.Tensor) -> Any:
+    """The ITensor of an output; None (with the reason reported) when it has none."""
+    if ctx.tensors.is_tainted(value):
+        try:  # the unconverted producer is reported already; a stale view is reported here
+            ctx.trt(value)
+        except TaintedInputError:
+            pass
+        return None
+    tensor = ctx.lookup(value)
+    if tensor is None:
+        ctx.warn(f"output {name!r} does not depend on the inputs; it is a constant")
+        tensor = ctx.constant(value)
+    return tensor
+
+
+def _constant_args(module: Any, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """The forward's arguments that are not tensors, as recorded for the call-time check."""
+    parameters = _parameter_names(module)
+    entries = []
+    flat, _ = pytree.tree_flatten_with_path(args)
+    for index, (path, value) in enumerate(flat):
+        if isinstance(value, (torch.Tensor, Input)):
+            continue
+        entries.append(describe_constant_arg(index, _argument_name(path, parameters), value))
+    return entries
+
+
+def _parameter_names(module: Any) -> list[str]:
+    forward = getattr(module, "forward", module)
+    try:
+        return [p.name for p in inspect.signature(forward).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)]
+    except (TypeError, ValueError):
+        return []
+
+
+def _argument_name(path: tuple[Any, ...], parameters: list[str]) -> str:
+    """`'scale'` for the forward's parameter `scale`, `'cfg'['mode']` inside it."""
+    position = getattr(path[0], "idx", None) if path else None
+    head = (repr(parameters[position]) if position is not None and position < len(parameters)
+            else f"#{position}")
+    return head + pytree.keystr(path[1:]) if len(path) > 1 else head
 
 
 def _severity(level: str) -> Any:

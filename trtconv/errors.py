@@ -32,6 +32,8 @@ class ConversionReport:
     trace_seconds: float = 0.0
     # the trace's calls in order (`trtconv.calls.CallRecord`), converted or not
     calls: list[Any] = field(default_factory=list)
+    # values read from traced tensors that the engine checks (`trtconv.guards.Guard`)
+    guards: list[Any] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -42,6 +44,8 @@ class ConversionReport:
         if self.unsupported:
             lines.append(f"{len(self.unsupported)} unsupported:")
             lines += [f"  {u.describe()}" for u in self.unsupported]
+        lines += [f"guard ({g.kind}): {g.describe()}, {g.expected!r} on the example"
+                  for g in self.guards]
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 

@@ -27,8 +27,11 @@ from torch.utils import _pytree as pytree
 
 from . import backends
 from .errors import InputError, TrtconvError
+from .guards import Guard, GuardError, failed_shape_guard, python_value
+from .structure import Structure, rebuild
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1: no guards, output structure as a pytree spec
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,10 @@ class TRTModule(torch.nn.Module):
     def __init__(self, engine: bytes | None = None, *, backend: str = "reference",
                  input_names: list[str] | None = None, output_names: list[str] | None = None,
                  input_spec: str | None = None, output_spec: str | None = None,
-                 metadata: dict[str, Any] | None = None):
+                 output_structure: Structure | None = None,
+                 metadata: dict[str, Any] | None = None,
+                 guards: list[dict[str, Any]] | None = None,
+                 constant_args: list[dict[str, Any]] | None = None):
         super().__init__()
         self._engine_bytes: bytes | None = None
         self._state: dict[str, Any] = {}
@@ -66,7 +72,8 @@ class TRTModule(torch.nn.Module):
                 "version": STATE_VERSION, "backend": backend, "engine": engine,
                 "input_names": list(input_names or []), "output_names": list(output_names or []),
                 "input_spec": input_spec, "output_spec": output_spec,
-                "metadata": dict(metadata or {}),
+                "output_structure": output_structure, "metadata": dict(metadata or {}),
+                "guards": list(guards or []), "constant_args": list(constant_args or []),
             })
 
     # --- state ----------------------------------------------------------------------------------
@@ -87,9 +94,9 @@ class TRTModule(torch.nn.Module):
         self._load({**state, "engine": data})
 
     def _load(self, state: dict[str, Any]) -> None:
-        if state.get("version") != STATE_VERSION:
+        if state.get("version") not in READABLE_VERSIONS:
             raise TrtconvError(f"TRTModule state version {state.get('version')!r}; this trtconv "
-                               f"reads version {STATE_VERSION}")
+                               f"reads versions {', '.join(map(str, READABLE_VERSIONS))}")
         self._state = dict(state)
         self._engine_bytes = bytes(state["engine"])
         self._backend = backends.get(state["backend"])
@@ -98,6 +105,9 @@ class TRTModule(torch.nn.Module):
                             if state.get("input_spec") else None)
         self._output_spec = (pytree.treespec_loads(state["output_spec"])
                              if state.get("output_spec") else None)
+        self._output_structure: Structure | None = state.get("output_structure")
+        self._guards = [Guard.from_state(g) for g in state.get("guards") or []]
+        self._constant_args = list(state.get("constant_args") or [])
         if self._backend.can_run():
             self._start_runtime()
 
@@ -120,6 +130,9 @@ class TRTModule(torch.nn.Module):
         self._inputs = [self._describe_input(n) for n, i in zip(names, is_input) if i]
         self._outputs = [(n, backends.torch_dtype(engine.get_tensor_dtype(n)))
                          for n, i in zip(names, is_input) if not i]
+        # hidden outputs of the value guards, read after each call (see trtconv.guards)
+        by_output = {g.output: g for g in self._guards if g.kind == "value"}
+        self._output_guards = [by_output.get(n) for n, _ in self._outputs]
         self._shape_key: tuple[tuple[int, ...], ...] | None = None
         self._output_shapes: list[tuple[int, ...]] = []
         self._runtime_ready = True
@@ -137,12 +150,27 @@ class TRTModule(torch.nn.Module):
         return self._state.get("backend", "")
 
     @property
+    def input_names(self) -> list[str]:
+        return list(self._state.get("input_names", []))
+
+    @property
+    def output_names(self) -> list[str]:
+        return list(self._state.get("output_names", []))
+
+    @property
     def engine_bytes(self) -> bytes | None:
         return self._engine_bytes
 
     @property
     def metadata(self) -> dict[str, Any]:
-        return dict(self._state.get("metadata", {}))
+        meta = dict(self._state.get("metadata", {}))
+        meta["guards"] = [dict(g) for g in self._state.get("guards") or []]
+        return meta
+
+    @property
+    def guards(self) -> list[Guard]:
+        """The reads of tensor values this engine checks on every call."""
+        return list(self._guards)
 
     # --- running --------------------------------------------------------------------------------
     def forward(self, *args: Any) -> Any:
@@ -151,11 +179,39 @@ class TRTModule(torch.nn.Module):
         if not self._runtime_ready:
             self._start_runtime()
         leaves = pytree.tree_leaves(args) if self._input_spec is None else self._flatten(args)
+        self._check_constant_args(leaves)
         tensors = self._check_inputs(leaves)
-        outputs = self._execute(tensors)
+        outputs = self._checked(self._execute(tensors))
+        if self._output_structure is not None:
+            return rebuild(self._output_structure, outputs)
         if self._output_spec is None:
             return outputs[0] if len(outputs) == 1 else tuple(outputs)
         return pytree.tree_unflatten(outputs, self._output_spec)
+
+    def _check_constant_args(self, leaves: list[Any]) -> None:
+        """Arguments that were not tensors at conversion are part of the engine: a call with
+        another value would silently compute with the old one."""
+        for entry in self._constant_args:
+            index = entry["leaf"]
+            value = leaves[index] if index < len(leaves) else None
+            if not _same_argument(entry, value):
+                raise InputError(
+                    f"argument {entry['name']} was {entry['shown']} at conversion and is "
+                    f"{_shown(value)} now; the engine computes with the conversion's value "
+                    f"(only tensors are engine inputs). Convert again with this value, or pass "
+                    f"it as a tensor.")
+
+    def _checked(self, outputs: list[torch.Tensor]) -> list[torch.Tensor]:
+        """The model's outputs, once every value guard agrees with the conversion."""
+        results = []
+        for value, guard in zip(outputs, self._output_guards):
+            if guard is None:
+                results.append(value)
+                continue
+            actual = python_value(value, guard.expected)
+            if not guard.holds(actual):
+                raise GuardError(guard, actual)
+        return results
 
     def _flatten(self, args: tuple[Any, ...]) -> list[Any]:
         leaves, spec = pytree.tree_flatten(args)
@@ -198,9 +254,15 @@ class TRTModule(torch.nn.Module):
             self._select_profile(key)
             for x, io in zip(inputs, self._inputs):
                 if not context.set_input_shape(io.name, tuple(x.shape)):
+                    self._raise_shape_guard(key)
                     raise InputError(f"input {io.name!r}: the engine rejects shape "
                                      f"{tuple(x.shape)}: {self._last_error()}")
-            self._output_shapes = [tuple(context.get_tensor_shape(n)) for n, _ in self._outputs]
+            shapes = [tuple(context.get_tensor_shape(n)) for n, _ in self._outputs]
+            if any(d < 0 for shape in shapes for d in shape):
+                self._raise_shape_guard(key)
+                raise TrtconvError(f"the engine cannot compute its output shapes for input "
+                                   f"shapes {list(key)}: {self._last_error()}")
+            self._output_shapes = shapes
             self._shape_key = key
         for x, io in zip(inputs, self._inputs):
             context.set_tensor_address(io.name, x.data_ptr())
@@ -210,8 +272,17 @@ class TRTModule(torch.nn.Module):
         for out, (name, _) in zip(outputs, self._outputs):
             context.set_tensor_address(name, out.data_ptr())
         if not context.execute_async_v3(self._backend.stream_handle()):
+            self._raise_shape_guard(key)
             raise TrtconvError(f"engine execution failed: {self._last_error()}")
         return outputs
+
+    def _raise_shape_guard(self, shapes: tuple[tuple[int, ...], ...]) -> None:
+        """Raise the GuardError of a shape guard (an assertion) the runtime reported."""
+        guard = failed_shape_guard(self._logger.errors()[-5:], self._guards)
+        if guard is not None:
+            self._shape_key = None
+            actual = not guard.expected if isinstance(guard.expected, bool) else None
+            raise GuardError(guard, actual, shapes=list(shapes))
 
     def _select_profile(self, shapes: tuple[tuple[int, ...], ...]) -> None:
         """Switch to the first optimization profile whose ranges hold every input shape."""
@@ -232,3 +303,36 @@ class TRTModule(torch.nn.Module):
         if self._engine_bytes is None:
             return "empty"
         return f"backend={self.backend}, engine={len(self._engine_bytes)} bytes"
+
+
+_PLAIN = (type(None), bool, int, float, str)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _same_argument(entry: dict[str, Any], value: Any) -> bool:
+    """Whether a non-tensor argument equals the conversion's (by value for plain data, by
+    type and repr otherwise)."""
+    if "value" in entry:
+        return type(value).__name__ == entry["type"] and value == entry["value"]
+    return type(value).__name__ == entry["type"] and repr(value) == entry["repr"]
+
+
+def describe_constant_arg(leaf: int, name: str, value: Any) -> dict[str, Any]:
+    """How a non-tensor argument is recorded (plain data only: states load weights_only)."""
+    entry: dict[str, Any] = {"leaf": leaf, "name": name, "type": type(value).__name__,
+                             "shown": _shown(value)}
+    if _is_plain(value):
+        entry["value"] = value
+    else:
+        entry["repr"] = repr(value)
+    return entry
+
+
+def _is_plain(value: Any) -> bool:
+    if isinstance(value, (tuple, list)):
+        return all(_is_plain(v) for v in value)
+    return isinstance(value, _PLAIN)

@@ -4,9 +4,13 @@ When an input has dynamic dims, `x.size(0)` or `x.shape[0]` on a traced tensor r
 `DimInt`: an `int` (the example's value, so the PyTorch forward runs unchanged) that also
 carries a (1,) INT64 network tensor computing that size in the engine. Arithmetic on DimInts
 stays symbolic, and converters that receive one (view, reshape, expand, zeros, arange,
-interpolate(size=...), slicing bounds, ...) use its tensor instead of the baked number. Forcing
-one into a plain number with `int()` or `float()` warns, naming the module path, and so does
-comparing one (`==`, `<`, ...): whatever branches on the answer follows the example's branch.
+interpolate(size=...), slicing bounds, ...) use its tensor instead of the baked number.
+
+Where the model's code decides something from a DimInt (`if x.size(2) > 7:`, `bool(n)`) or
+forces it into a plain number (`int(n)`, `n / 2`, `len(x)`), the decision is guarded: an
+`IAssertionLayer` checks, whenever input shapes are set, that the decision comes out as it did
+on the example, and the TRTModule raises `trtconv.GuardError` naming the source line when it
+does not (see `trtconv.guards`).
 
 Static dims stay plain ints: a model without dynamic inputs never sees a DimInt.
 """
@@ -14,7 +18,6 @@ Static dims stay plain ints: a model without dynamic inputs never sees a DimInt.
 from __future__ import annotations
 
 import operator
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +29,7 @@ _E = trt.ElementWiseOperation
 
 
 def _comparison(symbol: str, fn: Callable[[int, int], bool]) -> Callable[[Any, Any], Any]:
-    """A comparison method of DimInt: compares the example's values, with a warning."""
+    """A comparison method of DimInt: compares the example's values; guarded in user code."""
     def compare(self: Any, other: Any) -> Any:
         return self._compared(other, symbol, fn)
 
@@ -48,25 +51,30 @@ class DimInt(int):
     def __repr__(self) -> str:
         return f"DimInt({int.__int__(self)})"
 
-    # --- forcing to a plain number --------------------------------------------------------------
-    def _warn(self, what: str, consequence: str) -> None:
-        """Warn that the engine specializes on the example here, naming the module path."""
-        where = self._ctx.module_path or "<root>"
-        text = f"a dynamic dimension was {what} in module '{where}': {consequence}"
-        self._ctx.report.warnings.append(text)  # kept in the TRTModule's metadata too
-        warnings.warn(text, stacklevel=4)
+    # --- forcing to a plain number: guarded ------------------------------------------------
+    def forced(self, how: str) -> int:
+        """This size as a plain int, guarded to stay the example's value."""
+        value = int.__int__(self)
+        self._ctx.guard_shape(_compare(self._ctx, self, value, "=="), value,
+                              f"{how} of a dynamic size")
+        return value
 
-    def _forced(self, how: str) -> None:
-        self._warn(f"forced into a plain number with {how}",
-                   f"the engine will use the example's value {int.__int__(self)} there")
+    def _by_user(self) -> bool:
+        """Whether the model's code (not a converter) is using this size now."""
+        return bool(self._ctx.in_user_code())
 
     def __int__(self) -> int:
-        self._forced("int()")
-        return int.__int__(self)
+        return self.forced("int()") if self._by_user() else int.__int__(self)
 
     def __float__(self) -> float:
-        self._forced("float()")
-        return float(int.__int__(self))
+        return float(self.forced("float()") if self._by_user() else int.__int__(self))
+
+    def __bool__(self) -> bool:
+        value = int.__int__(self) != 0
+        if self._by_user():
+            self._ctx.guard_shape(_compare(self._ctx, self, 0, "!=" if value else "=="), value,
+                                  "bool() of a dynamic size")
+        return value
 
     # --- symbolic arithmetic ----------------------------------------------------------------------
     def _binary(self, other: Any, op: Any, fn: Callable[[int, int], int],
@@ -116,14 +124,17 @@ class DimInt(int):
             return NotImplemented
         return other - (other // self) * self
 
-    # --- comparisons: control flow on a dynamic dim follows the example -----------------------
+    # --- comparisons: guarded, so a call on the other side of the branch fails loudly ---------
     def _compared(self, other: Any, symbol: str, fn: Callable[[int, int], bool]) -> Any:
         if isinstance(other, bool) or not isinstance(other, int):
             return NotImplemented
         a, b = int.__int__(self), int.__int__(other)
-        self._warn(f"compared ({a} {symbol} {b} on the example)",
-                   "code that branches on it follows the example's branch at every size")
-        return fn(a, b)
+        result = fn(a, b)
+        if self._by_user():
+            holds = symbol if result else _NEGATED[symbol]
+            self._ctx.guard_shape(_compare(self._ctx, self, other, holds), result,
+                                  f"a dynamic size compared ({a} {symbol} {b} on the example)")
+        return result
 
     __eq__ = _comparison("==", operator.eq)
     __ne__ = _comparison("!=", operator.ne)
@@ -135,12 +146,40 @@ class DimInt(int):
     __hash__ = int.__hash__
 
     def __truediv__(self, other: Any) -> float:
-        self._forced("true division")
-        return int.__int__(self) / other
+        value = self.forced("true division") if self._by_user() else int.__int__(self)
+        return value / other
 
     def __rtruediv__(self, other: Any) -> float:
-        self._forced("true division")
-        return other / int.__int__(self)
+        value = self.forced("true division") if self._by_user() else int.__int__(self)
+        return other / value
+
+
+_NEGATED = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+
+
+def _compare(ctx: Any, a: int, b: int, symbol: str) -> Any:
+    """A (1,) BOOL shape tensor: whether `a symbol b` holds at run time (only elementwise
+    layers on INT64 shape tensors, which TensorRT evaluates when input shapes are set)."""
+    x, y = _tensor_of(ctx, a), _tensor_of(ctx, b)
+
+    def op(left: Any, right: Any, kind: Any) -> Any:
+        return ctx.network.add_elementwise(left, right, kind).get_output(0)
+
+    if symbol in ("<", ">"):
+        return op(x, y, _E.LESS if symbol == "<" else _E.GREATER)
+    if symbol in ("<=", ">="):
+        strict = op(x, y, _E.LESS if symbol == "<=" else _E.GREATER)
+        return op(strict, op(x, y, _E.EQUAL), _E.OR)
+    equal = op(x, y, _E.EQUAL)
+    if symbol == "==":
+        return equal
+    return op(equal, op(x, x, _E.LESS), _E.EQUAL)  # not equal: equal == false (x < x)
+
+
+def force_int(value: Any, how: str) -> int:
+    """`value` as a plain int; a DimInt is guarded to keep its example's value (a converter's
+    helper for reads such as `len(tensor)`)."""
+    return value.forced(how) if isinstance(value, DimInt) else int(value)
 
 
 def _tensor_of(ctx: Any, value: int) -> Any:

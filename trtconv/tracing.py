@@ -24,7 +24,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils import _pytree as pytree
 
 from .calls import CallRecord, user_source
-from .context import ConversionContext, UnsupportedCaseError
+from .context import ConversionContext, GuardOptions, UnsupportedCaseError
 from .errors import ConversionError, ConversionReport, UnsupportedCall
 from .reference import trt
 from .registry import ConverterSpec, active_converters, qualified_name, resolve
@@ -34,13 +34,13 @@ from .tensormap import TaintedInputError, leaves, tensors_in
 _LOCK = threading.Lock()
 _ACTIVE: Tracer | None = None
 
-# Torch calls that read metadata and are never ops of the network.
+# Torch calls that read metadata (sizes, layout, device, type) and are never ops of the network.
+# Nothing here may yield a value derived from a tensor's contents: those reads have
+# converters (converters/values.py) that guard them.
 _METADATA = frozenset({
-    "__get__", "size", "dim", "numel", "__len__", "is_floating_point", "is_contiguous",
-    "element_size", "stride", "data_ptr", "__repr__", "__format__", "__hash__", "nelement",
-    "ndimension", "get_device", "is_complex", "storage_offset", "__reduce_ex__", "__deepcopy__",
-    "is_signed", "has_names", "_is_view", "__dlpack_device__", "untyped_storage", "is_inference",
-    "requires_grad_", "detach", "__array__", "__index__",
+    "__get__", "size", "dim", "numel", "is_floating_point", "is_contiguous", "element_size",
+    "stride", "__hash__", "nelement", "ndimension", "get_device", "is_complex",
+    "storage_offset", "is_signed", "has_names", "_is_view", "__dlpack_device__", "is_inference",
 })
 
 
@@ -65,6 +65,7 @@ class Tracer:
         self.ctx = ctx
         self.depth = 0
         self.thread = threading.get_ident()
+        ctx.in_user_code = self.active_here
         self._module_names = module_names
         self._layer_counts: Counter[str] = Counter()
 
@@ -143,6 +144,7 @@ class Tracer:
         """Run the converter; return what the traced call returns: the torch result, or the
         converter's own value for calls without tensor results (sizes as DimInts)."""
         ctx = self.ctx
+        args, kwargs = self._read_slice_bounds((args, kwargs))
         first_layer = ctx.network.num_layers
         ctx.output, ctx.current = result, spec
         self.depth += 1  # torch calls of the converter and of the checks are never traced
@@ -169,6 +171,27 @@ class Tracer:
         if converted is not None and not tensors_in(result):
             return converted
         return result
+
+    def _read_slice_bounds(self, tree: Any) -> Any:
+        """Slices bounded by traced tensors (`x[:, :t]`): torch reads each bound as a Python
+        int. The read is guarded, and the converter gets the int."""
+        leaves, spec = pytree.tree_flatten(tree)
+        if not any(isinstance(x, slice) for x in leaves):
+            return tree
+        return pytree.tree_unflatten([self._bounds_read(x) if isinstance(x, slice) else x
+                                      for x in leaves], spec)
+
+    def _bounds_read(self, key: slice) -> slice:
+        def read(bound: Any) -> Any:
+            if not self.ctx.tensors.is_traced(bound):
+                return bound
+            value = int(self.run_untraced(bound.__index__, (), {}))
+            flat = self.ctx.network.add_shuffle(self.ctx.trt(bound))
+            flat.reshape_dims = (-1,)
+            self.ctx.guard_value(flat.get_output(0), value, "a tensor used as a slice bound")
+            return value
+
+        return slice(read(key.start), read(key.stop), read(key.step))
 
     def _attach(self, spec: ConverterSpec, result: Any, converted: Any) -> list[trt.ITensor]:
         """Bind the torch results to the converter's ITensors; return those ITensors."""
@@ -233,6 +256,7 @@ class Tracer:
                               in self.ctx.unsupported_calls().items()]
         report.num_layers = self.ctx.network.num_layers
         report.calls = list(self.ctx.calls)
+        report.guards = list(self.ctx.guards)
         return report
 
 
@@ -309,14 +333,16 @@ _SLOT_KINDS = frozenset({"wrapper_descriptor", "method-wrapper"})
 
 
 @contextmanager
-def tracing(network: Any, module: torch.nn.Module) -> Iterator[Tracer]:
+def tracing(network: Any, module: Any, guard_options: GuardOptions | None = None
+            ) -> Iterator[Tracer]:
     """Patch every registered target for the duration of the block and always restore.
 
     One conversion at a time: a second concurrent conversion waits for the lock.
     """
     global _ACTIVE
-    names = {id(m): name for name, m in module.named_modules()}
-    tracer = Tracer(ConversionContext(network), names)
+    modules = module.named_modules() if isinstance(module, torch.nn.Module) else ()
+    names = {id(m): name for name, m in modules}
+    tracer = Tracer(ConversionContext(network, guard_options), names)
     specs = active_converters()
     with _LOCK:
         saved: list[tuple[Any, str, bool, Any]] = []

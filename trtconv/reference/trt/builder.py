@@ -230,6 +230,10 @@ def _check_buildable(network: INetworkDefinition,
     return profiles
 
 
+def _is_assertion(error: LayerError) -> bool:
+    return type(error).__name__ == "AssertionFailed"
+
+
 def _check_profile(network: INetworkDefinition, profile: IOptimizationProfile,
                    index: int) -> dict[str, list[list[int]]]:
     shapes: dict[str, list[list[int]]] = {}
@@ -251,23 +255,40 @@ def _check_profile(network: INetworkDefinition, profile: IOptimizationProfile,
     for which in (0, 2):  # the extremes must infer, as TensorRT checks them while building
         concrete = {name: tuple(dims[which]) for name, dims in shapes.items()}
         try:
-            infer_concrete(network, concrete)
+            # an assertion false at an extreme only makes those shapes invalid at run time
+            # (TensorRT warns "Profile kMIN values are not self-consistent" and builds)
+            failed = infer_concrete(network, concrete, assertions=False)[1]
+            for e in failed:
+                network._log(Severity.WARNING, f"optimization profile {index}: its "
+                             f"{'min' if which == 0 else 'max'} shapes are not "
+                             f"self-consistent: {e}")
         except LayerError as e:
             raise BuildError(f"optimization profile {index} at its "
                              f"{'min' if which == 0 else 'max'} shapes: {e}") from None
     return shapes
 
 
-def infer_concrete(network: INetworkDefinition,
-                   input_shapes: dict[str, tuple[int, ...]]) -> dict[ITensor, TensorInfo]:
-    """Infer every tensor of `network` for concrete input shapes (no cache; raises LayerError)."""
+def infer_concrete(network: INetworkDefinition, input_shapes: dict[str, tuple[int, ...]],
+                   assertions: bool = True) -> tuple[dict[ITensor, TensorInfo], list[LayerError]]:
+    """Infer every tensor of `network` for concrete input shapes (no cache; raises LayerError).
+
+    A false assertion raises too, unless `assertions` is False: then the failures are
+    returned beside the infos."""
     infos: dict[ITensor, TensorInfo] = {}
+    failed: list[LayerError] = []
     for tensor in network._inputs:
         declared = tensor._input_info
         assert declared is not None
         infos[tensor] = TensorInfo(tuple(input_shapes[tensor.name]), declared.dtype)
     for layer in network._layers:
         ins = [None if t is None else infos[t] for t in layer._inputs]
-        for tensor, info in zip(layer._outputs, infer_layer(layer, ins)):
+        try:
+            outs = infer_layer(layer, ins)
+        except LayerError as e:
+            if assertions or not _is_assertion(e):
+                raise
+            failed.append(e)
+            continue
+        for tensor, info in zip(layer._outputs, outs):
             infos[tensor] = info
-    return infos
+    return infos, failed

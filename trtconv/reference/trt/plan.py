@@ -195,6 +195,42 @@ def replay(recording: Recording, trt: ModuleType, network: Any, *,
     return dec.tensors
 
 
+def inline(recording: Recording, network: Any, inputs: dict[str, Any],
+           prefix: str) -> list[Any]:
+    """Perform a reference recording's layers on `network` (of the reference), reading its
+    inputs from `inputs` (ITensors by input name) and naming what it adds `prefix/...`;
+    return the ITensors of its outputs, in order."""
+    from trtconv.reference import trt as reference
+
+    dec = _Decoder(reference, recording.weights, is_reference=True)
+    for spec in _list(recording.graph, "inputs"):
+        if spec["name"] not in inputs:
+            raise PlanError(f"no tensor given for input {spec['name']!r}")
+        dec.tensors[spec["name"]] = inputs[spec["name"]]
+    for spec in _list(recording.graph, "layers"):
+        renamed = {**spec, "name": f"{prefix}/{spec.get('name', '')}",
+                   "outputs": [f"{prefix}/{name}" for name in spec.get("outputs", [])]}
+        renamed["set_inputs"] = {k: _prefixed(v, prefix, inputs)
+                                 for k, v in spec.get("set_inputs", {}).items()}
+        renamed["args"] = [_renamed_refs(a, prefix, inputs) for a in spec.get("args", [])]
+        _replay_layer(renamed, dec, network)
+    return [dec.tensors[_prefixed(name, prefix, inputs)]
+            for name in _list(recording.graph, "outputs")]
+
+
+def _prefixed(name: str, prefix: str, inputs: dict[str, Any]) -> str:
+    return name if name in inputs else f"{prefix}/{name}"
+
+
+def _renamed_refs(value: Any, prefix: str, inputs: dict[str, Any]) -> Any:
+    """A recorded argument with its tensor references renamed as `inline` names them."""
+    if isinstance(value, dict) and set(value) == {"t"}:
+        return {"t": _prefixed(value["t"], prefix, inputs)}
+    if isinstance(value, dict) and set(value) == {"l"}:
+        return {"l": [_renamed_refs(v, prefix, inputs) for v in value["l"]]}
+    return value
+
+
 def _replay_layer(spec: dict[str, Any], dec: _Decoder, network: Any) -> None:
     ctor = spec.get("ctor")
     cls = LAYER_CLASSES.get(spec.get("class", ""))

@@ -146,7 +146,7 @@ class ICudaEngine:
 
     # --- used by the execution context --------------------------------------------------------
     def _infer(self, input_shapes: dict[str, tuple[int, ...]]) -> dict[ITensor, TensorInfo]:
-        return infer_concrete(self._network, input_shapes)
+        return infer_concrete(self._network, input_shapes)[0]
 
     def _run(self, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
         values: list[Any] = [None] * self._slots

@@ -1,0 +1,111 @@
+"""Output structures as plain data: what a TRTModule returns, saved without pickle.
+
+A structure is JSON-able: tensors are numbered leaves; tuples, lists, dicts (str or int keys,
+OrderedDict kept), None, torch's `return_types` (as tuples) and user-defined namedtuples (by
+qualified name and fields) are nodes. Loading never imports anything: a namedtuple type is used
+only if its module is already imported and it still has the recorded fields; otherwise the
+value comes back as a plain tuple, with a warning.
+
+>>> import collections, torch
+>>> Pair = collections.namedtuple("Pair", ["a", "b"])
+>>> leaves, shape = describe({"out": Pair(torch.zeros(1), torch.ones(1))})
+>>> len(leaves), shape["kind"]
+(2, 'dict')
+>>> rebuilt = rebuild(shape, leaves)
+>>> type(rebuilt["out"]).__name__, rebuilt["out"].b.tolist()
+('tuple', [1.0])
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections import OrderedDict
+from typing import Any
+
+import torch
+
+Structure = dict[str, Any]
+
+
+class StructureError(TypeError):
+    """A value that a TRTModule cannot return (not tensors in tuples, lists, dicts)."""
+
+
+def describe(tree: Any) -> tuple[list[torch.Tensor], Structure]:
+    """The tensors of `tree` in order, and its structure as plain data."""
+    leaves: list[torch.Tensor] = []
+    return leaves, _describe(tree, leaves)
+
+
+def _describe(tree: Any, leaves: list[torch.Tensor]) -> Structure:
+    if isinstance(tree, torch.Tensor):
+        leaves.append(tree)
+        return {"kind": "tensor"}
+    if tree is None:
+        return {"kind": "none"}
+    if isinstance(tree, tuple) and hasattr(tree, "_fields") and \
+            type(tree).__module__ != "torch.return_types":
+        cls = type(tree)
+        return {"kind": "namedtuple", "module": cls.__module__, "name": cls.__qualname__,
+                "fields": list(cls._fields), "items": [_describe(x, leaves) for x in tree]}
+    if isinstance(tree, (tuple, list)):
+        kind = "list" if isinstance(tree, list) else "tuple"
+        return {"kind": kind, "items": [_describe(x, leaves) for x in tree]}
+    if isinstance(tree, dict):
+        if not all(isinstance(k, (str, int)) and not isinstance(k, bool) for k in tree):
+            raise StructureError("a returned dict has keys that are not str or int")
+        kind = "ordereddict" if isinstance(tree, OrderedDict) else "dict"
+        return {"kind": kind, "keys": list(tree),
+                "items": [_describe(v, leaves) for v in tree.values()]}
+    raise StructureError(f"the module returns a {type(tree).__name__}; a TRTModule returns "
+                         f"tensors in tuples, lists, dicts and namedtuples only")
+
+
+def rebuild(structure: Structure, leaves: list[Any]) -> Any:
+    """The structure with its tensor leaves filled in from `leaves` (in order)."""
+    it = iter(leaves)
+    return _rebuild(structure, it)
+
+
+def _rebuild(node: Structure, leaves: Any) -> Any:
+    kind = node["kind"]
+    if kind == "tensor":
+        return next(leaves)
+    if kind == "none":
+        return None
+    items = [_rebuild(x, leaves) for x in node.get("items", [])]
+    if kind == "list":
+        return items
+    if kind == "tuple":
+        return tuple(items)
+    if kind == "namedtuple":
+        cls = _namedtuple_type(node)
+        return cls(*items) if cls is not None else tuple(items)
+    if kind in ("dict", "ordereddict"):
+        pairs = zip(node["keys"], items)
+        return OrderedDict(pairs) if kind == "ordereddict" else dict(pairs)
+    raise StructureError(f"unknown structure node kind {kind!r}")
+
+
+def _namedtuple_type(node: Structure) -> type | None:
+    """The recorded namedtuple type, if its module is imported here and it still matches."""
+    where = f"{node['module']}.{node['name']}"
+    owner: Any = sys.modules.get(str(node["module"]))
+    for part in str(node["name"]).split("."):
+        owner = getattr(owner, part, None) if owner is not None else None
+    if isinstance(owner, type) and issubclass(owner, tuple) and \
+            list(getattr(owner, "_fields", ())) == list(node["fields"]):
+        return owner
+    warnings.warn(f"the module returned a namedtuple {where}{tuple(node['fields'])}, which is "
+                  f"not available here (its module is not imported, or its fields differ); "
+                  f"returning a plain tuple. Import {node['module']} before calling to get it "
+                  f"back.", stacklevel=4)
+    return None
+
+
+def count_leaves(structure: Structure) -> int:
+    """How many tensors the structure holds."""
+    if structure["kind"] == "tensor":
+        return 1
+    return sum(count_leaves(x) for x in structure.get("items", []))
