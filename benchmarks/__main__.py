@@ -1,10 +1,11 @@
 """`python -m benchmarks [BENCH ...]`: run the benchmarks and write benchmarks/results/.
 
-Benchmarks (all three by default, in this order):
+Benchmarks (all by default, in this order):
 
   reference_runtime  ResNet-50 on the reference TensorRT runtime vs eager PyTorch (batch 1, 8)
   conversion         convert() of torchvision resnet50 vs torch.export / torch.onnx.export
   onnx_route         the model zoo: trtconv vs the ONNX route onto TensorRT-RTX (alias: zoo)
+  guards             per-call cost of guarded value reads: 0, 1 and 20 guards (reference)
 
 Examples:
 
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from . import common
 
-BENCHES = ("reference_runtime", "conversion", "onnx_route")
+BENCHES = ("reference_runtime", "conversion", "onnx_route", "guards")
 ALIASES = {"zoo": "onnx_route", "reference": "reference_runtime", "convert": "conversion"}
 
 

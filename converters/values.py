@@ -23,34 +23,23 @@ from trtconv.symbolic import force_int, symbolic_size
 E = trt.ElementWiseOperation
 
 
-def _flat(ctx: ConversionContext, input: torch.Tensor) -> trt.ITensor:
-    """The tensor's values as a 1-D tensor (what a guard output holds)."""
-    return emit.reshape(ctx.network, ctx.trt(input), [-1])
-
-
 def _read(what: str) -> Callable[..., Any]:
-    """The converter of a read that returns the tensor's value(s) as Python data."""
+    """The converter of a read of one element as a Python number or bool (the guard output is
+    the tensor itself)."""
 
     def read(ctx: ConversionContext, input: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
-        ctx.guard_value(_flat(ctx, input), _plain(ctx.output), what)
+        ctx.guard_value(ctx.trt(input), ctx.output, what)
         return ctx.output
 
     return read
 
 
-def _plain(value: Any) -> Any:
-    """A read's result as plain Python data (numpy arrays and strings hold tensor values)."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return value
-
-
 def _read_values(what: str) -> Callable[..., Any]:
-    """The converter of a read whose result shows the tensor's values in another form (a
-    numpy array, text): the guard holds the values themselves."""
+    """The converter of a read of every element (a list, a numpy array, text): the guard
+    holds the values themselves, flattened."""
 
     def read(ctx: ConversionContext, input: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
-        ctx.guard_value(_flat(ctx, input), input.detach().reshape(-1).tolist(), what)
+        ctx.guard_value(ctx.trt(input), input.detach().reshape(-1).tolist(), what)
         return ctx.output
 
     return read
@@ -117,7 +106,7 @@ _T = "torch.Tensor"
 register_table({
     f"{_T}.__bool__": _read("bool(tensor)"),
     f"{_T}.item": _read("tensor.item()"),
-    f"{_T}.tolist": _read("tensor.tolist()"),
+    f"{_T}.tolist": _read_values("tensor.tolist()"),
     f"{_T}.__int__": _read("int(tensor)"),
     f"{_T}.__float__": _read("float(tensor)"),
     f"{_T}.__index__": _read("a tensor used as an index (tensor.__index__)"),

@@ -293,3 +293,24 @@ def test_reading_a_value_in_a_converter_is_not_a_guard():
         converted = trtconv.convert(model, [torch.randn(3, 4)], backend="reference",
                                     min_shapes=[(1, 4)], max_shapes=[(8, 4)])
     assert converted.guards == []
+
+
+def _rows_summed(x):
+    return sum(row * i for i, row in enumerate(x))
+
+
+def test_iterating_a_tensor_converts_each_row():
+    model = Lambda(_rows_summed)
+    converted = _convert(model, [torch.randn(3, 4)])
+    x = torch.randn(3, 4)
+    torch.testing.assert_close(converted(x), model(x))
+
+
+def test_iterating_over_a_dynamic_dim_is_guarded():
+    model = Lambda(lambda x: _rows_summed(x) + len(x))
+    converted = _convert(model, [torch.randn(3, 4)], min_shapes=[(1, 4)], max_shapes=[(6, 4)])
+    x = torch.randn(3, 4)
+    torch.testing.assert_close(converted(x), model(x))
+    with pytest.raises(trtconv.GuardError, match=r"(iteration over a tensor|len\(tensor\)) of "
+                                                 r"a dynamic size at .*test_guards.py"):
+        converted(torch.randn(5, 4))

@@ -137,7 +137,7 @@ def python_value(value: torch.Tensor, like: Any) -> Any:
     if isinstance(like, bool):
         return bool(data.reshape(-1)[0]) if data.numel() == 1 else bool(data.any())
     if isinstance(like, (list, tuple)):
-        return data.tolist()
+        return data.reshape(-1).tolist()
     if isinstance(like, float):
         return float(data.reshape(-1)[0])
     if isinstance(like, int):

@@ -77,12 +77,13 @@ def check_structure(got: object, want: object, spec: ZooModel) -> None:
 
 @contextlib.contextmanager
 def strict_warnings(spec: ZooModel) -> Iterator[None]:
-    """UserWarnings fail the conversion (a dynamic dim forced into a number bakes the example
-    in), except the comparison warnings of a model known to branch on sizes (zoo.py)."""
+    """UserWarnings fail the conversion (a value read from a tensor, or a dynamic dim forced
+    into a number, is guarded to the example), except the guarded size comparisons of a model
+    known to branch on sizes (zoo.py)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         if spec.branches_on_size:
-            warnings.filterwarnings("ignore", "a dynamic dimension was compared", UserWarning)
+            warnings.filterwarnings("ignore", "a dynamic size compared", UserWarning)
         yield
 
 

@@ -11,11 +11,11 @@ errors are bounded by ``low_precision_bound``.
 Two models take one input size only, so only their batch is dynamic (``fixed_size``):
 vit_b_16 and maxvit_t fix it at construction (position embedding; partition grid). swin_t
 branches in Python on each stage's padded feature-map size (shift the windows only where the
-map is larger than a window), which trtconv reports with a comparison warning naming the
-attention module: the engine keeps the example's branch. Over 64-96 pixels every stage stays
-on the example's side (stage 1: 21-28 tokens after padding, 2: 14, 3 and 4: 7, against a
-window of 7), so for swin_t these warnings are expected (``branches_on_size``) and the run
-shapes, which span the range, check that the example's branch is right there. Its
+map is larger than a window): trtconv guards each comparison with an assertion naming the
+attention module (a size on the other side raises GuardError). Over 64-96 pixels every stage
+stays on the example's side (stage 1: 21-28 tokens after padding, 2: 14, 3 and 4: 7, against a
+window of 7), so for swin_t these guard warnings are expected (``branches_on_size``) and the
+run shapes, which span the range, pass their guards. Its
 shifted-window mask is written by slice assignment into a tensor of the padded size, which
 converts to coordinate comparisons. Both the model tests
 (tests/models/test_zoo.py) and the table generator (tools/model_table.py, which writes
