@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.symbolic import force_int, symbolic_size
 
 E = trt.ElementWiseOperation
 
@@ -70,6 +71,11 @@ for _target in ("torch.tensor_split", "torch.Tensor.tensor_split"):
 
 def _unbind(ctx: Any, input: Any, dim: int = 0) -> tuple[Any, ...]:
     axis = emit.normalize_dim(dim, input.dim())
+    x = ctx.trt(input)
+    if x.shape[axis] < 0:  # one piece per row of the example: guard the count (`for r in x`)
+        count = force_int(symbolic_size(ctx, input, x)[axis], "unbind (or iteration) along")
+        return tuple(ctx.network.add_gather(x, ctx.trt(i), axis).get_output(0)
+                     for i in range(count))
     source = [a for a in range(input.dim()) if a != axis]
     shape = [d for a, d in enumerate(input.shape) if a != axis]
     return tuple(emit.reshape_to(ctx.network, p, shape, source)

@@ -1,5 +1,6 @@
 """Python values read out of traced tensors: bool(), item(), tolist(), int/float/index, numpy,
-printing, `in`, torch.equal, iteration, len(), and identities (detach, .data, requires_grad_).
+printing, `in`, torch.equal, len(), and identities (detach, .data, requires_grad_). (Iterating
+a tensor is `unbind`, converters/split.py.)
 
 A read returns the example's value to the forward pass, as torch does, and guards it (see
 `trtconv.guards`): the network computes the same value as a hidden output that the TRTModule
@@ -9,7 +10,7 @@ network and are refused.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -73,18 +74,6 @@ def _length(ctx: ConversionContext, input: torch.Tensor) -> int:
     return force_int(symbolic_size(ctx, input, ctx.trt(input))[0], "len(tensor)")
 
 
-def _iterate(ctx: ConversionContext, input: torch.Tensor) -> Iterator[torch.Tensor]:
-    """`for row in tensor`: the rows, each traced (a gather); a dynamic first dim is guarded,
-    since the loop runs the example's count of times."""
-    x = ctx.trt(input)
-    count = force_int(symbolic_size(ctx, input, x)[0], "iteration over a tensor")
-    rows = list(ctx.output)
-    for index, row in enumerate(rows[:count]):
-        picked = ctx.network.add_gather(x, ctx.trt(index), 0).get_output(0)
-        ctx.bind(row, picked)
-    return iter(rows)
-
-
 def _memory_read(ctx: ConversionContext, input: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
     raise ctx.unsupported("reads the memory of a traced tensor (its address or storage), which "
                           "a TensorRT network cannot express")
@@ -118,11 +107,9 @@ register_table({
     "torch.equal": _equal,
     f"{_T}.equal": _equal,
     f"{_T}.__len__": _length,
-    f"{_T}.__iter__": _iterate,
     f"{_T}.data_ptr": _memory_read,
     f"{_T}.untyped_storage": _memory_read,
     f"{_T}.storage": _memory_read,
-    f"{_T}.set_": _storage_change,
     f"{_T}.resize_": _storage_change,
     f"{_T}.resize_as_": _storage_change,
     f"{_T}.as_strided_": _storage_change,

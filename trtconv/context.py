@@ -142,8 +142,8 @@ class ConversionContext:
                           f"{op}", f"{e}; clone before updating")
                 tensors.mark_stale(other, reason, value)
                 continue
-            if carried is not None:
-                tensors.bind(other, carried)
+            # rebound, or unchanged (no shared element) at the version the update gave it
+            tensors.bind(other, carried if carried is not None else old)
 
     def unsupported(self, reason: str) -> UnsupportedCaseError:
         """Return an exception a converter raises for an argument case it cannot convert."""

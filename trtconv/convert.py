@@ -289,13 +289,13 @@ def _mark_outputs(ctx: ConversionContext, network: Any, outputs: Any,
 
 def _output_tensor(ctx: ConversionContext, name: str, value: torch.Tensor) -> Any:
     """The ITensor of an output; None (with the reason reported) when it has none."""
-    if ctx.tensors.is_tainted(value):
-        try:  # the unconverted producer is reported already; a stale view is reported here
+    tensor = ctx.lookup(value)
+    if tensor is None and ctx.tensors.is_tainted(value):
+        try:  # the unconverted producer is reported already; a stale tensor is reported here
             ctx.trt(value)
         except TaintedInputError:
             pass
         return None
-    tensor = ctx.lookup(value)
     if tensor is None:
         ctx.warn(f"output {name!r} does not depend on the inputs; it is a constant")
         tensor = ctx.constant(value)

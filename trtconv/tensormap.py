@@ -42,7 +42,8 @@ class TensorMap:
     """torch tensor -> ITensor for one trace, with the tainted and stale tensors beside it."""
 
     def __init__(self) -> None:
-        self._bound: dict[int, tuple[torch.Tensor, trt.ITensor]] = {}
+        # id -> (tensor, ITensor, the tensor's version counter when bound)
+        self._bound: dict[int, tuple[torch.Tensor, trt.ITensor, int]] = {}
         self._tainted: dict[int, torch.Tensor] = {}
         # tainted by an in-place update of a tensor sharing memory: (op, reason) to report, the
         # id of the updated tensor, and the ITensor the stale tensor had
@@ -52,10 +53,24 @@ class TensorMap:
     # --- reading ------------------------------------------------------------------------------
     def lookup(self, value: torch.Tensor) -> trt.ITensor | None:
         entry = self._bound.get(id(value))
-        return None if entry is None else entry[1]
+        if entry is None:
+            return None
+        if _version(value) != entry[2]:
+            self._changed_unseen(value)
+            return None
+        return entry[1]
 
     def is_traced(self, value: Any) -> bool:
-        return isinstance(value, torch.Tensor) and id(value) in self._bound
+        return isinstance(value, torch.Tensor) and self.lookup(value) is not None
+
+    def _changed_unseen(self, value: torch.Tensor) -> None:
+        """A traced tensor torch changed in place through a call the trace did not see (its
+        version counter moved): its values in the network are old, so reading it is
+        reported."""
+        reason = ("a traced tensor changed in place by a call the trace did not see",
+                  "an in-place call without a converter (set_, an out= argument, ...): use "
+                  "the call's result instead of updating in place")
+        self.mark_stale(value, reason, value)
 
     def is_tainted(self, value: Any) -> bool:
         return isinstance(value, torch.Tensor) and id(value) in self._tainted \
@@ -68,7 +83,7 @@ class TensorMap:
         return None if entry is None else entry[0]
 
     def traced_items(self) -> list[tuple[torch.Tensor, trt.ITensor]]:
-        return list(self._bound.values())
+        return [(t, itensor) for t, itensor, _ in self._bound.values()]
 
     def cached_constant(self, value: torch.Tensor) -> trt.ITensor | None:
         """The constant layer made for `value`, unless torch updated it in place since."""
@@ -90,10 +105,19 @@ class TensorMap:
         """Bind `value` to `itensor`; True when this rebinds a traced tensor to a new ITensor
         (an in-place update)."""
         previous = self._bound.get(id(value))
-        self._bound[id(value)] = (value, itensor)
+        self._bound[id(value)] = (value, itensor, _version(value))
         self._tainted.pop(id(value), None)
         self._stale.pop(id(value), None)
         return previous is not None and previous[1] is not itensor
+
+    def refresh_versions(self, tree: Any) -> None:
+        """The tensors of a call torch has just run may have changed in place: that call's
+        converter reads them as they were and binds what it updates, so their new versions
+        are expected."""
+        for t in tensors_in(tree):
+            entry = self._bound.get(id(t))
+            if entry is not None:
+                self._bound[id(t)] = (t, entry[1], _version(t))
 
     def taint(self, tree: Any) -> None:
         for t in tensors_in(tree):
@@ -119,4 +143,12 @@ class TensorMap:
             if entry is not None and entry[1] in present:
                 del self._stale[id(t)]
                 del self._tainted[id(t)]
-                self._bound[id(t)] = (t, entry[2])
+                self._bound[id(t)] = (t, entry[2], _version(t))
+
+
+def _version(value: torch.Tensor) -> int:
+    """torch's in-place version counter (-1 for inference tensors, which have none)."""
+    try:
+        return value._version
+    except RuntimeError:
+        return -1

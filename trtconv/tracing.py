@@ -13,10 +13,12 @@ for the converting thread only: other threads see torch as it is.
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -30,9 +32,6 @@ from .reference import trt
 from .registry import ConverterSpec, active_converters, qualified_name, resolve
 from .symbolic import is_symbolic
 from .tensormap import TaintedInputError, leaves, tensors_in
-
-_LOCK = threading.Lock()
-_ACTIVE: Tracer | None = None
 
 # Torch calls that read metadata (sizes, layout, device, type) and are never ops of the network.
 # Nothing here may yield a value derived from a tensor's contents: those reads have
@@ -101,6 +100,7 @@ class Tracer:
         self.ctx.before_update = self._untraced_target(spec, args)
         try:
             result = self.run_untraced(original, args, kwargs)
+            self.ctx.tensors.refresh_versions((args, kwargs))
             return self._dispatch_traced(spec, args, kwargs, result)
         finally:
             self.ctx.before_update = {}
@@ -275,11 +275,6 @@ class _Audit(TorchFunctionMode):
         tracer = self.tracer
         if not tracer.active_here():
             return func(*args, **kwargs)
-        # torch's Python functions hand their module global to the mode, which during the
-        # trace is our wrapper: unwrap it so the call converts once, through the original.
-        spec = getattr(func, "__trtconv_spec__", None)
-        if spec is not None:
-            return tracer.dispatch(spec, func.__wrapped__, args, kwargs)
         spec = self.by_callable.get(func)
         if spec is not None:
             return tracer.dispatch(spec, func, args, kwargs)
@@ -309,74 +304,138 @@ class _Audit(TorchFunctionMode):
 _TENSOR_PROPERTIES = frozenset({"T", "mT", "H", "mH", "data", "real", "imag"})
 
 
-def _wrapper(spec: ConverterSpec, original: Callable[..., Any]) -> Callable[..., Any]:
-    def converting(*args: Any, **kwargs: Any) -> Any:
-        tracer = _ACTIVE
-        if tracer is None or not tracer.active_here():
-            return original(*args, **kwargs)
-        return tracer.dispatch(spec, original, args, kwargs)
-
-    for attr in ("__name__", "__qualname__", "__doc__"):
-        try:
-            setattr(converting, attr, getattr(original, attr))
-        except (AttributeError, TypeError):
-            pass
-    converting.__wrapped__ = original  # type: ignore[attr-defined]
-    converting.__trtconv_spec__ = spec  # type: ignore[attr-defined]
-    return converting
-
-
 _PROPERTY_KINDS = frozenset({"getset_descriptor", "property", "member_descriptor"})
-_SLOT_KINDS = frozenset({"wrapper_descriptor", "method-wrapper"})
+
+# The thread converting now, if any: a conversion started from inside one (a forward or a
+# converter being traced) is refused at once instead of waiting on itself.
+_LOCAL = threading.local()
+
+
+class NestedConversionError(ConversionError):
+    """convert() was called while this thread is already converting."""
+
+
+@dataclass
+class _Dispatch:
+    """How each registered target is reached during a trace (see `tracing`)."""
+
+    by_callable: dict[Any, ConverterSpec] = field(default_factory=dict)
+    by_property: dict[str, ConverterSpec] = field(default_factory=dict)
+    by_forward: dict[type, ConverterSpec] = field(default_factory=dict)
+
+
+def _dispatch_table(specs: dict[str, ConverterSpec]) -> _Dispatch:
+    table = _Dispatch()
+    for spec in specs.values():
+        owner, attr = resolve(spec.target)
+        original = inspect.getattr_static(owner, attr)
+        if type(original).__name__ in _PROPERTY_KINDS:
+            table.by_property[attr] = spec  # the mode sees every property read
+        elif attr == "forward" and isinstance(owner, type) and \
+                issubclass(owner, torch.nn.Module):
+            table.by_forward[owner] = spec  # module forwards are not torch calls
+        else:
+            table.by_callable[getattr(owner, attr)] = spec
+    return table
+
+
+def _forward_spec(module: torch.nn.Module, by_forward: dict[type, ConverterSpec]
+                  ) -> ConverterSpec | None:
+    """The converter of the forward a module runs: its class's, or the one it inherits."""
+    for cls in type(module).__mro__:
+        if "forward" in vars(cls):
+            return by_forward.get(cls)
+    return None
+
+
+def _patch_forwards(tracer: Tracer, module: Any, by_forward: dict[type, ConverterSpec]
+                    ) -> list[tuple[torch.nn.Module, Any]]:
+    """Give each module of the model whose forward has a converter an instance-level forward
+    that dispatches it: only this model's modules, and only on the converting thread, see it.
+    Returns what to restore (the instance's own `forward` entry, or None)."""
+    saved = []
+    modules = module.modules() if isinstance(module, torch.nn.Module) else ()
+    for m in modules:
+        spec = _forward_spec(m, by_forward)
+        if spec is None:
+            continue
+        saved.append((m, m.__dict__.get("forward")))
+        m.__dict__["forward"] = _converting_forward(tracer, spec, m)
+    return saved
+
+
+def _converting_forward(tracer: Tracer, spec: ConverterSpec, module: torch.nn.Module
+                        ) -> Any:
+    original = type(module).forward
+
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        if not tracer.active_here():
+            return original(module, *args, **kwargs)
+        return tracer.dispatch(spec, original, (module, *args), kwargs)
+
+    return forward
 
 
 @contextmanager
 def tracing(network: Any, module: Any, guard_options: GuardOptions | None = None
             ) -> Iterator[Tracer]:
-    """Patch every registered target for the duration of the block and always restore.
+    """Trace `module`'s forward on the calling thread, and always restore.
 
-    One conversion at a time: a second concurrent conversion waits for the lock.
+    Dispatch is thread-local: a `TorchFunctionMode` (which acts only on the thread that
+    entered it) sees every torch call and property read, module hooks check the thread, and
+    the only attributes set are instance-level `forward`s of the model's own modules whose
+    class has a forward converter. Other threads, and other models, see torch unchanged.
     """
-    global _ACTIVE
+    if getattr(_LOCAL, "tracer", None) is not None:
+        raise NestedConversionError(
+            "convert() was called while this thread is already converting a model (from a "
+            "forward or a converter being traced); convert the inner model first, outside "
+            "the outer conversion")
     modules = module.named_modules() if isinstance(module, torch.nn.Module) else ()
     names = {id(m): name for name, m in modules}
     tracer = Tracer(ConversionContext(network, guard_options), names)
-    specs = active_converters()
-    with _LOCK:
-        saved: list[tuple[Any, str, bool, Any]] = []
-        by_callable: dict[Any, ConverterSpec] = {}
-        by_property: dict[str, ConverterSpec] = {}
-        hooks = []
-        try:
-            for spec in specs.values():
-                owner, attr = resolve(spec.target)
-                in_dict = attr in vars(owner)
-                original = vars(owner)[attr] if in_dict else getattr(owner, attr)
-                kind = type(original).__name__
-                if kind in _PROPERTY_KINDS:
-                    by_property[attr] = spec  # the mode sees every property read
-                    continue
-                bound = getattr(owner, attr)
-                by_callable[bound] = spec
-                if kind in _SLOT_KINDS:
-                    # A Python function in a C slot changes how CPython treats every tensor
-                    # (as a sequence, say): leave slots alone, the mode sees their calls.
-                    continue
-                saved.append((owner, attr, in_dict, original))
-                setattr(owner, attr, _wrapper(spec, bound))
+    table = _dispatch_table(active_converters())
+    hooks: list[Any] = []
+    saved: list[tuple[torch.nn.Module, Any]] = []
+    _LOCAL.tracer = tracer
+    try:
+        with _converting(module):
+            saved = _patch_forwards(tracer, module, table.by_forward)
             hooks.append(torch.nn.modules.module.register_module_forward_pre_hook(
                 lambda m, a: tracer.enter_module(m) if tracer.on_thread() else None))
             hooks.append(torch.nn.modules.module.register_module_forward_hook(
                 lambda m, a, o: tracer.exit_module() if tracer.on_thread() else None))
-            _ACTIVE = tracer
-            with _Audit(tracer, by_callable, by_property):
-                yield tracer
-        finally:
-            _ACTIVE = None
-            for handle in hooks:
-                handle.remove()
-            for owner, attr, in_dict, original in reversed(saved):
-                if in_dict:
-                    setattr(owner, attr, original)
-                else:
-                    delattr(owner, attr)
+            try:
+                with _Audit(tracer, table.by_callable, table.by_property):
+                    yield tracer
+            finally:
+                for handle in hooks:
+                    handle.remove()
+                for m, own in reversed(saved):
+                    if own is None:
+                        m.__dict__.pop("forward", None)
+                    else:
+                        m.__dict__["forward"] = own
+    finally:
+        _LOCAL.tracer = None
+
+
+# Conversions of different models run concurrently; one model instance converts at a time
+# (its modules carry the instance-level forwards while it does).
+_BUSY: set[int] = set()
+_BUSY_CHANGED = threading.Condition()
+
+
+@contextmanager
+def _converting(module: Any) -> Iterator[None]:
+    """Hold `module` for one conversion: another thread converting it waits its turn."""
+    key = id(module)
+    with _BUSY_CHANGED:
+        _BUSY_CHANGED.wait_for(lambda: key not in _BUSY)
+        _BUSY.add(key)
+    try:
+        yield
+    finally:
+        with _BUSY_CHANGED:
+            _BUSY.discard(key)
+            _BUSY_CHANGED.notify_all()
