@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import torch
+from torch._ops import OpOverload, OpOverloadPacket
 from torch.overrides import TorchFunctionMode
 from torch.utils import _pytree as pytree
 
@@ -27,12 +28,14 @@ from .calls import CallRecord, user_source
 from .context import ConversionContext, UnsupportedCaseError
 from .errors import ConversionError, ConversionReport, UnsupportedCall
 from .reference import trt
-from .registry import ConverterSpec, active_converters, qualified_name, resolve
+from .registry import ConverterSpec, active_converters, call_name, op_converter
 from .symbolic import is_symbolic
 from .tensormap import TaintedInputError, leaves, tensors_in
 
 _LOCK = threading.Lock()
 _ACTIVE: Tracer | None = None
+# Gives a converter for a torch op call that has none (or None): custom op plugins.
+OpFallback = Callable[[Any, tuple[Any, ...], dict[str, Any]], ConverterSpec | None]
 
 # Torch calls that read metadata and are never ops of the network.
 _METADATA = frozenset({
@@ -241,11 +244,14 @@ class _Audit(TorchFunctionMode):
     records the rest when they touch traced tensors."""
 
     def __init__(self, tracer: Tracer, by_callable: dict[Any, ConverterSpec],
-                 by_property: dict[str, ConverterSpec]):
+                 by_property: dict[str, ConverterSpec], by_op: dict[str, ConverterSpec],
+                 fallback: OpFallback | None = None):
         super().__init__()
         self.tracer = tracer
         self.by_callable = by_callable
         self.by_property = by_property
+        self.by_op = by_op  # torch ops (aten.mul.Tensor, mylib.foo): the mode sees their calls
+        self.fallback = fallback  # a converter for ops that have none (custom op plugins)
 
     def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
                            kwargs: dict[str, Any] | None = None) -> Any:
@@ -258,7 +264,7 @@ class _Audit(TorchFunctionMode):
         spec = getattr(func, "__trtconv_spec__", None)
         if spec is not None:
             return tracer.dispatch(spec, func.__wrapped__, args, kwargs)
-        spec = self.by_callable.get(func)
+        spec = self.by_callable.get(func) or self._op_spec(func, args, kwargs)
         if spec is not None:
             return tracer.dispatch(spec, func, args, kwargs)
         name = getattr(func, "__name__", "")
@@ -266,9 +272,19 @@ class _Audit(TorchFunctionMode):
             return self._property(func, args, kwargs)
         result = func(*args, **kwargs)
         if name not in _METADATA and tracer.touches_traced((args, kwargs)):
-            tracer.ctx.record_unsupported(qualified_name(func), "no converter")
+            tracer.ctx.record_unsupported(call_name(func, args, kwargs), "no converter")
             tracer.ctx.tensors.taint(result)
         return result
+
+    def _op_spec(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+                 ) -> ConverterSpec | None:
+        """The converter of a torch op call (`torch.ops.ns.op`), or the fallback's."""
+        if not isinstance(func, (OpOverload, OpOverloadPacket)):
+            return None
+        spec = op_converter(func, args, kwargs, self.by_op)
+        if spec is None and self.fallback is not None:
+            spec = self.fallback(func, args, kwargs)
+        return spec
 
     def _property(self, getter: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         tracer = self.tracer
@@ -304,14 +320,12 @@ def _wrapper(spec: ConverterSpec, original: Callable[..., Any]) -> Callable[...,
     return converting
 
 
-_PROPERTY_KINDS = frozenset({"getset_descriptor", "property", "member_descriptor"})
-_SLOT_KINDS = frozenset({"wrapper_descriptor", "method-wrapper"})
-
-
 @contextmanager
-def tracing(network: Any, module: torch.nn.Module) -> Iterator[Tracer]:
+def tracing(network: Any, module: torch.nn.Module,
+            fallback: OpFallback | None = None) -> Iterator[Tracer]:
     """Patch every registered target for the duration of the block and always restore.
 
+    `fallback(op, args, kwargs)` may give a converter for torch op calls that have none.
     One conversion at a time: a second concurrent conversion waits for the lock.
     """
     global _ACTIVE
@@ -319,40 +333,35 @@ def tracing(network: Any, module: torch.nn.Module) -> Iterator[Tracer]:
     tracer = Tracer(ConversionContext(network), names)
     specs = active_converters()
     with _LOCK:
-        saved: list[tuple[Any, str, bool, Any]] = []
+        restores: list[Callable[[], None]] = []
         by_callable: dict[Any, ConverterSpec] = {}
         by_property: dict[str, ConverterSpec] = {}
+        by_op: dict[str, ConverterSpec] = {}
         hooks = []
         try:
             for spec in specs.values():
-                owner, attr = resolve(spec.target)
-                in_dict = attr in vars(owner)
-                original = vars(owner)[attr] if in_dict else getattr(owner, attr)
-                kind = type(original).__name__
-                if kind in _PROPERTY_KINDS:
-                    by_property[attr] = spec  # the mode sees every property read
+                where = spec.location
+                assert where is not None  # registry.register locates every target
+                if where.kind == "property":
+                    by_property[where.attr] = spec  # the mode sees every property read
                     continue
-                bound = getattr(owner, attr)
+                if where.kind == "op":
+                    by_op[where.name] = spec  # the mode sees every op call
+                    continue
+                bound = where.current()
                 by_callable[bound] = spec
-                if kind in _SLOT_KINDS:
-                    # A Python function in a C slot changes how CPython treats every tensor
-                    # (as a sequence, say): leave slots alone, the mode sees their calls.
-                    continue
-                saved.append((owner, attr, in_dict, original))
-                setattr(owner, attr, _wrapper(spec, bound))
+                if where.kind == "attribute":  # slots: the mode sees their calls
+                    restores.append(where.patch(lambda fn, spec=spec: _wrapper(spec, fn)))
             hooks.append(torch.nn.modules.module.register_module_forward_pre_hook(
                 lambda m, a: tracer.enter_module(m) if tracer.on_thread() else None))
             hooks.append(torch.nn.modules.module.register_module_forward_hook(
                 lambda m, a, o: tracer.exit_module() if tracer.on_thread() else None))
             _ACTIVE = tracer
-            with _Audit(tracer, by_callable, by_property):
+            with _Audit(tracer, by_callable, by_property, by_op, fallback):
                 yield tracer
         finally:
             _ACTIVE = None
             for handle in hooks:
                 handle.remove()
-            for owner, attr, in_dict, original in reversed(saved):
-                if in_dict:
-                    setattr(owner, attr, original)
-                else:
-                    delattr(owner, attr)
+            for restore in reversed(restores):
+                restore()
