@@ -1,7 +1,12 @@
-"""A torch.library op library for the custom-op tests: `mylib::foo` (x * sigmoid(x) + 1) with
-an overload `mylib::foo.scaled` (x * sigmoid(x) + alpha), both with fake kernels, defined the
-way a C++/Python op library defines them (`torch.library.Library`). Importing it registers
-the ops in the process, as `import mylib` would."""
+"""A torch.library op library for the custom-op tests, defined the way an op library defines
+them (`torch.library.Library`); importing it registers the ops, as `import mylib` would.
+
+- `mylib::foo` (x * sigmoid(x) + 1) and its overload `mylib::foo.scaled` (+ alpha);
+- `mylib::pairs`: output (2 * x.size(0), x.size(1)), a shape expression of the input's;
+- `mylib::nonzero_rows`: an output size that depends on the data;
+- `mylib::branchy`: a fake kernel that branches on the batch size;
+- `mylib::no_fake`: a CPU kernel and no fake kernel.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ LIB.define("foo(Tensor x) -> Tensor")
 LIB.define("foo.scaled(Tensor x, float alpha) -> Tensor")
 LIB.define("pairs(Tensor x) -> Tensor")  # output (2 * x.size(0), x.size(1)): an expression
 LIB.define("nonzero_rows(Tensor x) -> Tensor")  # output size depends on the data
+LIB.define("branchy(Tensor x) -> Tensor")  # its fake kernel branches on the batch size
+LIB.define("no_fake(Tensor x) -> Tensor")  # a kernel, and no fake kernel
 
 
 def foo_reference(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
@@ -57,3 +64,18 @@ def _pairs_fake(x: torch.Tensor) -> torch.Tensor:
 def _nonzero_rows_fake(x: torch.Tensor) -> torch.Tensor:
     rows = torch.library.get_ctx().new_dynamic_size()
     return x.new_empty(rows, x.shape[1])
+
+
+@torch.library.impl("mylib::branchy", "CompositeExplicitAutograd", lib=LIB)
+def _branchy(x: torch.Tensor) -> torch.Tensor:
+    return x[:, :2] if x.shape[0] > 4 else x[:, :3]
+
+
+@torch.library.register_fake("mylib::branchy", lib=LIB)
+def _branchy_fake(x: torch.Tensor) -> torch.Tensor:
+    return x.new_empty(x.shape[0], 2 if x.shape[0] > 4 else 3)
+
+
+@torch.library.impl("mylib::no_fake", "CPU", lib=LIB)
+def _no_fake(x: torch.Tensor) -> torch.Tensor:
+    return x + 1

@@ -99,6 +99,10 @@ def register(trt: ModuleType, plugin: PluginDef, num_outputs: int, device: str =
     return trt_id
 
 
+def _identifier(plugin_id: str) -> str:
+    return plugin_id.replace("::", "_").replace(".", "_")
+
+
 def _plugin_module(trt: ModuleType) -> ModuleType:
     return importlib.import_module(f"{trt.__name__}.plugin")
 
@@ -130,7 +134,7 @@ def _descriptor(trt: ModuleType, trtp: ModuleType, plugin: PluginDef,
                for name in (ATTRS, SHAPES)]
     returns = tuple.__class_getitem__((trtp.TensorDesc,) * num_outputs)
     describe.__signature__ = inspect.Signature(params, return_annotation=returns)  # type: ignore[attr-defined]
-    describe.__name__ = describe.__qualname__ = f"describe_{plugin.id.replace('::', '_')}"
+    describe.__name__ = describe.__qualname__ = f"describe_{_identifier(plugin.id)}"
     return describe
 
 
@@ -155,7 +159,7 @@ def _implementation(plugin: PluginDef, device: str) -> Callable[..., Any]:
     params = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in
               [f"input{i}" for i in range(plugin.num_inputs)] + [ATTRS, "outputs", "stream"]]
     run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    run.__name__ = run.__qualname__ = f"run_{plugin.id.replace('::', '_')}"
+    run.__name__ = run.__qualname__ = f"run_{_identifier(plugin.id)}"
     return run
 
 
