@@ -217,10 +217,23 @@ def test_duplicate_of_a_builtin_fails_at_registration():
 
 def test_builtins_load_before_the_first_user_registration():
     """The registry docstring's old example, in a fresh process: the user registration meets
-    the built-in converter at once, and the next conversion works."""
+    the built-in converter at once, and the next conversion works. A load of the built-ins
+    that fails halfway leaves the registry as it was, and a retry loads them all."""
     script = textwrap.dedent("""
-        import torch, trtconv
+        import importlib, torch, trtconv
+        from trtconv import registry
         from trtconv.registry import DuplicateConverterError
+        package = importlib.import_module("trtconv.converters")
+        load_all = package.load_all
+        def half_load():
+            importlib.import_module("trtconv.converters.activation")
+            raise RuntimeError("broken converter family")
+        package.load_all = half_load
+        try:
+            registry.converters()
+        except RuntimeError as e:
+            print("load failed:", e, len(registry._REGISTRY))
+        package.load_all = load_all
         try:
             @trtconv.tensorrt_converter("torch.nn.functional.hardshrink")
             def convert_hardshrink(ctx, input, lambd=0.5):
@@ -235,6 +248,7 @@ def test_builtins_load_before_the_first_user_registration():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          cwd=REPO, timeout=300)
     assert out.returncode == 0, out.stderr
+    assert "load failed: broken converter family 0" in out.stdout
     assert "refused: torch.nn.functional.hardshrink already has a converter" in out.stdout
     assert out.stdout.strip().endswith("ok True")
 
