@@ -203,7 +203,8 @@ def spellings(name: str, namespaces: Sequence[str] = ("torch", "torch.Tensor"),
 
 @contextmanager
 def scope() -> Iterator[None]:
-    """Inside the block, register as usual; on exit the registry is exactly as before.
+    """Inside the block, register as usual; on exit the registry is exactly as before
+    (registrations other threads make meanwhile are undone too).
 
     >>> from trtconv import registry, tensorrt_converter
     >>> with registry.scope():
