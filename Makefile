@@ -24,6 +24,7 @@ lint: venv
 
 test: venv lint
 	$(PY) -m pytest -n 2 tests
+	$(PY) -m pytest -n 0 --doctest-modules trtconv
 
 demo: venv
 	$(PY) examples/demo.py

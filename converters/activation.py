@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from trtconv import emit, tensorrt_converter, trt
-from trtconv.registry import register_spellings, register_table
+from trtconv.registry import register_aliases, register_spellings, register_table
 
 A = trt.ActivationType
 
@@ -31,7 +31,11 @@ def _fixed(kind: Any) -> Any:
 
 
 register_spellings({name: _fixed(kind) for name, kind in _FIXED.items()},
-                   namespaces=("torch", "torch.nn.functional", "torch.Tensor"))
+                   namespaces=("torch", "torch.Tensor"))
+register_spellings({"relu": _fixed(A.RELU)}, namespaces=("torch.nn.functional",))
+# F.sigmoid and F.tanh call the Tensor methods, which the trace sees
+register_aliases({f"torch.nn.functional.{name}": f"torch.Tensor.{name}"
+                  for name in ("sigmoid", "tanh")})
 
 
 @tensorrt_converter("torch.nn.ReLU.forward")

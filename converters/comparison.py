@@ -16,7 +16,7 @@ import torch
 from trtconv import trt
 from trtconv.emit import arith
 from trtconv.emit.compute import apply
-from trtconv.registry import register_spellings
+from trtconv.registry import register_aliases, register_spellings
 
 E = trt.ElementWiseOperation
 Emit = Callable[[Any, Any, Any], Any]
@@ -59,5 +59,8 @@ def _converter(emit_: Emit) -> Callable[..., Any]:
 
 
 register_spellings({name: _converter(_EMITS[base])
-                    for name, base in {**{n: n for n in _EMITS}, **_ALIASES}.items()},
-                   operators=True)
+                    for name, base in {**{n: n for n in _EMITS}, **_ALIASES}.items()})
+register_spellings({"eq": _converter(_eq)}, namespaces=(), operators=True)
+# `x != y`, `x < y`, ...: the trace sees the method each operator calls (`torch.Tensor.ne`)
+register_aliases({f"torch.Tensor.__{op}__": f"torch.Tensor.{op}"
+                  for op in ("ne", "gt", "lt", "ge", "le")})

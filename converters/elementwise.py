@@ -18,7 +18,7 @@ import torch
 from trtconv import trt
 from trtconv.emit import arith
 from trtconv.emit.compute import apply
-from trtconv.registry import register_spellings
+from trtconv.registry import register_aliases, register_spellings
 
 E = trt.ElementWiseOperation
 U = trt.UnaryOperation
@@ -178,16 +178,21 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "square": _square, "lerp": _lerp, "addcmul": _addcmul, "addcdiv": _addcdiv,
 }
 _DUNDERS: dict[str, Callable[..., Any]] = {
-    "add": _add, "radd": _add, "iadd": _add, "sub": _sub, "rsub": _rsub, "isub": _sub,
-    "mul": _mul, "rmul": _mul, "imul": _mul,
-    "truediv": _div, "div": _div, "itruediv": _div, "idiv": _div,
-    "rtruediv": _rdiv, "rdiv": _rdiv,
+    "rsub": _rsub, "rtruediv": _rdiv, "rdiv": _rdiv,
     "floordiv": _floor_divide, "rfloordiv": _reverse(_floor_divide),
-    "ifloordiv": _floor_divide,
-    "mod": _remainder, "rmod": _reverse(_remainder), "imod": _remainder,
+    "rmod": _reverse(_remainder),
     "pow": _pow, "rpow": _rpow, "ipow": _pow, "neg": _neg, "pos": _positive,
+}
+# Operators the trace sees as the method they call (`x + y` is `torch.Tensor.add`).
+_OPERATOR_METHODS = {
+    "add": "add", "radd": "add", "iadd": "add_", "sub": "sub", "isub": "sub_",
+    "mul": "mul", "rmul": "mul", "imul": "mul_", "truediv": "div", "div": "div",
+    "itruediv": "div_", "idiv": "div_", "ifloordiv": "floor_divide_", "mod": "remainder",
+    "imod": "remainder_",
 }
 
 
 register_spellings(_FUNCTIONS)
 register_spellings(_DUNDERS, namespaces=(), operators=True)
+register_aliases({f"torch.Tensor.__{op}__": f"torch.Tensor.{method}"
+                  for op, method in _OPERATOR_METHODS.items()})

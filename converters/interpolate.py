@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.registry import register_aliases
 
 E = trt.ElementWiseOperation
 I = trt.InterpolationMode  # noqa: E741
@@ -207,22 +208,9 @@ def convert_interpolate(ctx: Any, input: Any, size: Any = None, scale_factor: An
                         recompute_scale_factor, antialias)
 
 
-@tensorrt_converter("torch.nn.functional.upsample")
-def convert_upsample(ctx: Any, input: Any, size: Any = None, scale_factor: Any = None,
-                     mode: str = "nearest", align_corners: Any = None) -> Any:
-    return _interpolate(ctx, input, size, scale_factor, mode, align_corners, None, False)
-
-
-@tensorrt_converter("torch.nn.functional.upsample_nearest")
-def convert_upsample_nearest(ctx: Any, input: Any, size: Any = None, scale_factor: Any = None
-                             ) -> Any:
-    return _interpolate(ctx, input, size, scale_factor, "nearest", None, None, False)
-
-
-@tensorrt_converter("torch.nn.functional.upsample_bilinear")
-def convert_upsample_bilinear(ctx: Any, input: Any, size: Any = None, scale_factor: Any = None
-                              ) -> Any:
-    return _interpolate(ctx, input, size, scale_factor, "bilinear", True, None, False)
+# The deprecated upsample functions call interpolate, which the trace sees.
+register_aliases({f"torch.nn.functional.{name}": "torch.nn.functional.interpolate"
+                  for name in ("upsample", "upsample_nearest", "upsample_bilinear")})
 
 
 def _pixel_rearrange(ctx: Any, input: Any, factor: int, shuffle: bool) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.registry import register_alias
 
 E = trt.ElementWiseOperation
 
@@ -41,7 +42,8 @@ def _rmatmul(ctx: Any, input: Any, other: Any) -> Any:
     return _matmul(ctx, other, input)
 
 
-for _target in ("torch.matmul", "torch.Tensor.matmul", "torch.Tensor.__matmul__", "torch.mm",
+register_alias("torch.Tensor.__matmul__", via="torch.Tensor.matmul")  # `a @ b`
+for _target in ("torch.matmul", "torch.Tensor.matmul", "torch.mm",
                 "torch.Tensor.mm", "torch.bmm", "torch.Tensor.bmm", "torch.mv", "torch.Tensor.mv",
                 "torch.dot", "torch.Tensor.dot"):
     tensorrt_converter(_target)(_matmul)

@@ -16,7 +16,7 @@ import torch
 from trtconv import trt
 from trtconv.emit import arith, reductions
 from trtconv.emit.compute import finish
-from trtconv.registry import register_spellings
+from trtconv.registry import register_aliases, register_spellings
 
 E = trt.ElementWiseOperation
 
@@ -77,6 +77,8 @@ register_spellings({
     **{f"bitwise_{op}": fn for op, fn in _BITWISE.items()}, "bitwise_not": bitwise_not,
     "any": _reduction(False), "all": _reduction(True),
 })
-register_spellings({form: fn for op, fn in _BITWISE.items() for form in (op, f"r{op}", f"i{op}")},
+register_spellings({form: fn for op, fn in _BITWISE.items() for form in (op, f"i{op}")},
                    namespaces=(), operators=True)
+# `2 & x`: the trace sees the method the reflected operator calls
+register_aliases({f"torch.Tensor.__r{op}__": f"torch.Tensor.bitwise_{op}" for op in _BITWISE})
 register_spellings({"invert": bitwise_not}, namespaces=(), operators=True)

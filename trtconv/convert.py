@@ -11,12 +11,13 @@ from typing import Any
 import torch
 from torch.utils import _pytree as pytree
 
-from . import backends, quantization
+from . import backends, plugins, quantization
 from .context import ConversionContext, GuardOptions
 from .errors import ConversionReport, InputError, UnsupportedOperatorError
 from .guards import GUARD_OUTPUT_PREFIX
 from .inputs import Input
 from .module import TRTModule, describe_constant_arg
+from .plugins.automatic import custom_op_fallback
 from .precision import PRECISIONS, lower_precision, rebuild
 from .reference import trt
 from .reference.trt.plan import record_network
@@ -38,7 +39,7 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
             precision: str = "fp32", keep_fp32: Sequence[str] = (), fp16_mode: bool = False,
             int8_mode: bool = False, calibration_data: Iterable[Any] | None = None,
             calibration_method: str = "entropy", calibration_cache: str | Path | None = None,
-            guards: bool = True, strict: bool = False,
+            guards: bool = True, strict: bool = False, custom_op_plugins: bool = False,
             ) -> TRTModule | ConversionReport:
     """Convert `module` by running it once on `inputs` with torch's functions patched.
 
@@ -57,6 +58,8 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     (tensors, tuples of tensors, or a DataLoader: each item's first tensors are the inputs) by
     `calibration_method` ("max", "percentile" or "entropy"); `calibration_cache` saves the
     ranges to a file, or loads them when no data is given (see `trtconv.quantization`).
+    `custom_op_plugins=True` turns every torch.library custom op without a converter that has
+    a fake kernel into a plugin layer running the op's own kernel (see `trtconv.plugins`).
     With `dry_run=True` nothing is built:
     the `ConversionReport` of the trace is returned, unsupported calls included.
 
@@ -73,7 +76,7 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     >>> model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU()).eval()
     >>> x = torch.randn(1, 3, 16, 16)
     >>> model_trt = trtconv.convert(model, [x], backend="reference")
-    >>> float((model_trt(x) - model(x)).abs().max()) < 1e-4
+    >>> bool(torch.allclose(model_trt(x), model(x), atol=1e-4))
     True
     """
     chosen = backends.get(backend)
@@ -98,7 +101,9 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     examples = [x.detach().clone() for x in tensors]
     started = time.perf_counter()
     options = GuardOptions(enabled=guards, strict=strict, precision=precision)
-    outputs, tracer = _trace(module, network, leaves, in_spec, names, all_profiles, options)
+    fallback = custom_op_fallback if custom_op_plugins else None
+    outputs, tracer = _trace(module, network, leaves, in_spec, names, all_profiles, options,
+                             fallback)
     structure = _mark_outputs(tracer.ctx, network, outputs, output_names)
     report = tracer.finish()
     report.num_layers = network.num_layers
@@ -116,7 +121,8 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     metadata = {"tensorrt": chosen.version(), "num_layers": network.num_layers,
                 "trace_seconds": report.trace_seconds,
                 "build_seconds": time.perf_counter() - started,
-                "warnings": list(report.warnings), "precision": precision, **precision_info}
+                "warnings": list(report.warnings), "precision": precision, **precision_info,
+                **plugins.metadata_for(network)}
     result = TRTModule(plan, backend=chosen.name, input_names=names,
                        output_names=[network.get_output(i).name
                                      for i in range(network.num_outputs)
@@ -229,8 +235,8 @@ def _profile(tensors: list[torch.Tensor], names: list[str], min_shapes: Any, opt
 
 
 def _trace(module: Any, network: Any, leaves: list[Any], in_spec: Any, names: list[str],
-           profiles: list[dict[str, list[list[int]]]], options: GuardOptions
-           ) -> tuple[Any, Tracer]:
+           profiles: list[dict[str, list[list[int]]]], options: GuardOptions,
+           fallback: Any = None) -> tuple[Any, Tracer]:
     leaves = list(leaves)
     seen: set[int] = set()
     inputs = []
@@ -241,7 +247,7 @@ def _trace(module: Any, network: Any, leaves: list[Any], in_spec: Any, names: li
             seen.add(id(x))
             inputs.append(x)
     args = pytree.tree_unflatten(leaves, in_spec)
-    with tracing(network, module, options) as tracer:
+    with tracing(network, module, options, fallback) as tracer:
         ctx = tracer.ctx
         for name, x in zip(names, inputs):
             dims = _network_dims([p[name] for p in profiles])

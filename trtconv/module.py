@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch.utils import _pytree as pytree
 
-from . import backends
+from . import backends, plugins
 from .errors import InputError, TrtconvError
 from .guards import Guard, GuardError, failed_shape_guard, python_value
 from .structure import Structure, rebuild
@@ -97,6 +97,8 @@ class TRTModule(torch.nn.Module):
         if state.get("version") not in READABLE_VERSIONS:
             raise TrtconvError(f"TRTModule state version {state.get('version')!r}; this trtconv "
                                f"reads versions {', '.join(map(str, READABLE_VERSIONS))}")
+        metadata = state.get("metadata") or {}
+        plugins.require_for(metadata)  # names what to import; loading never imports code
         self._state = dict(state)
         self._engine_bytes = bytes(state["engine"])
         self._backend = backends.get(state["backend"])
@@ -115,6 +117,7 @@ class TRTModule(torch.nn.Module):
         """Deserialize the engine and describe its I/O (done once)."""
         self._backend.require_runnable()
         trt, logger = self._backend.trt(), self._backend.logger()
+        self._backend.prepare_plugins(self._state.get("metadata") or {})
         engine = trt.Runtime(logger).deserialize_cuda_engine(self._engine_bytes)
         if engine is None:
             log = "; ".join(logger.errors()[-3:]) or "no reason logged"

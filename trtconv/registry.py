@@ -1,24 +1,46 @@
 """The converter registry: which function converts which torch callable.
 
->>> import trtconv
->>> from trtconv import trt
->>> @trtconv.tensorrt_converter("torch.nn.functional.hardshrink")
-... def convert_hardshrink(ctx, input, lambd=0.5):
-...     ...
->>> "torch.nn.functional.hardshrink" in trtconv.supported_ops()
+Targets are checked when they are registered (see `trtconv.targets`): a name that does not
+exist, something that is not callable, or an attribute that cannot be patched raises
+`InvalidTargetError` naming it, and the registry stays as it was. The built-in converters are
+loaded before the first registration is checked, so a user converter meets them at once
+(a second converter for a target needs a higher `priority`). For converters that should only
+exist for a while, `override` and `scope` restore the registry on exit:
+
+>>> import torch, trtconv
+>>> from trtconv import registry, trt
+>>> def leaky_as_relu(ctx, input, negative_slope=0.01, inplace=False):
+...     return ctx.network.add_activation(ctx.trt(input), trt.ActivationType.RELU).get_output(0)
+>>> with registry.override("torch.nn.functional.leaky_relu", leaky_as_relu):
+...     registry.converters()["torch.nn.functional.leaky_relu"].function is leaky_as_relu
 True
->>> trtconv.registry.unregister("torch.nn.functional.hardshrink")
+>>> registry.converters()["torch.nn.functional.leaky_relu"].function is leaky_as_relu
+False
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
+from torch._ops import OpOverload, OpOverloadPacket
+
+from .targets import (
+    InvalidTargetError,
+    Target,
+    call_name,
+    locate,
+    qualified_name,
+    resolve,
+    resolve_namespace,
+    resolve_overload,
+)
 
 Converter = Callable[..., Any]
 Validator = Callable[..., bool]
@@ -36,7 +58,8 @@ class ConverterSpec:
     """One registered converter.
 
     `validator(*args, **kwargs)` (the torch call's arguments) may return False for argument
-    cases the converter does not handle; those calls are reported as unsupported.
+    cases the converter does not handle; those calls are reported as unsupported. `location`
+    is where the target lives (filled in by `register`).
     """
 
     target: str
@@ -44,12 +67,17 @@ class ConverterSpec:
     validator: Validator | None = None
     priority: int = BUILTIN_PRIORITY
     enabled: bool = True
+    location: Target | None = field(default=None, compare=False, repr=False)
 
     @property
     def op_name(self) -> str:
-        """Short name used in layer names: `conv2d`, `add`, `Conv2d.forward` -> `conv2d`."""
-        parts = self.target.split(".")
-        name = parts[-2] if parts[-1] == "forward" else parts[-1]
+        """Short name used in layer names: `conv2d`, `add`, `Conv2d.forward` -> `conv2d`,
+        `mylib.foo.default` -> `foo`, `m.FooOp.apply` -> `fooop`."""
+        if self.location is not None:
+            name = self.location.short_name
+        else:
+            parts = self.target.split(".")
+            name = parts[-2] if parts[-1] == "forward" else parts[-1]
         return name.strip("_").lower() or "op"
 
     def accepts(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
@@ -57,85 +85,49 @@ class ConverterSpec:
 
 
 _REGISTRY: dict[str, ConverterSpec] = {}
-
-
-def resolve(target: str) -> tuple[Any, str]:
-    """The object that owns a dotted target and the attribute name: ("torch.Tensor.add") ->
-    (torch.Tensor, "add"). Raises ValueError naming the target if it does not exist."""
-    parts = target.split(".")
-    for split in range(len(parts) - 1, 0, -1):
-        try:
-            owner: Any = importlib.import_module(".".join(parts[:split]))
-        except ImportError:
-            continue
-        try:
-            for name in parts[split:-1]:
-                owner = getattr(owner, name)
-            getattr(owner, parts[-1])
-        except AttributeError:
-            break
-        return owner, parts[-1]
-    raise ValueError(f"converter target {target!r} does not name an existing callable")
-
-
-_NAMESPACE_NAMES = ("torch.nn.functional", "torch", "torch.Tensor", "torch.special",
-                    "torch.linalg", "torch.fft")
-_BY_IDENTITY: dict[int, str] = {}
-
-
-def _names_by_identity() -> dict[int, str]:
-    """id(callable) -> public dotted name, over torch's public namespaces (first wins)."""
-    if not _BY_IDENTITY:
-        for prefix in reversed(_NAMESPACE_NAMES):
-            namespace = resolve_namespace(prefix)
-            for attr, value in vars(namespace).items():
-                if callable(value) and (not attr.startswith("_") or attr.startswith("__")):
-                    _BY_IDENTITY[id(value)] = f"{prefix}.{attr}"
-    return _BY_IDENTITY
-
-
-def resolve_namespace(dotted: str) -> Any:
-    owner: Any = importlib.import_module(dotted.split(".")[0])
-    for part in dotted.split(".")[1:]:
-        owner = getattr(owner, part)
-    return owner
-
-
-def qualified_name(fn: Any) -> str:
-    """The dotted name of a torch callable, as users write it (`torch.Tensor.add`)."""
-    if isinstance(fn, str):
-        return fn
-    known = _names_by_identity().get(id(fn))
-    if known is not None:
-        return known
-    name = getattr(fn, "__name__", None)
-    if name is None:
-        raise TypeError(f"cannot name converter target {fn!r}")
-    objclass = getattr(fn, "__objclass__", None)
-    if objclass is not None and objclass.__name__ in ("TensorBase", "Tensor"):
-        return f"torch.Tensor.{name}"
-    qualname = getattr(fn, "__qualname__", name)
-    if "." in qualname:  # a method such as nn.Conv2d.forward
-        cls_name = qualname.split(".")[0]
-        if getattr(torch.nn, cls_name, None) is not None:
-            return f"torch.nn.{qualname}"
-    return f"{getattr(fn, '__module__', None) or 'torch'}.{qualname}"
+_LOCK = threading.RLock()
 
 
 def register(spec: ConverterSpec) -> ConverterSpec:
-    """Add a converter; a second one for a target needs a higher priority to replace it."""
-    resolve(spec.target)
-    existing = _REGISTRY.get(spec.target)
-    if existing is not None and spec.priority <= existing.priority:
-        raise DuplicateConverterError(
-            f"{spec.target} already has a converter ({_describe(existing.function)}, priority "
-            f"{existing.priority}); pass priority > {existing.priority} to override it")
-    _REGISTRY[spec.target] = spec
-    return spec
+    """Add a converter; a second one for a target needs a higher priority to replace it.
+
+    The target is checked first (InvalidTargetError naming it); nothing changes on error.
+    """
+    _load_builtin()
+    located = _located(spec)
+    with _LOCK:
+        existing = _REGISTRY.get(located.target)
+        if existing is not None and located.priority <= existing.priority:
+            raise DuplicateConverterError(
+                f"{located.target} already has a converter ({_describe(existing.function)}, "
+                f"priority {existing.priority}); pass priority > {existing.priority} to "
+                f"override it")
+        _REGISTRY[located.target] = located
+    return located
+
+
+def _located(spec: ConverterSpec) -> ConverterSpec:
+    """The spec under its target's canonical name, with where the target lives."""
+    if spec.location is not None:
+        return spec
+    if not callable(spec.function):
+        raise TypeError(f"the converter for {spec.target!r} must be a function, got "
+                        f"{type(spec.function).__name__}")
+    where = locate(spec.target)
+    return replace(spec, target=where.name, location=where)
 
 
 def unregister(target: Any) -> None:
-    _REGISTRY.pop(qualified_name(target), None)
+    """Remove the converter of `target` (any spelling of it); nothing if it has none."""
+    with _LOCK:
+        _REGISTRY.pop(_key(target), None)
+
+
+def _key(target: Any) -> str:
+    try:
+        return locate(target).name
+    except InvalidTargetError:
+        return qualified_name(target)
 
 
 def tensorrt_converter(target: Any, *, enabled: bool = True, validator: Validator | None = None,
@@ -143,19 +135,24 @@ def tensorrt_converter(target: Any, *, enabled: bool = True, validator: Validato
     """Register the decorated function as the converter of `target`.
 
     `target` is a dotted name (`"torch.nn.functional.relu"`, `"torch.Tensor.__add__"`,
-    `"torch.nn.Conv2d.forward"`) or the callable itself. The converter is called like the
-    torch function, with the conversion context first, and returns the ITensor(s) of the
-    result. Use `priority=trtconv.registry.USER_PRIORITY` to replace a built-in converter.
+    `"torch.nn.Conv2d.forward"`), the callable itself, a `torch.autograd.Function` subclass
+    (models call `Fn.apply`; the converter gets apply's arguments), a torch op
+    (`torch.ops.mylib.foo`, `"mylib::foo"`, `"aten::mul.Tensor"`), or `(owner, "attribute")`.
+    The converter is called like the torch function, with the conversion context first, and
+    returns the ITensor(s) of the result. Use `priority=trtconv.registry.USER_PRIORITY` to
+    replace a built-in converter. The target is checked here, before any function is given.
 
-    >>> from trtconv import tensorrt_converter, trt
-    >>> @tensorrt_converter("torch.nn.functional.relu", priority=USER_PRIORITY)
-    ... def my_relu(ctx, input, inplace=False):
-    ...     return ctx.network.add_activation(ctx.trt(input), trt.ActivationType.RELU).get_output(0)
+    >>> from trtconv import registry, tensorrt_converter, trt
+    >>> with registry.scope():
+    ...     @tensorrt_converter("torch.nn.functional.relu", priority=USER_PRIORITY)
+    ...     def my_relu(ctx, input, inplace=False):
+    ...         layer = ctx.network.add_activation(ctx.trt(input), trt.ActivationType.RELU)
+    ...         return layer.get_output(0)
     """
-    name = qualified_name(target)
+    where = locate(target)
 
     def decorate(fn: Converter) -> Converter:
-        register(ConverterSpec(name, fn, validator, priority, enabled))
+        register(ConverterSpec(where.name, fn, validator, priority, enabled, location=where))
         return fn
 
     return decorate
@@ -202,10 +199,53 @@ def spellings(name: str, namespaces: Sequence[str] = ("torch", "torch.Tensor"),
     return found
 
 
+# --- temporary converters -------------------------------------------------------------------
+
+@contextmanager
+def scope() -> Iterator[None]:
+    """Inside the block, register as usual; on exit the registry is exactly as before
+    (registrations other threads make meanwhile are undone too).
+
+    >>> from trtconv import registry, tensorrt_converter
+    >>> with registry.scope():
+    ...     registry.unregister("torch.relu")
+    ...     "torch.relu" in registry.converters()
+    False
+    >>> "torch.relu" in registry.converters()
+    True
+    """
+    _load_builtin()
+    with _LOCK:
+        saved = dict(_REGISTRY)
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _REGISTRY.clear()
+            _REGISTRY.update(saved)
+
+
+@contextmanager
+def override(target: Any, converter: Converter, *, validator: Validator | None = None
+             ) -> Iterator[ConverterSpec]:
+    """Use `converter` for `target` inside the block, whatever converter it had; the registry
+    is restored on exit (see the module's example)."""
+    where = locate(target)
+    with scope():
+        existing = converters().get(where.name)
+        priority = USER_PRIORITY if existing is None else max(existing.priority + 1,
+                                                              USER_PRIORITY)
+        yield register(ConverterSpec(where.name, converter, validator, priority,
+                                     location=where))
+
+
+# --- lookup ---------------------------------------------------------------------------------
+
 def converters() -> dict[str, ConverterSpec]:
     """Every registered converter by target (built-ins are loaded first)."""
     _load_builtin()
-    return dict(_REGISTRY)
+    with _LOCK:
+        return dict(_REGISTRY)
 
 
 def active_converters() -> dict[str, ConverterSpec]:
@@ -213,8 +253,54 @@ def active_converters() -> dict[str, ConverterSpec]:
 
 
 def supported_ops() -> list[str]:
-    """Sorted targets that have an enabled converter."""
-    return sorted(active_converters())
+    """Sorted targets that convert: those with an enabled converter, and the aliases."""
+    return sorted({*active_converters(), *aliases()})
+
+
+_ALIASES: dict[str, str] = {}
+
+
+def register_alias(target: str, via: str) -> None:
+    """Record that calls of `target` convert through the converter of `via`: `target` is torch
+    code that calls `via` (`x + y` is `torch.Tensor.add`, `F.upsample` calls `interpolate`), so
+    the trace sees `via`, never `target`. Aliases are listed as supported; they need no
+    converter of their own.
+
+    >>> "torch.Tensor.__add__" in aliases()
+    True
+    """
+    canonical = locate(target).name
+    with _LOCK:
+        _ALIASES[canonical] = via
+
+
+def register_aliases(table: Mapping[str, str]) -> None:
+    """`register_alias` for each `target -> via` of `table`."""
+    for target, via in table.items():
+        register_alias(target, via)
+
+
+def aliases() -> dict[str, str]:
+    """Alias target -> the target whose converter its calls reach."""
+    _load_builtin()
+    with _LOCK:
+        return dict(_ALIASES)
+
+
+def op_converter(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                 ops: Mapping[str, ConverterSpec]) -> ConverterSpec | None:
+    """The converter of a torch op call: the overload's own, else its packet's.
+
+    `ops` maps op targets (`aten.mul.Tensor`, `mylib.foo`) to converters. A packet call
+    (`torch.ops.mylib.foo(x)`) finds the overload it dispatches to.
+    """
+    if isinstance(func, OpOverload):
+        return ops.get(str(func)) or ops.get(str(func.overloadpacket))
+    if isinstance(func, OpOverloadPacket):
+        overload = resolve_overload(func, args, kwargs)
+        spec = ops.get(f"{func}.{overload}") if overload else None
+        return spec or ops.get(str(func))
+    return None
 
 
 def _describe(fn: Any) -> str:
@@ -222,13 +308,40 @@ def _describe(fn: Any) -> str:
 
 
 _loaded = False
-_load_lock = threading.Lock()
+_loading = False
 
 
 def _load_builtin() -> None:
-    """Import the built-in converters once (threads wait until the registry is complete)."""
-    global _loaded
-    with _load_lock:
-        if not _loaded:
+    """Import the built-in converters once (threads wait until the registry is complete).
+
+    If importing them fails, the registry and the converter modules are put back as they
+    were, and the error propagates: a retry starts from the same state.
+    """
+    global _loaded, _loading
+    if _loaded:
+        return
+    with _LOCK:
+        if _loaded or _loading:
+            return  # done meanwhile, or the converters registering themselves
+        saved = dict(_REGISTRY)
+        modules = set(sys.modules)
+        _loading = True
+        try:
             importlib.import_module("trtconv.converters").load_all()
-            _loaded = True
+        except BaseException:
+            _REGISTRY.clear()
+            _REGISTRY.update(saved)
+            for name in set(sys.modules) - modules:
+                if name.startswith("trtconv.converters"):
+                    del sys.modules[name]
+            raise
+        finally:
+            _loading = False
+        _loaded = True
+
+
+__all__ = ["ConverterSpec", "DuplicateConverterError", "InvalidTargetError", "Target",
+           "register", "unregister", "tensorrt_converter", "register_table",
+           "register_spellings", "spellings", "scope", "override", "converters",
+           "active_converters", "supported_ops", "op_converter", "qualified_name", "resolve",
+           "resolve_namespace", "call_name", "USER_PRIORITY", "BUILTIN_PRIORITY"]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from torch._ops import OpOverload, OpOverloadPacket
 from torch.overrides import TorchFunctionMode
 from torch.utils import _pytree as pytree
 
@@ -29,9 +30,12 @@ from .calls import CallRecord, user_source
 from .context import ConversionContext, GuardOptions, UnsupportedCaseError
 from .errors import ConversionError, ConversionReport, UnsupportedCall
 from .reference import trt
-from .registry import ConverterSpec, active_converters, qualified_name, resolve
+from .registry import ConverterSpec, active_converters, call_name, op_converter
 from .symbolic import is_symbolic
 from .tensormap import TaintedInputError, leaves, tensors_in
+
+# Gives a converter for a torch op call that has none (or None): custom op plugins.
+OpFallback = Callable[[Any, tuple[Any, ...], dict[str, Any]], ConverterSpec | None]
 
 # Torch calls that read metadata (sizes, layout, device, type) and are never ops of the network.
 # Nothing here may yield a value derived from a tensor's contents: those reads have
@@ -65,6 +69,7 @@ class Tracer:
         self.depth = 0
         self.thread = threading.get_ident()
         ctx.in_user_code = self.active_here
+        self.patched_specs: dict[str, ConverterSpec] = {}
         self._module_names = module_names
         self._layer_counts: Counter[str] = Counter()
 
@@ -263,11 +268,14 @@ class _Audit(TorchFunctionMode):
     records the rest when they touch traced tensors."""
 
     def __init__(self, tracer: Tracer, by_callable: dict[Any, ConverterSpec],
-                 by_property: dict[str, ConverterSpec]):
+                 by_property: dict[str, ConverterSpec], by_op: dict[str, ConverterSpec],
+                 fallback: OpFallback | None = None):
         super().__init__()
         self.tracer = tracer
         self.by_callable = by_callable
         self.by_property = by_property
+        self.by_op = by_op  # torch ops (aten.mul.Tensor, mylib.foo): the mode sees their calls
+        self.fallback = fallback  # a converter for ops that have none (custom op plugins)
 
     def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
                            kwargs: dict[str, Any] | None = None) -> Any:
@@ -275,7 +283,7 @@ class _Audit(TorchFunctionMode):
         tracer = self.tracer
         if not tracer.active_here():
             return func(*args, **kwargs)
-        spec = self.by_callable.get(func)
+        spec = self.by_callable.get(func) or self._op_spec(func, args, kwargs)
         if spec is not None:
             return tracer.dispatch(spec, func, args, kwargs)
         name = getattr(func, "__name__", "")
@@ -283,9 +291,19 @@ class _Audit(TorchFunctionMode):
             return self._property(func, args, kwargs)
         result = func(*args, **kwargs)
         if name not in _METADATA and tracer.touches_traced((args, kwargs)):
-            tracer.ctx.record_unsupported(qualified_name(func), "no converter")
+            tracer.ctx.record_unsupported(call_name(func, args, kwargs), "no converter")
             tracer.ctx.tensors.taint(result)
         return result
+
+    def _op_spec(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+                 ) -> ConverterSpec | None:
+        """The converter of a torch op call (`torch.ops.ns.op`), or the fallback's."""
+        if not isinstance(func, (OpOverload, OpOverloadPacket)):
+            return None
+        spec = op_converter(func, args, kwargs, self.by_op)
+        if spec is None and self.fallback is not None:
+            spec = self.fallback(func, args, kwargs)
+        return spec
 
     def _property(self, getter: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         tracer = self.tracer
@@ -321,22 +339,37 @@ class _Dispatch:
 
     by_callable: dict[Any, ConverterSpec] = field(default_factory=dict)
     by_property: dict[str, ConverterSpec] = field(default_factory=dict)
+    by_op: dict[str, ConverterSpec] = field(default_factory=dict)
     by_forward: dict[type, ConverterSpec] = field(default_factory=dict)
+    # attributes of the user's own classes and modules (autograd Function.apply, static and
+    # class methods): no torch call reaches the mode for them, so they are patched
+    patched: list[ConverterSpec] = field(default_factory=list)
 
 
 def _dispatch_table(specs: dict[str, ConverterSpec]) -> _Dispatch:
     table = _Dispatch()
     for spec in specs.values():
-        owner, attr = resolve(spec.target)
-        original = inspect.getattr_static(owner, attr)
-        if type(original).__name__ in _PROPERTY_KINDS:
-            table.by_property[attr] = spec  # the mode sees every property read
-        elif attr == "forward" and isinstance(owner, type) and \
-                issubclass(owner, torch.nn.Module):
-            table.by_forward[owner] = spec  # module forwards are not torch calls
+        where = spec.location
+        assert where is not None  # registry.register locates every target
+        if where.kind == "property":
+            table.by_property[where.attr] = spec  # the mode sees every property read
+        elif where.kind == "op":
+            table.by_op[where.name] = spec  # the mode sees every op call
+        elif where.attr == "forward" and inspect.isclass(where.owner) and \
+                issubclass(where.owner, torch.nn.Module):
+            table.by_forward[where.owner] = spec  # module forwards are not torch calls
         else:
-            table.by_callable[getattr(owner, attr)] = spec
+            table.by_callable[where.current()] = spec
+            if where.kind == "attribute" and not _torch_owned(where.owner):
+                table.patched.append(spec)
     return table
+
+
+def _torch_owned(owner: Any) -> bool:
+    """Whether an attribute belongs to torch itself (its calls reach the mode; patching it
+    would show the patch to every thread and to torch.jit)."""
+    name = owner.__name__ if inspect.ismodule(owner) else getattr(owner, "__module__", "")
+    return owner is torch.Tensor or name == "torch" or str(name).startswith("torch.")
 
 
 def _forward_spec(module: torch.nn.Module, by_forward: dict[type, ConverterSpec]
@@ -377,14 +410,17 @@ def _converting_forward(tracer: Tracer, spec: ConverterSpec, module: torch.nn.Mo
 
 
 @contextmanager
-def tracing(network: Any, module: Any, guard_options: GuardOptions | None = None
-            ) -> Iterator[Tracer]:
+def tracing(network: Any, module: Any, guard_options: GuardOptions | None = None,
+            fallback: OpFallback | None = None) -> Iterator[Tracer]:
     """Trace `module`'s forward on the calling thread, and always restore.
 
     Dispatch is thread-local: a `TorchFunctionMode` (which acts only on the thread that
-    entered it) sees every torch call and property read, module hooks check the thread, and
-    the only attributes set are instance-level `forward`s of the model's own modules whose
-    class has a forward converter. Other threads, and other models, see torch unchanged.
+    entered it) sees every torch call, op call and property read, and module hooks check the
+    thread. The only attributes set are instance-level `forward`s of the model's own modules
+    whose class has a forward converter, and the user's own targets (autograd Functions,
+    static and class methods), whose wrappers pass straight through on other threads. Torch
+    itself is never patched: other threads, and torch.jit, see it unchanged.
+    `fallback(op, args, kwargs)` may give a converter for torch op calls that have none.
     """
     if getattr(_LOCAL, "tracer", None) is not None:
         raise NestedConversionError(
@@ -395,18 +431,20 @@ def tracing(network: Any, module: Any, guard_options: GuardOptions | None = None
     names = {id(m): name for name, m in modules}
     tracer = Tracer(ConversionContext(network, guard_options), names)
     table = _dispatch_table(active_converters())
+    tracer.patched_specs = {spec.target: spec for spec in table.patched}
     hooks: list[Any] = []
     saved: list[tuple[torch.nn.Module, Any]] = []
     _LOCAL.tracer = tracer
     try:
-        with _converting(module):
+        with _converting(module), _user_patches(table.patched):
             saved = _patch_forwards(tracer, module, table.by_forward)
             hooks.append(torch.nn.modules.module.register_module_forward_pre_hook(
                 lambda m, a: tracer.enter_module(m) if tracer.on_thread() else None))
             hooks.append(torch.nn.modules.module.register_module_forward_hook(
                 lambda m, a, o: tracer.exit_module() if tracer.on_thread() else None))
             try:
-                with _Audit(tracer, table.by_callable, table.by_property):
+                with _Audit(tracer, table.by_callable, table.by_property, table.by_op,
+                            fallback):
                     yield tracer
             finally:
                 for handle in hooks:
@@ -418,6 +456,56 @@ def tracing(network: Any, module: Any, guard_options: GuardOptions | None = None
                         m.__dict__["forward"] = own
     finally:
         _LOCAL.tracer = None
+
+
+# Patches of user-owned targets, shared by concurrent conversions: installed by the first,
+# removed by the last. Each wrapper converts for the thread's own trace only.
+_PATCHES: dict[str, tuple[int, Callable[[], None]]] = {}
+_PATCHES_LOCK = threading.Lock()
+
+
+@contextmanager
+def _user_patches(specs: list[ConverterSpec]) -> Iterator[None]:
+    with _PATCHES_LOCK:
+        for spec in specs:
+            count, restore = _PATCHES.get(spec.target, (0, _nothing))
+            if count == 0:
+                restore = spec.location.patch(lambda fn, t=spec.target: _converting_call(t, fn))
+            _PATCHES[spec.target] = (count + 1, restore)
+    try:
+        yield
+    finally:
+        with _PATCHES_LOCK:
+            for spec in specs:
+                count, restore = _PATCHES.pop(spec.target)
+                if count > 1:
+                    _PATCHES[spec.target] = (count - 1, restore)
+                else:
+                    restore()
+
+
+def _nothing() -> None:
+    pass
+
+
+def _converting_call(target: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    """A patched user target: converted by this thread's trace, if it has one (looking the
+    converter up there, so a scoped override made for that conversion is the one used)."""
+
+    def converting(*args: Any, **kwargs: Any) -> Any:
+        tracer = getattr(_LOCAL, "tracer", None)
+        spec = tracer.patched_specs.get(target) if tracer is not None else None
+        if spec is None or not tracer.active_here():
+            return original(*args, **kwargs)
+        return tracer.dispatch(spec, original, args, kwargs)
+
+    for attr in ("__name__", "__qualname__", "__doc__"):
+        try:
+            setattr(converting, attr, getattr(original, attr))
+        except (AttributeError, TypeError):
+            pass
+    converting.__wrapped__ = original  # type: ignore[attr-defined]
+    return converting
 
 
 # Conversions of different models run concurrently; one model instance converts at a time

@@ -79,6 +79,14 @@ class Backend:
         return replay_check_build(network, self.trt(), profiles, log_level=log_level,
                                   **options)
 
+    def prepare_plugins(self, metadata: dict[str, Any]) -> None:
+        """Register the plugin ops a saved engine needs with this backend's module (the
+        `tensorrt` backend registers them with `tensorrt.plugin` before deserializing)."""
+        if metadata.get("plugins") and self.name == "tensorrt":
+            from .tensorrt_plugins import register_saved
+
+            register_saved(self.trt(), metadata)
+
     def version(self) -> str:
         return str(getattr(self.trt(), "__version__", "unknown"))
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from trtconv.reference.trt.plan import Recording, record_network, replay
 
+from .tensorrt_plugins import plugin_adder, refuse_without_plugins
+
 
 class ReplayMismatchError(RuntimeError):
     """The real builder inferred a different shape or dtype than the reference."""
@@ -63,7 +65,8 @@ def replay_network(recording: Recording, trt: ModuleType, log_level: Any = None)
     builder = trt.Builder(logger)
     flag = 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
     network = builder.create_network(flag)
-    tensors = replay(recording, trt, network)
+    refuse_without_plugins(recording, trt)
+    tensors = replay(recording, trt, network, add_plugin=plugin_adder(trt))
     return Replayed(trt, logger, builder, network, tensors)
 
 

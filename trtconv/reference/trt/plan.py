@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -128,12 +128,14 @@ def _enum(trt: ModuleType, enum_name: str, member: str) -> Any:
 
 
 class _Decoder:
-    def __init__(self, trt: ModuleType, weights: list[torch.Tensor], is_reference: bool):
+    def __init__(self, trt: ModuleType, weights: list[torch.Tensor], is_reference: bool,
+                 add_plugin: PluginAdder | None = None):
         self.trt = trt
         self.weights = weights
         self.is_reference = is_reference
         self.tensors: dict[str, Any] = {}
         self.keep_alive: list[Any] = []
+        self.add_plugin = add_plugin or (_reference_plugin if is_reference else _no_plugins)
 
     def value(self, v: Any) -> Any:
         if not isinstance(v, dict):
@@ -173,15 +175,39 @@ class _Decoder:
         return self.trt.Weights(np.ascontiguousarray(array))
 
 
+# Adds a recorded plugin layer: (network, inputs, plugin op name, attributes as JSON, number
+# of outputs) -> layer. Plugins are named, never stored as code: the target module registers
+# the op its own way (the reference looks it up in trtconv.plugins; backends/ for TensorRT).
+PluginAdder = Callable[[Any, list[Any], str, str, int], Any]
+
+
+def _reference_plugin(network: Any, inputs: list[Any], plugin_id: str, attrs: str,
+                      num_outputs: int) -> Any:
+    from .layers.plugin import replay_plugin
+
+    try:
+        return replay_plugin(network, inputs, plugin_id, attrs, num_outputs)
+    except AttributeError as e:  # trtconv.plugins.PluginNotFoundError
+        raise PlanError(str(e)) from None
+
+
+def _no_plugins(network: Any, inputs: list[Any], plugin_id: str, attrs: str,
+                num_outputs: int) -> Any:
+    raise PlanError(f"the network has a plugin layer ({plugin_id}); replaying it onto this "
+                    f"module needs the backend's plugin registration")
+
+
 def replay(recording: Recording, trt: ModuleType, network: Any, *,
-           is_reference: bool = False) -> dict[str, Any]:
+           is_reference: bool = False, add_plugin: PluginAdder | None = None
+           ) -> dict[str, Any]:
     """Perform the recorded calls on `network` (made by module `trt`); return tensors by name.
 
     The returned map also holds every weight buffer the target may still point to (under the
-    key `"__keep_alive__"`), which must live until the plan is built.
+    key `"__keep_alive__"`), which must live until the plan is built. `add_plugin` adds plugin
+    layers (default: the reference's own lookup of the op, for the reference module).
     """
     graph = recording.graph
-    dec = _Decoder(trt, recording.weights, is_reference)
+    dec = _Decoder(trt, recording.weights, is_reference, add_plugin)
     for spec in _list(graph, "inputs"):
         dtype = _enum(trt, "DataType", spec["dtype"])
         dec.tensors[spec["name"]] = network.add_input(spec["name"], dtype, tuple(spec["shape"]))
@@ -237,7 +263,10 @@ def _replay_layer(spec: dict[str, Any], dec: _Decoder, network: Any) -> None:
     if ctor not in NETWORK_METHODS or cls is None:
         raise PlanError(f"unknown layer constructor {ctor!r} / class {spec.get('class')!r}")
     args = [dec.value(a) for a in spec.get("args", [])]
-    layer = getattr(network, ctor)(*args)
+    if ctor == "add_plugin":
+        layer = dec.add_plugin(network, *args, len(spec.get("outputs", [])))
+    else:
+        layer = getattr(network, ctor)(*args)
     if layer is None:
         raise RuntimeError(f"{ctor} returned None for layer {spec.get('name')!r}")
     declared = cls.props()
