@@ -341,8 +341,9 @@ class _Dispatch:
     by_property: dict[str, ConverterSpec] = field(default_factory=dict)
     by_op: dict[str, ConverterSpec] = field(default_factory=dict)
     by_forward: dict[type, ConverterSpec] = field(default_factory=dict)
-    # attributes of the user's own classes and modules (autograd Function.apply, static and
-    # class methods): no torch call reaches the mode for them, so they are patched
+    # attributes outside torch (autograd Function.apply, static and class methods, forwards of
+    # the user's or trtconv's module classes): no torch call reaches the mode for them, so
+    # they are patched
     patched: list[ConverterSpec] = field(default_factory=list)
 
 
@@ -356,13 +357,22 @@ def _dispatch_table(specs: dict[str, ConverterSpec]) -> _Dispatch:
         elif where.kind == "op":
             table.by_op[where.name] = spec  # the mode sees every op call
         elif where.attr == "forward" and inspect.isclass(where.owner) and \
-                issubclass(where.owner, torch.nn.Module):
-            table.by_forward[where.owner] = spec  # module forwards are not torch calls
+                issubclass(where.owner, torch.nn.Module) and _torch_owned(where.owner):
+            table.by_forward[where.owner] = spec  # torch's module forwards: per instance
         else:
-            table.by_callable[where.current()] = spec
+            _keep_first_or_higher(table.by_callable, where.current(), spec)
             if where.kind == "attribute" and not _torch_owned(where.owner):
                 table.patched.append(spec)
     return table
+
+
+def _keep_first_or_higher(table: dict[Any, ConverterSpec], callable_: Any,
+                          spec: ConverterSpec) -> None:
+    """Several targets can name one callable (`torch.conv2d` is `F.conv2d`): the converter
+    with the higher priority handles its calls (a user override beats the built-in)."""
+    current = table.get(callable_)
+    if current is None or spec.priority > current.priority:
+        table[callable_] = spec
 
 
 def _torch_owned(owner: Any) -> bool:
@@ -374,10 +384,15 @@ def _torch_owned(owner: Any) -> bool:
 
 def _forward_spec(module: torch.nn.Module, by_forward: dict[type, ConverterSpec]
                   ) -> ConverterSpec | None:
-    """The converter of the forward a module runs: its class's, or the one it inherits."""
+    """The converter of the forward a module runs: registered on its class or a base (a
+    converter for `BatchNorm2d.forward` covers the forward BatchNorm2d inherits), up to the
+    class that defines the forward it runs."""
     for cls in type(module).__mro__:
+        spec = by_forward.get(cls)
+        if spec is not None:
+            return spec
         if "forward" in vars(cls):
-            return by_forward.get(cls)
+            return None
     return None
 
 
