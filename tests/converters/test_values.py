@@ -29,6 +29,7 @@ def _quiet_guards():
     lambda x: x * int(x[0, 2]),
     lambda x: x * float(x[0, 0]),
     lambda x: x[:, : x[0, 0].long()],
+    lambda x: x * [5.0, 6.0, 7.0][x[0, 0].long()],
     lambda x: x * sum(x[0].tolist()),
     lambda x: x * float(np.asarray(x).sum()),
     lambda x: x * float(x.numpy().sum()),
@@ -38,7 +39,7 @@ def _quiet_guards():
     lambda x: x * 2 if torch.equal(x[0], x[1]) else x,
     lambda x: x * 2 if x[0].equal(x[1]) else x,
     lambda x: x * len(x),
-], ids=["bool", "item", "int", "float", "index", "tolist", "array", "numpy", "format", "repr",
+], ids=["bool", "item", "int", "float", "slice bound", "index", "tolist", "array", "numpy", "format", "repr",
         "contains", "torch.equal", "Tensor.equal", "len"])
 def test_values_read(fn):
     check_op(fn, X)
