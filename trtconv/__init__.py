@@ -18,6 +18,7 @@ from .errors import (
     UnsupportedCall,
     UnsupportedOperatorError,
 )
+from .export import export_triton, load_engine
 from .inputs import Input
 from .module import TRTModule
 from .reference import trt
@@ -28,5 +29,5 @@ __version__ = "0.1.0"
 __all__ = [
     "convert", "Input", "TRTModule", "tensorrt_converter", "supported_ops", "registry", "trt",
     "ConverterSpec", "ConversionError", "ConversionReport", "InputError", "TrtconvError",
-    "UnsupportedCall", "UnsupportedOperatorError", "__version__",
+    "UnsupportedCall", "UnsupportedOperatorError", "__version__", "load_engine", "export_triton",
 ]

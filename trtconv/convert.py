@@ -14,6 +14,7 @@ from torch.utils import _pytree as pytree
 from . import backends, quantization
 from .context import ConversionContext
 from .errors import ConversionReport, InputError, UnsupportedOperatorError
+from .export.facts import conversion_facts
 from .inputs import Input
 from .module import TRTModule
 from .precision import PRECISIONS, lower_precision, rebuild
@@ -104,7 +105,8 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     metadata = {"tensorrt": chosen.version(), "num_layers": network.num_layers,
                 "trace_seconds": report.trace_seconds,
                 "build_seconds": time.perf_counter() - started,
-                "warnings": list(report.warnings), "precision": precision, **precision_info}
+                "warnings": list(report.warnings), "precision": precision, **precision_info,
+                **conversion_facts(module, chosen, network, all_profiles)}
     result = TRTModule(plan, backend=chosen.name, input_names=names,
                        output_names=[network.get_output(i).name
                                      for i in range(network.num_outputs)],

@@ -232,3 +232,11 @@ class TRTModule(torch.nn.Module):
         if self._engine_bytes is None:
             return "empty"
         return f"backend={self.backend}, engine={len(self._engine_bytes)} bytes"
+
+    # --- deploy (trtconv/export/engine.py) ------------------------------------------------------
+    def save_engine(self, path: Any) -> Any:
+        """Write the raw plan to `path` and a JSON sidecar to `<path>.json` (returns its path);
+        `trtconv.load_engine(path)` reads both back. See `trtconv.export.engine`."""
+        from .export.engine import save_engine
+
+        return save_engine(self, path)
