@@ -1,4 +1,4 @@
-"""The `trtconv` command line: one module per command under `trtconv/commands/`.
+"""trtconv: convert PyTorch models to TensorRT; inspect, time, export and serve the result.
 
     trtconv convert  MODULE:FACTORY --input NAME:SHAPE -o model.pth   convert a model
     trtconv inspect  model.pth|model.plan                           I/O, profiles, layers
@@ -8,14 +8,15 @@
     trtconv ops                                                     supported torch callables
     trtconv info     model.pth                                      short summary of a saved module
 
-A command module has `HELP` (one line), `add_arguments(parser)` and `run(args) -> int`; a
-new command is one entry in `COMMANDS`.
+Each command is one module under `trtconv/commands/` with `HELP` (one line),
+`add_arguments(parser)` and `run(args) -> int`; a new command is one entry in `COMMANDS`.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from types import ModuleType
 
@@ -56,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
+    except BrokenPipeError:  # `trtconv inspect ... | head`: the reader left, nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except CommandError as e:
         print(f"trtconv {args.command}: error: {e}", file=sys.stderr)
         return 2

@@ -153,6 +153,17 @@ def _ready(url: str) -> bool:
         return False
 
 
+def _stop_with_parent() -> None:
+    """In the child before exec (Linux): SIGTERM it when the process that started it dies, so
+    a killed `trtconv serve` leaves no server holding its ports."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class TritonServer:
     """A running `tritonserver` process (its own session, so Ctrl-C reaches only us)."""
 
@@ -173,7 +184,8 @@ class TritonServer:
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL, env=server_env(self.files),
-                                            start_new_session=True)
+                                            start_new_session=True,
+                                            preexec_fn=_stop_with_parent)
 
     def log_tail(self, lines: int = 25) -> str:
         try:

@@ -105,10 +105,15 @@ class Served:
         assert match, "".join(self.output)
         return int(match.group(1))
 
-    def kill(self) -> None:
+    def close(self) -> None:
+        """Ctrl-C if still running (so it cleans up), then kill after a grace period."""
         if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 def _alive(pid: int) -> bool:
@@ -150,8 +155,8 @@ def test_triton_serves_exported_models(tmp_path, torchvision):
                  if isinstance(e, str) or e > 1e-5}
         assert not wrong, wrong
         stats = result["stats"]["dyn"]
-        samples = sum(len(r) for r in cases["dyn"]["requests"])
-        assert stats["inference_count"] == samples
+        samples = sum(len(r) for r in cases["dyn"]["requests"]) + 2 * len(cases["dyn"]["single"])
+        assert stats["inference_count"] == samples, stats  # every sample once (HTTP + gRPC)
         assert stats["execution_count"] < 100, stats  # the batcher joined requests
 
         served.process.send_signal(signal.SIGINT)  # Ctrl-C, by PID
@@ -159,6 +164,6 @@ def test_triton_serves_exported_models(tmp_path, torchvision):
         served.wait_for("tritonserver stopped (exit code 0)", 10)
         assert not _alive(server_pid)
     finally:
-        served.kill()
+        served.close()
         if server_pid is not None and _alive(server_pid):
             os.killpg(server_pid, signal.SIGKILL)

@@ -6,7 +6,8 @@ every answer with PyTorch's (precomputed by the test).
 CASES.pt (torch.save, read with weights_only=True) holds, per model name, `single`: one input
 and the expected output, and optionally `requests`: a list of inputs (batch 1-4) with their
 expected outputs for the concurrent part. RESULT.json gets the largest error per call, the
-concurrent answers' errors and counts, and the models' inference statistics.
+concurrent answers' errors and counts, and the change in the models' inference statistics
+over the whole run (single calls included).
 """
 
 from __future__ import annotations
@@ -101,24 +102,32 @@ def concurrent_calls(urls: dict[str, str], model: str, case: dict[str, Any]) -> 
 
 
 def statistics(url: str, model: str) -> dict[str, int]:
-    stats = httpclient.InferenceServerClient(url).get_inference_statistics(model)
-    entry = stats["model_stats"][0]
-    return {"inference_count": int(entry["inference_count"]),
-            "execution_count": int(entry["execution_count"])}
+    """The model's counters once they stop moving (Triton updates them after it answers)."""
+    client = httpclient.InferenceServerClient(url)
+    last: dict[str, int] = {}
+    for _ in range(20):
+        entry = client.get_inference_statistics(model)["model_stats"][0]
+        now = {"inference_count": int(entry["inference_count"]),
+               "execution_count": int(entry["execution_count"])}
+        if now == last:
+            break
+        last = now
+        time.sleep(0.5)
+    return last
 
 
 def main() -> None:
     http_url, grpc_url, cases_path, result_path = sys.argv[1:5]
     urls = {"http": http_url, "grpc": grpc_url}
     cases = torch.load(cases_path, weights_only=True)
+    before = {model: statistics(http_url, model) for model in cases}
     result: dict[str, Any] = {"single": single_calls(urls, cases), "concurrent": {},
                               "stats": {}}
     for model, case in cases.items():
         if "requests" in case:
-            before = statistics(http_url, model)
             result["concurrent"][model] = concurrent_calls(urls, model, case)
             after = statistics(http_url, model)
-            result["stats"][model] = {k: after[k] - before[k] for k in after}
+            result["stats"][model] = {k: after[k] - before[model][k] for k in after}
     with open(result_path, "w") as f:
         json.dump(result, f)
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from .. import backends
 from ..export.describe import EngineInfo, describe
 from ..export.engine import pretty_json, shape_text
 from ._common import CommandError, load_saved, parse_named_shape
@@ -131,7 +132,9 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("--iterations and --threads must be >= 1, --warmup >= 0")
     module = load_saved(args.path)
     info = describe(module)
-    device = torch.device("cpu" if info.backend == "reference" else "cuda")
+    backend = backends.get(info.backend)
+    backend.require_runnable()  # a GPU plan on a CPU machine: say so before making inputs
+    device = backend.device()
     inputs = make_inputs(info, args.shapes, device)
     result = measure(_copies(module, args.threads), inputs, args.iterations, args.warmup,
                      device)

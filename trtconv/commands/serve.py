@@ -54,7 +54,7 @@ def _repository(args: argparse.Namespace, scratch: Path) -> Path:
     return scratch
 
 
-def _stop_on_sigterm(signum: int, frame: Any) -> None:
+def _stop(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
@@ -67,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="trtconv-repo-") as scratch:
         repository = _repository(args, Path(scratch))
         server = TritonServer(repository, ports, args.log)
-        previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        # SIGINT too: a shell without job control starts background commands with SIGINT
+        # ignored, and `kill -INT PID` must still stop the server.
+        previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             server.start()
             print(f"starting tritonserver (pid {server.process.pid}), log {server.log_path}",
@@ -86,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         finally:
             server.close()
-            signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def _announce(server: Any, models: list[str]) -> None:
