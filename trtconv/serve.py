@@ -76,6 +76,16 @@ def server_files() -> ServerFiles:
                        libs if libs.is_dir() else None)
 
 
+def _installed_server(binary: Path) -> ServerFiles:
+    """A tritonserver installed on its own (`<root>/bin/tritonserver`, `<root>/backends`)."""
+    if not binary.is_file():
+        raise ServeError(f"no tritonserver binary at {binary}")
+    backends = binary.resolve().parent.parent / "backends"
+    if not backends.is_dir():
+        raise ServeError(f"{binary}: no backends directory at {backends}")
+    return ServerFiles(binary, backends / "python", backends / "python", None)
+
+
 def check_numpy() -> None:
     """The stub's `triton_python_backend_utils` needs numpy < 2 in this environment."""
     spec = importlib.util.find_spec("numpy")
@@ -168,15 +178,21 @@ class TritonServer:
     """A running `tritonserver` process (its own session, so Ctrl-C reaches only us)."""
 
     def __init__(self, repository: str | Path, ports: Ports = Ports(),
-                 log_path: str | Path | None = None):
+                 log_path: str | Path | None = None, binary: str | Path | None = None):
+        """`binary`: another tritonserver (e.g. NVIDIA's container, which has the TensorRT
+        backend), used with its own `../backends`; default: the one nvidia-pytriton bundles."""
         self.repository = Path(repository).resolve()
         self.ports = ports
-        self.files = server_files()
-        check_numpy()
         self._scratch = tempfile.TemporaryDirectory(prefix="trtconv-serve-")
         scratch = Path(self._scratch.name)
         self.log_path = Path(log_path) if log_path else scratch / "tritonserver.log"
-        self._backends = backend_directory(self.files, scratch)
+        if binary is None:
+            self.files = server_files()
+            check_numpy()
+            self._backends = backend_directory(self.files, scratch)
+        else:
+            self.files = _installed_server(Path(binary))
+            self._backends = self.files.python_backend.parent
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:

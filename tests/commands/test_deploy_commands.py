@@ -187,7 +187,7 @@ def test_bad_arguments(tmp_path, net_py, args, message):
       "-o", "m.pth"], "--precision int8 needs --calib DIR"),
     (["convert", "models/net.py:build", "--input", "x:1x3x8x8", "--precision", "int8",
       "--calib", "nowhere", "-o", "m.pth"], "--calib nowhere: no such directory"),
-    (["run", "models/net.py"], "models/net.py: not a torch.save file readable with "
+    (["run", "models/net.py"], "models/net.py: not a torch.save file that loads with "
      "weights_only=True"),
     (["run", "weights.pth"], "weights.pth: no TRTModule state found (keys: ['weight'])"),
     (["export", "models/net.py"], "nothing to write: give --triton REPO and/or --engine FILE"),

@@ -142,9 +142,8 @@ def load_saved(path: str) -> torch.nn.Module:
     try:
         state = torch.load(file, weights_only=True, map_location="cpu")
     except Exception as e:
-        first = (str(e).strip().splitlines() or [""])[0][:200]
-        raise CommandError(f"{path}: not a torch.save file readable with weights_only=True "
-                           f"({type(e).__name__}: {first})") from None
+        raise CommandError(f"{path}: not a torch.save file that loads with weights_only=True "
+                           f"({type(e).__name__})") from None
     if not isinstance(state, dict) or "_extra_state" not in state:
         keys = list(state)[:5] if isinstance(state, dict) else type(state).__name__
         raise CommandError(f"{path}: no TRTModule state found (keys: {keys}); save one with "

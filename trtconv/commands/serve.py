@@ -3,6 +3,7 @@
     trtconv serve model.pth                  export it to a temporary repository and serve it
     trtconv serve repo/                      serve an exported model repository
     trtconv serve model.pth --http-port 9000 --host 0.0.0.0
+    trtconv serve repo/ --tritonserver /opt/tritonserver/bin/tritonserver   # NVIDIA's container
 
 The server is the tritonserver that nvidia-pytriton bundles (`pip install 'trtconv[serve]'`
 in an environment with numpy<2; here `make triton-venv` and `.venv-triton/bin/trtconv`).
@@ -37,6 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=180.0,
                         help="seconds to wait for the models to be ready")
     parser.add_argument("--log", metavar="FILE", help="tritonserver's log (default: a temp file)")
+    parser.add_argument("--tritonserver", metavar="PATH",
+                        help="another tritonserver binary, with its own ../backends (e.g. "
+                             "/opt/tritonserver/bin/tritonserver, which has the TensorRT "
+                             "backend); default: the one nvidia-pytriton bundles")
 
 
 def _repository(args: argparse.Namespace, scratch: Path) -> Path:
@@ -50,7 +55,8 @@ def _repository(args: argparse.Namespace, scratch: Path) -> Path:
         return path
     module = load_saved(args.path)
     name = args.name or re.sub(r"[^A-Za-z0-9_.-]", "_", path.name.split(".")[0])
-    export_triton(module, scratch, name)
+    # the bundled server has no TensorRT backend: a TensorRT engine runs through trtconv there
+    export_triton(module, scratch, name, platform="auto" if args.tritonserver else "python")
     return scratch
 
 
@@ -66,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     ports = Ports(args.http_port, args.grpc_port, args.metrics_port, args.host)
     with tempfile.TemporaryDirectory(prefix="trtconv-repo-") as scratch:
         repository = _repository(args, Path(scratch))
-        server = TritonServer(repository, ports, args.log)
+        server = TritonServer(repository, ports, args.log, args.tritonserver)
         # SIGINT too: a shell without job control starts background commands with SIGINT
         # ignored, and `kill -INT PID` must still stop the server.
         previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
