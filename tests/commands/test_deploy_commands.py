@@ -209,3 +209,20 @@ def test_fallback_is_refused_until_convert_has_it(tmp_path, net_py, capsys, monk
         pytest.skip("convert() has partial conversion: --fallback is passed on")
     assert cli.main(args) == 2
     assert "--fallback: partial conversion is not available yet" in capsys.readouterr().err
+
+
+def test_serve_without_the_serving_environment_says_how_to_get_it(tmp_path, capsys,
+                                                                   monkeypatch):
+    """The main environment has numpy 2 and no nvidia-pytriton: `serve` explains, no trace."""
+    import importlib.util
+
+    import numpy
+
+    if importlib.util.find_spec("pytriton") and int(numpy.__version__.split(".")[0]) < 2:
+        pytest.skip("this environment can serve (the end-to-end test covers it)")
+    monkeypatch.chdir(tmp_path)
+    m = trtconv.convert(torch.nn.ReLU(), [torch.randn(2, 3)], backend="reference")
+    torch.save(m.state_dict(), tmp_path / "relu.pth")
+    assert cli.main(["serve", "relu.pth"]) == 1
+    err = capsys.readouterr().err
+    assert "trtconv serve: ServeError:" in err and "make triton-venv" in err, err
