@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.stamp
 # constraints file keeps later installs from replacing it.
 PINS   := -c constraints.txt
 
-.PHONY: venv test lint demo bench docs clean
+.PHONY: venv triton-venv test lint demo bench docs clean
 
 venv: $(STAMP)
 
@@ -19,10 +19,31 @@ $(STAMP): pyproject.toml setup.cfg constraints.txt
 	$(PIP) install $(PINS) -e '.[test,rtx]'
 	touch $@
 
+# The Triton server's own environment (`trtconv serve`, the Triton tests): the server bundled
+# with nvidia-pytriton needs numpy<2, which the main .venv does not keep. Its Python-backend
+# models import torch and trtconv, so both are installed here too. Where nvidia-pytriton
+# cannot install, the reason goes to .venv-triton/.install-failed (the Triton tests skip with
+# it, and fail under CI) and `make test` goes on.
+TRITON_VENV  := .venv-triton
+TRITON_PY    := $(TRITON_VENV)/bin/python
+TRITON_PIP   := $(TRITON_PY) -m pip --quiet --disable-pip-version-check --no-input
+TRITON_STAMP := $(TRITON_VENV)/.stamp
+
+triton-venv: $(TRITON_STAMP)
+
+$(TRITON_STAMP): pyproject.toml setup.cfg constraints.txt
+	rm -f $(TRITON_VENV)/.install-failed
+	test -x $(TRITON_PY) || $(PYTHON) -m venv $(TRITON_VENV)
+	if $(TRITON_PIP) install $(PINS) torch==2.13.0 > $(TRITON_VENV)/install.log 2>&1 && \
+	   $(TRITON_PIP) install $(PINS) 'numpy<2' -e '.[serve]' >> $(TRITON_VENV)/install.log 2>&1; \
+	then touch $@; \
+	else tail -n 20 $(TRITON_VENV)/install.log > $(TRITON_VENV)/.install-failed; \
+	     echo "nvidia-pytriton did not install (see $(TRITON_VENV)/install.log)"; fi
+
 lint: venv
 	$(VENV)/bin/ruff check .
 
-test: venv lint
+test: venv triton-venv lint
 	$(PY) -m pytest -n 2 tests
 	$(PY) -m pytest -n 0 --doctest-modules trtconv
 
@@ -37,5 +58,5 @@ docs: venv
 	$(PY) tools/model_table.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TRITON_VENV) build *.egg-info .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

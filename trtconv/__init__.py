@@ -18,6 +18,7 @@ from .errors import (
     UnsupportedCall,
     UnsupportedOperatorError,
 )
+from .export import export_triton, load_engine
 from .guards import GuardError
 from .inputs import Input
 from .module import TRTModule
@@ -30,4 +31,5 @@ __all__ = [
     "convert", "Input", "TRTModule", "tensorrt_converter", "supported_ops", "registry", "trt",
     "ConverterSpec", "ConversionError", "ConversionReport", "InputError", "TrtconvError",
     "UnsupportedCall", "UnsupportedOperatorError", "GuardError", "__version__",
+    "load_engine", "export_triton",
 ]

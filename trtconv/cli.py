@@ -1,53 +1,71 @@
-"""The `trtconv` command line.
+"""trtconv: convert PyTorch models to TensorRT; inspect, time, export and serve the result.
 
-    trtconv ops                 list the torch callables that have converters
-    trtconv info model_trt.pth  describe a saved TRTModule state_dict (backend, I/O, layers)
+    trtconv convert  MODULE:FACTORY --input NAME:SHAPE -o model.pth   convert a model
+    trtconv inspect  model.pth|model.plan                           I/O, profiles, layers
+    trtconv run      model.pth --shapes NAME:SHAPE                  latency and throughput
+    trtconv export   model.pth --triton repo/ --name NAME           Triton repository, engine file
+    trtconv serve    model.pth|repo/                                a Triton server for it
+    trtconv ops                                                     supported torch callables
+    trtconv info     model.pth                                      short summary of a saved module
+
+Each command is one module under `trtconv/commands/` with `HELP` (one line),
+`add_arguments(parser)` and `run(args) -> int`; a new command is one entry in `COMMANDS`.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import sys
+from types import ModuleType
 
-import torch
+from .errors import TrtconvError
 
-from . import registry
-from .module import TRTModule
+COMMANDS: dict[str, str] = {
+    "convert": "trtconv.commands.convert",
+    "inspect": "trtconv.commands.inspect",
+    "run": "trtconv.commands.run",
+    "export": "trtconv.commands.export",
+    "serve": "trtconv.commands.serve",
+    "ops": "trtconv.commands.ops",
+    "info": "trtconv.commands.info",
+}
 
 
-def _ops(args: argparse.Namespace) -> int:
-    for target in registry.supported_ops():
-        print(target)
-    return 0
+def _command(name: str) -> ModuleType:
+    return importlib.import_module(COMMANDS[name])
 
 
-def _info(args: argparse.Namespace) -> int:
-    state = torch.load(args.path, weights_only=True)
-    extra = {k: v for k, v in state.items() if k.endswith("_extra_state")}
-    if not extra:
-        print(f"{args.path}: no TRTModule state found", file=sys.stderr)
-        return 1
-    for key, value in extra.items():
-        module = TRTModule()
-        module.set_extra_state(value)
-        meta = module.metadata
-        prefix = key[: -len("_extra_state")].rstrip(".") or "<root>"
-        print(f"{prefix}: backend={module.backend}, engine {len(module.engine_bytes)} bytes, "
-              f"{meta.get('num_layers')} layers, made with {meta.get('tensorrt')}")
-        print(f"  inputs:  {', '.join(value.get('input_names', []))}")
-        print(f"  outputs: {', '.join(value.get('output_names', []))}")
-    return 0
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trtconv", description=__doc__.split("\n\n")[0].splitlines()[0],
+        epilog="Run `trtconv COMMAND --help` for a command's options.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        module = _command(name)
+        sub = commands.add_parser(name, help=module.HELP, description=module.__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="trtconv", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("ops", help="list supported torch callables").set_defaults(run=_ops)
-    info = commands.add_parser("info", help="describe a saved TRTModule state_dict")
-    info.add_argument("path")
-    info.set_defaults(run=_info)
-    args = parser.parse_args(argv)
-    return int(args.run(args))
+    from .commands._common import CommandError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except BrokenPipeError:  # `trtconv inspect ... | head`: the reader left, nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except CommandError as e:
+        print(f"trtconv {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except (TrtconvError, ValueError, OSError) as e:
+        print(f"trtconv {args.command}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from torch.utils import _pytree as pytree
 from . import backends, plugins, quantization
 from .context import ConversionContext, GuardOptions
 from .errors import ConversionReport, InputError, UnsupportedOperatorError
+from .export.facts import conversion_facts
 from .guards import GUARD_OUTPUT_PREFIX
 from .inputs import Input
 from .module import TRTModule, describe_constant_arg
@@ -122,7 +123,8 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
                 "trace_seconds": report.trace_seconds,
                 "build_seconds": time.perf_counter() - started,
                 "warnings": list(report.warnings), "precision": precision, **precision_info,
-                **plugins.metadata_for(network)}
+                **plugins.metadata_for(network),
+                **conversion_facts(module, chosen, network, all_profiles)}
     result = TRTModule(plan, backend=chosen.name, input_names=names,
                        output_names=[network.get_output(i).name
                                      for i in range(network.num_outputs)

@@ -307,6 +307,13 @@ class TRTModule(torch.nn.Module):
             return "empty"
         return f"backend={self.backend}, engine={len(self._engine_bytes)} bytes"
 
+    # --- deploy (trtconv/export/engine.py) ------------------------------------------------------
+    def save_engine(self, path: Any) -> Any:
+        """Write the raw plan to `path` and a JSON sidecar to `<path>.json` (returns its path);
+        `trtconv.load_engine(path)` reads both back. See `trtconv.export.engine`."""
+        from .export.engine import save_engine
+
+        return save_engine(self, path)
 
 _PLAIN = (type(None), bool, int, float, str)
 
