@@ -12,13 +12,17 @@ import torch
 from torch.utils import _pytree as pytree
 
 from . import backends, quantization
+from .auto_fp32 import AutoFp32, keep_fp32_setting
+from .comparison import observing
 from .context import ConversionContext
 from .errors import ConversionReport, InputError, UnsupportedOperatorError
 from .inputs import Input
 from .module import TRTModule
 from .precision import PRECISIONS, lower_precision, rebuild
+from .progress import Progress
 from .reference import trt
 from .reference.trt.plan import record_network
+from .summary import layer_counts
 from .tracing import tracing
 
 Shape = Sequence[int]
@@ -32,10 +36,11 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
             min_shapes: Sequence[Shape] | None = None, opt_shapes: Sequence[Shape] | None = None,
             max_shapes: Sequence[Shape] | None = None,
             profiles: Sequence[dict[str, Sequence[Shape]]] | None = None,
-            precision: str = "fp32", keep_fp32: Sequence[str] = (), fp16_mode: bool = False,
+            precision: str = "fp32", keep_fp32: Sequence[str] | str = (),
+            tolerance: float | None = None, fp16_mode: bool = False,
             int8_mode: bool = False, calibration_data: Iterable[Any] | None = None,
             calibration_method: str = "entropy", calibration_cache: str | Path | None = None,
-            ) -> TRTModule | ConversionReport:
+            progress: bool | None = None) -> TRTModule | ConversionReport:
     """Convert `module` by running it once on `inputs` with torch's functions patched.
 
     `inputs` are the positional arguments of `module.forward`: tensors or any nesting of
@@ -48,13 +53,17 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     `precision="fp16"` or `"bf16"` (or torch2trt's `fp16_mode=True`) writes the precision into
     the network: inputs and outputs keep PyTorch's dtypes, weights become half precision, and
     ops that suffer in half precision stay in fp32 (see `trtconv.precision`); `keep_fp32`
-    names module paths or op names to keep in fp32 too. `precision="int8"` (or `int8_mode=True`)
+    names module paths or op names to keep in fp32 too; `keep_fp32="auto"` finds the calls
+    to keep so that the output's error on `inputs` (max abs error over max abs output, against
+    PyTorch) is within `tolerance` (default 1e-2; see `trtconv.auto_fp32`).
+    `precision="int8"` (or `int8_mode=True`)
     quantizes convolution and matmul inputs with ranges calibrated on `calibration_data`
     (tensors, tuples of tensors, or a DataLoader: each item's first tensors are the inputs) by
     `calibration_method` ("max", "percentile" or "entropy"); `calibration_cache` saves the
     ranges to a file, or loads them when no data is given (see `trtconv.quantization`).
     With `dry_run=True` nothing is built:
     the `ConversionReport` of the trace is returned, unsupported calls included.
+    `progress` shows the trace, calibration and build on stderr (None: when it is a terminal).
 
     Raises `UnsupportedOperatorError` listing every unconverted call with its module path,
     `ConversionError` when a converter fails, `InputError` for unusable arguments.
@@ -70,6 +79,8 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     precision = "fp16" if fp16_mode else "int8" if int8_mode else precision
     if precision not in PRECISIONS:
         raise InputError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
+    keep_fp32, auto = _keep_fp32(keep_fp32, tolerance, precision)
+    bar = Progress.create(progress)
     args = _check_arguments(module, inputs)
     leaves, in_spec = pytree.tree_flatten(args, is_leaf=lambda x: isinstance(x, Input))
     min_shapes, opt_shapes, max_shapes = _input_specs(leaves, min_shapes, opt_shapes, max_shapes)
@@ -87,66 +98,91 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED))
     examples = [x.detach().clone() for x in tensors]
     started = time.perf_counter()
-    outputs, ctx, report = _trace(module, network, leaves, in_spec, names, all_profiles)
+    observers = [o for o in (bar.on_call if bar.enabled else None, auto and auto.values) if o]
+    with bar.stage("tracing"), observing(*observers):
+        outputs, ctx, report = _trace(module, network, leaves, in_spec, names, all_profiles)
     out_spec = _mark_outputs(ctx, network, outputs, output_names) if report.ok else None
     report.num_layers = network.num_layers
     report.trace_seconds = time.perf_counter() - started
+    report.stats.update(zip(("layers_by_type", "layers_by_module"), layer_counts(network)))
     if dry_run:
         return report
     if not report.ok:
         raise UnsupportedOperatorError(report)
 
     started = time.perf_counter()
-    network, precision_info = _lower(network, all_profiles, precision, examples, keep_fp32,
-                                     calibration_data, calibration_method, calibration_cache)
-    plan = _build(chosen, network, all_profiles, workspace_size, optimization_level,
-                  timing_cache, level)
+    if auto is not None:
+        auto.finish(report.calls, pytree.tree_leaves(_plain_tuples(outputs)))
+    with bar.stage(f"lowering to {precision}" if precision != "fp32" else "checking"):
+        network, precision_info = _lower(network, all_profiles, precision, examples, keep_fp32,
+                                         calibration_data, calibration_method,
+                                         calibration_cache, auto, bar)
+    with bar.stage(f"building ({chosen.name})"):
+        plan = _build(chosen, network, all_profiles, workspace_size, optimization_level,
+                      timing_cache, level, bar)
+    by_type, by_module = layer_counts(network)
     metadata = {"tensorrt": chosen.version(), "num_layers": network.num_layers,
                 "trace_seconds": report.trace_seconds,
                 "build_seconds": time.perf_counter() - started,
-                "warnings": list(report.warnings), "precision": precision, **precision_info}
+                "warnings": list(report.warnings), "precision": precision,
+                "layers_by_type": by_type, "layers_by_module": by_module, **precision_info}
+    report.stats.update({k: v for k, v in metadata.items() if k not in ("warnings", "tensorrt")})
     result = TRTModule(plan, backend=chosen.name, input_names=names,
                        output_names=[network.get_output(i).name
                                      for i in range(network.num_outputs)],
                        input_spec=pytree.treespec_dumps(in_spec),
                        output_spec=pytree.treespec_dumps(out_spec), metadata=metadata)
     result.report = report
+    result.reference_recording = record_network(network, all_profiles)  # graph(), to_onnx()
     return result
 
 
 def _lower(network: Any, profiles: list[dict[str, list[list[int]]]], precision: str,
            examples: list[torch.Tensor], keep_fp32: Sequence[str],
            calibration_data: Iterable[Any] | None, calibration_method: str,
-           calibration_cache: str | Path | None) -> tuple[Any, dict[str, Any]]:
+           calibration_cache: str | Path | None, auto: AutoFp32 | None,
+           bar: Progress) -> tuple[Any, dict[str, Any]]:
     """The network rewritten for `precision` (fp32: unchanged), and what the rewrite did."""
     if precision == "fp32":
         return network, {}
     recording = record_network(network, profiles)
     if precision == "int8":
         try:
-            lowered, _, count = quantization.prepare(network, recording, calibration_data,
-                                                     calibration_method, calibration_cache)
+            lowered, _, count = quantization.prepare(
+                network, recording, calibration_data, calibration_method, calibration_cache,
+                progress=bar.counter("calibration passes") if bar.enabled else None)
         except ValueError as e:
             raise InputError(str(e)) from None
         return rebuild(lowered), {"quantized_inputs": count}
+    if auto is not None:
+        return auto.lower(network, recording, precision, examples, keep_fp32)
     lowered, report = lower_precision(network, recording, precision, examples, keep_fp32)
     return rebuild(lowered), {"fp32_islands": dict(report.islands)}
 
 
 def _build(chosen: backends.Backend, network: Any, profiles: list[dict[str, list[list[int]]]],
            workspace_size: int | None, optimization_level: int | None,
-           timing_cache: str | Path | None, level: Any) -> bytes:
+           timing_cache: str | Path | None, level: Any, bar: Progress) -> bytes:
     """Plan bytes from the backend; a timing cache file is read before and written after."""
     cache_path = Path(timing_cache) if timing_cache is not None else None
     cache = None
     if cache_path is not None:
         cache = cache_path.read_bytes() if cache_path.exists() else b""
+    monitor = bar.monitor(chosen.trt()) if chosen.name != "reference" else None
     plan, new_cache = chosen.build(network, profiles, workspace_size=workspace_size,
                                    optimization_level=optimization_level, timing_cache=cache,
-                                   log_level=level)
+                                   log_level=level, progress_monitor=monitor)
     if cache_path is not None and new_cache:
         cache_path.write_bytes(new_cache)
     return plan
+
+
+def _keep_fp32(keep_fp32: Sequence[str] | str, tolerance: float | None, precision: str
+               ) -> tuple[Sequence[str], AutoFp32 | None]:
+    try:
+        return keep_fp32_setting(keep_fp32, tolerance, precision)
+    except ValueError as e:
+        raise InputError(str(e)) from None
 
 
 def _check_arguments(module: Any, inputs: Any) -> tuple[Any, ...]:

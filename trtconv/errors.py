@@ -32,6 +32,8 @@ class ConversionReport:
     trace_seconds: float = 0.0
     # the trace's calls in order (`trtconv.calls.CallRecord`), converted or not
     calls: list[Any] = field(default_factory=list)
+    # metadata-like numbers for summary(): layers_by_type/_module, fp32_islands, guards, ...
+    stats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -43,6 +45,9 @@ class ConversionReport:
             lines.append(f"{len(self.unsupported)} unsupported:")
             lines += [f"  {u.describe()}" for u in self.unsupported]
         lines += [f"warning: {w}" for w in self.warnings]
+        from .summary import sections
+
+        lines += sections({"trace_seconds": self.trace_seconds, **self.stats})
         return "\n".join(lines)
 
 

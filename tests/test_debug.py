@@ -1,0 +1,149 @@
+"""trtconv.debug.compare (per-call error against PyTorch) and keep_fp32="auto"."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from harness import Lambda
+from support.planted import Shift, lost_signal, overflow
+
+import trtconv
+from trtconv import debug
+from trtconv.comparison import tensor_error
+
+X = torch.randn(4, 8, generator=torch.Generator().manual_seed(3))
+
+
+def relative_error(got: torch.Tensor, want: torch.Tensor) -> float:
+    return float((got - want).abs().max().detach() / want.abs().max().detach())
+
+
+def test_fp32_rows_follow_the_trace_and_match_pytorch():
+    model = overflow()
+    result = debug.compare(model, [X], backend="reference")
+    assert [(r.module_path, r.op) for r in result.rows] == [
+        ("stem.0", "linear"), ("stem.1", "gelu"), ("scores.proj", "linear"), ("scores", "exp"),
+        ("scores", "sum"), ("scores", "__truediv__"), ("", "__mul__"), ("head.0", "linear"),
+        ("head.1", "ReLU"), ("head.2", "linear")]
+    assert result.rows[3].source.startswith("planted.py:")
+    assert result.rows[4].shape == (4, 1)
+    assert result.first_divergent is None
+    assert all(r.max_rel < 1e-5 for r in result.rows)
+    assert result.output_error < 1e-6
+    assert "no call's error jumps" in str(result)
+
+
+def test_planted_overflow_is_named_first():
+    model = overflow()
+    want = model(X)
+    converted = trtconv.convert(model, [X], backend="reference", precision="fp16")
+    assert not torch.isfinite(converted(X)).all()  # the defect is real
+    result = debug.compare(model, [X], backend="reference", precision="fp16")
+    first = result.first_divergent
+    assert first is not None and first.module_path == "scores", result.table()
+    assert first.source.startswith("planted.py:")
+    # the calls before the submodule are fp16-safe, the division produces inf
+    stem = [r for r in result.rows if r.module_path.startswith("stem")]
+    assert stem and all(r.max_rel < 2e-3 and not r.jumps for r in stem)
+    division = next(r for r in result.rows if r.op == "__truediv__")
+    assert math.isinf(division.max_rel) and division.jumps
+    assert math.isinf(result.output_error)
+    assert "<< first jump" in result.table() and "scores" in result.summary()
+    assert want.isfinite().all()
+
+
+def test_keep_fp32_auto_keeps_the_planted_call_and_meets_the_tolerance():
+    model = overflow()
+    converted = trtconv.convert(model, [X], backend="reference", precision="fp16",
+                                keep_fp32="auto", tolerance=1e-2)
+    error = relative_error(converted(X), model(X))
+    assert 0 < error <= 1e-2
+    auto = converted.metadata["keep_fp32_auto"]
+    assert auto["tolerance"] == 1e-2 and math.isinf(auto["error_before"])
+    assert auto["error"] == pytest.approx(error, rel=1e-3)
+    kept = [(k["module_path"], k["op"]) for k in auto["kept"]]
+    assert kept == [("scores", "torch.Tensor.__truediv__")], kept
+    islands = converted.metadata["fp32_islands"]
+    auto_layers = [name for name, why in islands.items() if "keep_fp32='auto'" in why]
+    assert auto_layers and all(name.startswith("scores/truediv_0") for name in auto_layers)
+    assert "keep_fp32='auto': output error inf" in converted.report.summary()
+
+
+def test_keep_fp32_auto_bisects_when_no_single_call_is_enough():
+    model = lost_signal()
+    plain = trtconv.convert(model, [X], backend="reference", precision="fp16")
+    assert relative_error(plain(X), model(X)) > 1e-2
+    converted = trtconv.convert(model, [X], backend="reference", precision="fp16",
+                                keep_fp32="auto", tolerance=1e-3)
+    assert relative_error(converted(X), model(X)) <= 1e-3
+    kept = converted.metadata["keep_fp32_auto"]["kept"]
+    assert sorted(k["op"] for k in kept) == ["torch.Tensor.__add__", "torch.Tensor.__sub__"]
+    assert {k["module_path"] for k in kept} == {"shift"}
+    assert any("bisection" in k["reason"] for k in kept)
+
+
+def test_keep_fp32_auto_keeps_nothing_when_fp16_is_fine():
+    model = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.ReLU()).eval()
+    converted = trtconv.convert(model, [X], backend="reference", precision="fp16",
+                                keep_fp32="auto")
+    auto = converted.metadata["keep_fp32_auto"]
+    assert auto["kept"] == [] and auto["evaluations"] == 1 and auto["tolerance"] == 1e-2
+
+
+def test_keep_fp32_auto_refuses_a_tolerance_fp32_itself_misses():
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4)).eval()
+    model[1].running_var.uniform_(0.5, 2.0)
+    with pytest.raises(trtconv.InputError, match="even with every call in fp32 the output"):
+        trtconv.convert(model, [torch.randn(1, 3, 8, 8)], backend="reference",
+                        precision="fp16", keep_fp32="auto", tolerance=1e-12)
+
+
+def test_keep_fp32_auto_refuses_when_most_calls_would_stay_fp32():
+    model = torch.nn.Sequential(*[Shift() for _ in range(9)])
+    with pytest.raises(trtconv.InputError, match="fp16 cannot meet it here"):
+        trtconv.convert(model, [X], backend="reference", precision="fp16", keep_fp32="auto",
+                        tolerance=1e-3)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"precision": "fp32", "keep_fp32": "auto"}, "applies to precision='fp16' or 'bf16'"),
+    ({"precision": "fp16", "tolerance": 1e-2}, "tolerance= applies to keep_fp32='auto'"),
+    ({"precision": "fp16", "keep_fp32": "auto", "tolerance": 0}, "must be positive"),
+])
+def test_keep_fp32_auto_argument_errors(kwargs, match):
+    with pytest.raises(trtconv.InputError, match=match):
+        trtconv.convert(Lambda(torch.relu), [X], backend="reference", **kwargs)
+
+
+def test_reading_marked_outputs_gives_the_same_table():
+    """read='outputs' rebuilds the engine with the tensors as outputs (what a TensorRT without
+    debug tensors needs); on the reference it must agree with inspecting the engine."""
+    model = overflow()
+    inspected = debug.compare(model, [X], backend="reference", precision="fp16")
+    marked = debug.compare(model, [X], backend="reference", precision="fp16", read="outputs")
+    assert "marked as outputs" in marked.method and "nothing marked" in inspected.method
+    assert [r.index for r in marked.rows] == [r.index for r in inspected.rows]
+    for a, b in zip(marked.rows, inspected.rows):
+        assert a.max_abs == b.max_abs or (math.isinf(a.max_abs) and math.isinf(b.max_abs))
+    assert marked.first_divergent.index == inspected.first_divergent.index
+
+
+def test_compare_argument_errors():
+    with pytest.raises(trtconv.InputError, match="read must be one of"):
+        debug.compare(Lambda(torch.relu), [X], read="magic")
+    with pytest.raises(trtconv.InputError, match="dry_run"):
+        debug.compare(Lambda(torch.relu), [X], dry_run=True)
+    with pytest.raises(trtconv.InputError, match="reference backend only"):
+        debug.engine_values_of(trtconv.TRTModule(b"x", backend="tensorrt_rtx"), [X], set(),
+                               "inspect")
+
+
+def test_tensor_error_counts_matching_infinities_and_nans_as_equal():
+    want = torch.tensor([1.0, float("inf"), float("nan"), -2.0])
+    same = tensor_error(want, want.clone())
+    assert same.max_abs == 0 and same.max_rel == 0
+    bad = tensor_error(want, torch.tensor([1.0, float("inf"), float("nan"), float("nan")]))
+    assert math.isinf(bad.max_rel) and "inf/nan" in bad.note
+    assert tensor_error(want, None) is None
