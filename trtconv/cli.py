@@ -2,6 +2,9 @@
 
     trtconv ops                 list the torch callables that have converters
     trtconv info model_trt.pth  describe a saved TRTModule state_dict (backend, I/O, layers)
+    trtconv graph model_trt.pth -o net.html        draw its network (one HTML file)
+    trtconv export-onnx model_trt.pth -o net.onnx  its network as ONNX (Netron)
+    trtconv compare file.py:Net --input 1x8 --precision fp16   per-call error vs PyTorch
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import sys
 import torch
 
 from . import registry
+from .commands import compare, export_onnx, graph
 from .module import TRTModule
 
 
@@ -46,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     info = commands.add_parser("info", help="describe a saved TRTModule state_dict")
     info.add_argument("path")
     info.set_defaults(run=_info)
+    for command in (graph, export_onnx, compare):
+        command.add_parser(commands)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

@@ -22,7 +22,7 @@ from .precision import PRECISIONS, lower_precision, rebuild
 from .progress import Progress
 from .reference import trt
 from .reference.trt.plan import record_network
-from .summary import layer_counts
+from .summary import layer_counts, module_types
 from .tracing import tracing
 
 Shape = Sequence[int]
@@ -125,8 +125,10 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
                 "trace_seconds": report.trace_seconds,
                 "build_seconds": time.perf_counter() - started,
                 "warnings": list(report.warnings), "precision": precision,
-                "layers_by_type": by_type, "layers_by_module": by_module, **precision_info}
-    report.stats.update({k: v for k, v in metadata.items() if k not in ("warnings", "tensorrt")})
+                "layers_by_type": by_type, "layers_by_module": by_module,
+                "module_types": module_types(module, by_module), **precision_info}
+    report.stats.update({k: v for k, v in metadata.items()
+                         if k not in ("warnings", "tensorrt", "module_types")})
     result = TRTModule(plan, backend=chosen.name, input_names=names,
                        output_names=[network.get_output(i).name
                                      for i in range(network.num_outputs)],

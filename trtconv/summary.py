@@ -46,6 +46,16 @@ def layer_counts(network: Any) -> tuple[dict[str, int], dict[str, int]]:
     return dict(types.most_common()), dict(modules)
 
 
+def module_types(module: Any, layers_by_module: Mapping[str, int]) -> dict[str, str]:
+    """Class names of the modules that made layers and of their parents (for the graph)."""
+    wanted = set()
+    for path in layers_by_module:
+        parts = path.split(".") if path and not path.startswith("<") else []
+        wanted.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    named = dict(module.named_modules()) if hasattr(module, "named_modules") else {}
+    return {p: type(named[p]).__name__ for p in sorted(wanted) if p in named}
+
+
 def by_depth(layers_by_module: Mapping[str, int], depth: int) -> dict[str, int]:
     """Module counts summed up to `depth` path components (`features.1.0` -> `features.1`)."""
     total: Counter[str] = Counter()
