@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 from harness import Lambda
 from support.planted import Shift, lost_signal, overflow
+from support.rtx import require_rtx
 
 import trtconv
-from trtconv import debug
+from trtconv import cli, debug
+from trtconv.backends.replay import replay_network
 from trtconv.comparison import tensor_error
+from trtconv.debug_tensors import DEBUG_TENSORS, EXTRA_OUTPUTS, build_debug_engine, mark_readable
 
 X = torch.randn(4, 8, generator=torch.Generator().manual_seed(3))
 
@@ -147,3 +154,57 @@ def test_tensor_error_counts_matching_infinities_and_nans_as_equal():
     bad = tensor_error(want, torch.tensor([1.0, float("inf"), float("nan"), float("nan")]))
     assert math.isinf(bad.max_rel) and "inf/nan" in bad.note
     assert tensor_error(want, None) is None
+
+
+def test_trtconv_compare_command(tmp_path):
+    planted = Path(__file__).parent / "support" / "planted.py"
+    rows = tmp_path / "rows.json"
+    done = subprocess.run([sys.executable, "-m", "trtconv.cli", "compare", f"{planted}:overflow",
+                           "--input", "4x8", "--precision", "fp16", "--json", str(rows)],
+                          capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert "<< first jump" in done.stdout
+    first = next(line for line in done.stdout.splitlines()
+                 if line.startswith("first divergent call:"))
+    assert "in module 'scores' at planted.py:" in first
+    doc = json.loads(rows.read_text())
+    row = next(r for r in doc["rows"] if r["index"] == doc["first_divergent"])
+    assert row["module_path"] == "scores" and doc["precision"] == "fp16"
+    assert math.isinf(doc["output_error"])
+
+
+def test_trtconv_compare_with_keep_fp32_auto(capsys):
+    planted = Path(__file__).parent / "support" / "planted.py"
+    assert cli.main(["compare", f"{planted}:overflow", "--input", "4x8", "--precision",
+                     "fp16", "--keep-fp32", "auto", "--tolerance", "0.01"]) == 0
+    out = capsys.readouterr().out
+    error = float(out.split("output error ")[1].split()[0])
+    assert 0 < error <= 0.01, out
+    assert cli.main(["compare", f"{planted}:nothing", "--input", "4x8"]) == 1
+    assert "has no 'nothing'" in capsys.readouterr().err
+
+
+def test_debug_tensors_are_marked_on_tensorrt_rtx():
+    rtx = require_rtx()
+    model = overflow()
+    converted = trtconv.convert(model, [X], backend="tensorrt_rtx", precision="fp16")
+    recording = converted.reference_recording
+    names = sorted({t.name for c in converted.report.calls for t in c.outputs})
+    replayed = replay_network(recording, rtx)
+    readable, method = mark_readable(replayed.network, replayed.tensors, names)
+    assert method == DEBUG_TENSORS and len(readable) == len(names) - 1  # the output aside
+    assert all(replayed.network.is_debug_tensor(replayed.tensors[n]) for n in readable)
+    built = build_debug_engine(recording, rtx, names)
+    assert built.plan and built.method == DEBUG_TENSORS
+    with pytest.raises(trtconv.TrtconvError, match="runs only on an NVIDIA GPU"):
+        debug.compare(model, [X], backend="tensorrt_rtx", precision="fp16")
+
+
+def test_a_tensorrt_without_debug_tensors_gets_extra_outputs():
+    converted = trtconv.convert(overflow(), [X], backend="reference", precision="fp16")
+    replayed = replay_network(converted.reference_recording, trtconv.trt)
+    assert not hasattr(replayed.network, "mark_debug")
+    names = sorted({t.name for c in converted.report.calls for t in c.outputs})
+    readable, method = mark_readable(replayed.network, replayed.tensors, names)
+    assert method == EXTRA_OUTPUTS and replayed.network.num_outputs == 1 + len(readable)

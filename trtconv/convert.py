@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +114,7 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     started = time.perf_counter()
     if auto is not None:
         auto.finish(report.calls, pytree.tree_leaves(_plain_tuples(outputs)))
-    with bar.stage(f"lowering to {precision}" if precision != "fp32" else "checking"):
+    with bar.stage(f"lowering to {precision}") if precision != "fp32" else nullcontext():
         network, precision_info = _lower(network, all_profiles, precision, examples, keep_fp32,
                                          calibration_data, calibration_method,
                                          calibration_cache, auto, bar)

@@ -42,22 +42,30 @@ class DebugEngine:
     method: str
 
 
+def mark_readable(network: Any, tensors: dict[str, Any], names: list[str],
+                  use_debug_tensors: bool = True) -> tuple[list[str], str]:
+    """Mark the named tensors (those the network has, outputs and inputs aside) as debug
+    tensors, or as outputs where the module has no `mark_debug`; return them and how."""
+    outputs = {network.get_output(i).name for i in range(network.num_outputs)}
+    readable = [n for n in names if n in tensors and n not in outputs
+                and not tensors[n].is_network_input]
+    debug = use_debug_tensors and hasattr(network, "mark_debug")
+    for name in readable:
+        if debug:
+            network.mark_debug(tensors[name])
+        else:
+            network.mark_output(tensors[name])
+    return readable, DEBUG_TENSORS if debug else EXTRA_OUTPUTS
+
+
 def build_debug_engine(recording: Recording, trt: ModuleType, names: list[str],
                        use_debug_tensors: bool = True) -> DebugEngine:
     """Replay `recording` onto `trt` with `names` marked, and build it."""
     replayed = replay_network(recording, trt)
-    network = replayed.network
-    outputs = set(recording.graph["outputs"])
-    readable = [n for n in names if n in replayed.tensors and n not in outputs]
-    debug = use_debug_tensors and hasattr(network, "mark_debug")
-    for name in readable:
-        tensor = replayed.tensors[name]
-        if debug:
-            network.mark_debug(tensor)
-        elif not tensor.is_network_input:
-            network.mark_output(tensor)
+    readable, method = mark_readable(replayed.network, replayed.tensors, names,
+                                     use_debug_tensors)
     plan, _ = build_replayed(replayed, recording)
-    return DebugEngine(plan, readable, DEBUG_TENSORS if debug else EXTRA_OUTPUTS)
+    return DebugEngine(plan, readable, method)
 
 
 def run_debug_engine(trt: ModuleType, built: DebugEngine, inputs: dict[str, torch.Tensor],

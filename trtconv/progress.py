@@ -140,6 +140,7 @@ def _monitor(trt: ModuleType, progress: Progress) -> Any:
             return True  # never cancel the build
 
         def phase_finish(self, phase_name: str) -> None:
-            self.steps.pop(phase_name, None)
+            total = self.steps.pop(phase_name, 0)
+            progress.detail(f"{phase_name} {bar_text(total, total)}")
 
     return Monitor()
