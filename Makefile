@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.stamp
 # constraints file keeps later installs from replacing it.
 PINS   := -c constraints.txt
 
-.PHONY: venv test lint demo bench docs clean
+.PHONY: venv test lint demo bench docs clean browser
 
 venv: $(STAMP)
 
@@ -18,6 +18,16 @@ $(STAMP): pyproject.toml setup.cfg constraints.txt
 	$(PIP) install $(PINS) torchvision==0.28.0
 	$(PIP) install $(PINS) -e '.[test,rtx]'
 	touch $@
+
+# The graph page tests open HTML in headless Chromium (Debian's package; .ci/run installs it
+# as root). Without it they are skipped, except under CI, where they fail.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	      chromium >/dev/null; } || \
+	  echo "warning: could not install chromium: the graph page tests will be skipped"
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -124,6 +124,19 @@ def test_keep_fp32_auto_argument_errors(kwargs, match):
         trtconv.convert(Lambda(torch.relu), [X], backend="reference", **kwargs)
 
 
+def test_int8_conversions_compare_per_call():
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU(),
+                                torch.nn.Conv2d(8, 4, 3), torch.nn.Flatten()).eval()
+    x = torch.randn(2, 3, 8, 8)
+    calibration = [torch.randn(2, 3, 8, 8) for _ in range(3)]
+    result = debug.compare(model, [x], precision="int8", calibration_data=calibration,
+                           calibration_method="max")
+    assert result.precision == "int8" and [r.op for r in result.rows] == [
+        "Conv2d", "ReLU", "Conv2d", "flatten"]
+    assert all(0 < r.max_rel < 1 for r in result.rows)
+    assert result.output_error == pytest.approx(result.rows[-1].max_rel)
+
+
 def test_reading_marked_outputs_gives_the_same_table():
     """read='outputs' rebuilds the engine with the tensors as outputs (what a TensorRT without
     debug tensors needs); on the reference it must agree with inspecting the engine."""

@@ -15,6 +15,7 @@ from support.browser import load
 from support.rtx import require_rtx
 
 import trtconv
+from trtconv import cli
 from trtconv.graph import PytorchSegment, graph_data, page, recording_of
 from trtconv.precision import rebuild
 
@@ -98,7 +99,7 @@ def test_swin_t_page_with_3000_layers_opens_collapsed_and_fully_expanded(torchvi
     assert (expanded.status, expanded.errors, expanded.layer_rows) == ("ok", "", layers)
 
 
-def test_pytorch_segments_are_drawn_in_their_module(resnet18, tmp_path):
+def test_pytorch_segments_and_guards_are_drawn_in_their_module(resnet18, tmp_path):
     network = rebuild(recording_of(resnet18))
     first_of_layer2 = next(i for i, layer in enumerate(network._layers)
                            if layer.name.startswith("layer2."))
@@ -108,12 +109,18 @@ def test_pytorch_segments_are_drawn_in_their_module(resnet18, tmp_path):
     assert len(found) == 1
     path, node = found[0]
     assert path[-2:] == ("layer2", "layer2.0") and node["op"] == "torch.nonzero"
+    guard = {"kind": "value", "source": "model.py:9", "module_path": "layer2.0",
+             "expected": 3, "message": "int(x.sum()) was 3 when converted"}
+    metadata = {**resnet18.metadata, "guards": [guard]}
     html_path = tmp_path / "segments.html"
-    html_path.write_text(page(network, resnet18.metadata, "with PyTorch",
-                              pytorch_segments=[segment]))
+    html_path.write_text(page(network, metadata, "with PyTorch", pytorch_segments=[segment]))
+    collapsed = load(html_path)
+    assert (collapsed.status, collapsed.errors) == ("ok", "")
+    assert "1 guard" in collapsed.dom  # counted on the collapsed top module layer2
     loaded = load(html_path, "expand=all")
     assert (loaded.status, loaded.errors) == ("ok", "")
     assert "PyTorch" in loaded.dom and "nonzero" in loaded.dom
+    assert "int(x.sum()) was 3 when converted" in loaded.dom
 
 
 def test_a_module_loaded_from_a_file_draws_the_same_page(resnet18):
@@ -148,7 +155,11 @@ def test_trtconv_graph_command(tmp_path):
     assert f"wrote {out}: 2 layers, fp32" in done.stdout
     data = page_data(out.read_text())
     assert [n["p"] for n in data["tree"]["c"]] == ["0", "1"]
-    missing = subprocess.run([sys.executable, "-m", "trtconv.cli", "graph", str(tmp_path),
-                              "-o", str(out)], capture_output=True, text=True, cwd=REPO,
-                             timeout=300)
-    assert missing.returncode == 1 and "cannot read a saved state_dict" in missing.stderr
+
+def test_trtconv_graph_of_a_file_that_is_no_state_dict(tmp_path, capsys):
+    assert cli.main(["graph", str(tmp_path), "-o", str(tmp_path / "net.html")]) == 1
+    assert "cannot read a saved state_dict" in capsys.readouterr().err
+    weights = tmp_path / "w.pth"
+    torch.save({"weight": torch.ones(1)}, weights)
+    assert cli.main(["graph", str(weights), "-o", str(tmp_path / "net.html")]) == 1
+    assert "no TRTModule state found" in capsys.readouterr().err

@@ -57,13 +57,14 @@ class ManyOps(torch.nn.Module):
         self.up = torch.nn.ConvTranspose2d(8, 4, 2, stride=2)
         self.fc = torch.nn.Linear(64, 16)
         self.emb = torch.nn.Embedding(10, 16)
+        self.norm = torch.nn.LayerNorm(16)
 
     def forward(self, x, ids):
         y = F.leaky_relu(self.conv(x), 0.1)
         y = F.hardsigmoid(self.dw(y)) * F.elu(y) - F.selu(y)
         y = F.max_pool2d(y, 3, 1, 1) + F.avg_pool2d(y, 3, 1, 1, count_include_pad=False)
         y = F.pad(self.up(y), (1, 2, 0, 1))[:, :, 1::2, ::3]
-        z = F.gelu(self.fc(y.flatten(1)[:, :64])) + self.emb(ids)
+        z = self.norm(F.gelu(self.fc(y.flatten(1)[:, :64])) + self.emb(ids))
         z = torch.softmax(z, -1) + z.clamp(-0.5, 0.5).cumsum(-1) + torch.sqrt(z.abs() + 1)
         w = torch.where(z > 0.1, z, -z) @ z.transpose(0, 1)
         return torch.cat([w, w.mean(-1, keepdim=True), w.amax(-1, keepdim=True)], -1)
@@ -79,7 +80,7 @@ def test_every_standard_mapping_agrees_with_onnxruntime(tmp_path):
     ops = {n.op_type for n in proto.graph.node}
     assert {"Conv", "ConvTranspose", "LeakyRelu", "HardSigmoid", "Elu", "Selu", "MaxPool",
             "AveragePool", "Pad", "Slice", "Gelu", "Gather", "Softmax", "CumSum",
-            "Where", "Concat", "ReduceMean", "ReduceMax"} <= ops, ops
+            "Where", "Concat", "ReduceMean", "ReduceMax", "LayerNormalization"} <= ops, ops
     (got,) = run_onnxruntime(path, {"input_0": x, "input_1": ids})
     assert relative(got, converted(x, ids)) < 1e-5
 

@@ -121,20 +121,19 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     with bar.stage(f"building ({chosen.name})"):
         plan = _build(chosen, network, all_profiles, workspace_size, optimization_level,
                       timing_cache, level, bar)
-    by_type, by_module = layer_counts(network)
     metadata = {"tensorrt": chosen.version(), "num_layers": network.num_layers,
                 "trace_seconds": report.trace_seconds,
                 "build_seconds": time.perf_counter() - started,
-                "warnings": list(report.warnings), "precision": precision,
-                "layers_by_type": by_type, "layers_by_module": by_module,
-                "module_types": module_types(module, by_module), **precision_info}
-    report.stats.update({k: v for k, v in metadata.items()
-                         if k not in ("warnings", "tensorrt", "module_types")})
+                "warnings": list(report.warnings), "precision": precision, **precision_info,
+                **_counts(network, module, report)}
     result = TRTModule(plan, backend=chosen.name, input_names=names,
                        output_names=[network.get_output(i).name
                                      for i in range(network.num_outputs)],
                        input_spec=pytree.treespec_dumps(in_spec),
                        output_spec=pytree.treespec_dumps(out_spec), metadata=metadata)
+    report.stats.update({k: metadata[k] for k in ("trace_seconds", "build_seconds",
+                                                  "fp32_islands", "keep_fp32_auto", "guards")
+                         if k in metadata})
     result.report = report
     result.reference_recording = record_network(network, all_profiles)  # graph(), to_onnx()
     return result
@@ -178,6 +177,15 @@ def _build(chosen: backends.Backend, network: Any, profiles: list[dict[str, list
     if cache_path is not None and new_cache:
         cache_path.write_bytes(new_cache)
     return plan
+
+
+def _counts(network: Any, module: Any, report: ConversionReport) -> dict[str, Any]:
+    """Layers per type and module (and the modules' classes) for the metadata; the report's
+    summary shows them with the precision and timing entries."""
+    by_type, by_module = layer_counts(network)
+    report.stats.update(layers_by_type=by_type, layers_by_module=by_module)
+    return {"layers_by_type": by_type, "layers_by_module": by_module,
+            "module_types": module_types(module, by_module)}
 
 
 def _keep_fp32(keep_fp32: Sequence[str] | str, tolerance: float | None, precision: str

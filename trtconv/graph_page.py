@@ -4,7 +4,8 @@ The script reads the JSON data block, draws the module tree lazily (a collapsed 
 children are built on first expansion, so a 3,000-layer network opens at once) and reports
 its state on the root element for tests: `data-status="ok"` once drawn, `"error"` with the
 message in `#errors` if any script error happened; `data-layer-rows` counts the layer rows
-drawn. URL fragments: `#expand=all`, `#expand=<module.path>,...`, `#layer=<layer name>`.
+drawn. URL fragments (joined with `&`): `#expand=all`, `#expand=<module.path>,...`,
+`#layer=<layer name>` (opens its call and highlights it).
 """
 
 from __future__ import annotations
@@ -151,9 +152,10 @@ function layerRow(i){var l=L[i];var tr=el('tr');tr.id='l'+i;rows++;
   return tr}
 function openChain(n){var chain=[];for(var m=n;m&&m!==D.tree;m=m.parent)chain.unshift(m);
   chain.forEach(function(m){if(!(m.k==='c'&&m.parent.merged))toggle(m,true)})}
-function reveal(i){var n=byLayer[i];if(!n)return;openChain(n);
-  var row=document.getElementById('l'+i);if(row){row.scrollIntoView({block:'center'});
-  row.classList.remove('flash');void row.offsetWidth;row.classList.add('flash')}}
+function reveal(i,stay){var n=byLayer[i];if(!n)return;openChain(n);
+  var row=document.getElementById('l'+i);if(!row)return;
+  if(!stay)row.scrollIntoView({block:'center'});
+  row.classList.remove('flash');void row.offsetWidth;row.classList.add('flash')}
 function expandAll(n){if(n!==D.tree&&n.k!=='p'&&!(n.k==='c'&&n.parent.merged))
   toggle(n,true);if(n.k==='m'&&!n.merged)n.c.forEach(expandAll)}
 function collapseAll(){nodes.forEach(function(n){if(n!==D.tree&&n.div&&n.k!=='p'&&
@@ -171,7 +173,10 @@ function side(){var a=document.getElementById('side');var types={};
   section(a,'fp32 islands',Object.keys(reasons).map(function(k){return [k,reasons[k]]}));
   section(a,'Guards',(D.guards||[]).map(function(g){return [g.kind+' in '+(g.module_path||
     '<root>')+': '+g.message,'']}));
-  section(a,'Warnings',(D.warnings||[]).map(function(w){return [w,'']}))}
+  var seen={},warn=[];(D.warnings||[]).forEach(function(w){if(!seen[w]){seen[w]=1;warn.push(w)}});
+  var shown=warn.slice(0,5).map(function(w){return [w,'']});
+  if(warn.length>5)shown.push(['... '+(warn.length-5)+' more (model_trt.metadata["warnings"])','']);
+  section(a,'Warnings',shown)}
 function section(a,title,items){if(!items.length)return;var s=el('section');
   s.appendChild(el('h2','',title));var t=el('table');items.forEach(function(it){
     var tr=el('tr');tr.appendChild(el('td','',it[0]));tr.appendChild(el('td','n',
@@ -193,11 +198,10 @@ D.tree.open=true;io();side();
 document.getElementById('all').onclick=function(){expandAll(D.tree);status()};
 document.getElementById('none').onclick=function(){collapseAll();status()};
 document.getElementById('q').oninput=function(e){search(e.target.value)};
-var hash=decodeURIComponent(location.hash.slice(1));
-if(hash==='expand=all')expandAll(D.tree);
-else if(hash.indexOf('expand=')===0)hash.slice(7).split(',').forEach(expandPath);
-else if(hash.indexOf('layer=')===0){var want=hash.slice(6);L.forEach(function(l,i){
-  if(l.n===want)reveal(i)})}
+decodeURIComponent(location.hash.slice(1)).split('&').forEach(function(p){
+  if(p==='expand=all')expandAll(D.tree);
+  else if(p.indexOf('expand=')===0)p.slice(7).split(',').forEach(expandPath);
+  else if(p.indexOf('layer=')===0)L.forEach(function(l,i){if(l.n===p.slice(6))reveal(i,1)})});
 function status(){var r=document.documentElement;r.dataset.layerRows=String(rows);
   if(r.dataset.status!=='error')r.dataset.status='ok'}
 status();

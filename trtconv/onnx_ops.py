@@ -256,6 +256,16 @@ def _cumulative(ex: Any, layer: Any) -> bool:
                    reverse=int(layer.reverse))
 
 
+def _normalization(ex: Any, layer: Any) -> bool:
+    """Layer normalization over the trailing axes (scale and bias broadcast as ONNX's)."""
+    rank = len(layer._inputs[0].shape)
+    axes = _axes(layer.axes, rank)
+    if layer.num_groups != 1 or not axes or axes != list(range(axes[0], rank)):
+        return False
+    return ex.node(layer, "LayerNormalization", _inputs(ex, layer)[:3], axis=axes[0],
+                   epsilon=layer.epsilon)
+
+
 def _one_hot(ex: Any, layer: Any) -> bool:
     indices, values, depth = _inputs(ex, layer)
     return ex.node(layer, "OneHot", [indices, depth, values], axis=layer.axis)
@@ -269,7 +279,7 @@ MAPPERS: dict[str, Mapper] = {
     "ISoftMaxLayer": _softmax, "IMatrixMultiplyLayer": _matrix_multiply,
     "IShuffleLayer": _shuffle, "ISliceLayer": _slice, "IGatherLayer": _gather,
     "IPaddingLayer": _padding, "IScatterLayer": _scatter, "ICumulativeLayer": _cumulative,
-    "IOneHotLayer": _one_hot,
+    "IOneHotLayer": _one_hot, "INormalizationLayer": _normalization,
     "ISelectLayer": lambda ex, layer: ex.node(layer, "Where", _inputs(ex, layer)),
     "IShapeLayer": lambda ex, layer: ex.node(layer, "Shape", _inputs(ex, layer)),
     "IEinsumLayer": lambda ex, layer: ex.node(layer, "Einsum", _inputs(ex, layer),
