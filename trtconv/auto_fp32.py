@@ -14,6 +14,13 @@ network's calls in trace order (each call's layers are kept together):
 
 Every kept call is recorded with the reason in `metadata["fp32_islands"]` (per layer) and
 `metadata["keep_fp32_auto"]` (per call).
+
+>>> import torch, trtconv
+>>> model = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.ReLU()).eval()
+>>> m = trtconv.convert(model, [torch.randn(2, 8)], backend="reference", precision="fp16",
+...                     keep_fp32="auto", tolerance=1e-2)
+>>> m.metadata["keep_fp32_auto"]["kept"]  # fp16 is within the tolerance as it is
+[]
 """
 
 from __future__ import annotations

@@ -16,6 +16,13 @@ calls (precision casts, output copies) join the call whose tensor they read.
 A partially converted module (calls that run in PyTorch between engine layers) can hand its
 PyTorch segments to `page(..., pytorch_segments=...)`: each is drawn in its module as a
 "pytorch" item at its place in the sequence.
+
+>>> import torch, trtconv
+>>> model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU()).eval()
+>>> m = trtconv.convert(model, [torch.randn(1, 4)], backend="reference")
+>>> html = m.graph()                      # or m.graph("net.html")
+>>> html.startswith("<!DOCTYPE html>") and '"0/linear_0"' in html
+True
 """
 
 from __future__ import annotations

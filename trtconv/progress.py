@@ -4,6 +4,15 @@
 `progress=False` never. Each stage is one line, redrawn in place while it runs (calls and
 layers traced so far, a bar for calibration batches and for TensorRT's build phases, the
 elapsed time) and left on screen with its time when done.
+
+>>> import io
+>>> class Terminal(io.StringIO):
+...     def isatty(self): return True
+>>> screen = Terminal()
+>>> with Progress.create(None, screen).stage("building (reference)"):
+...     pass
+>>> "trtconv: building (reference): done in" in screen.getvalue()
+True
 """
 
 from __future__ import annotations
