@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.stamp
 # constraints file keeps later installs from replacing it.
 PINS   := -c constraints.txt
 
-.PHONY: venv triton-venv test lint demo bench docs clean
+.PHONY: venv triton-venv test lint demo bench docs clean browser
 
 venv: $(STAMP)
 
@@ -39,6 +39,16 @@ $(TRITON_STAMP): pyproject.toml setup.cfg constraints.txt
 	then touch $@; \
 	else tail -n 20 $(TRITON_VENV)/install.log > $(TRITON_VENV)/.install-failed; \
 	     echo "nvidia-pytriton did not install (see $(TRITON_VENV)/install.log)"; fi
+
+# The graph page tests open HTML in headless Chromium (Debian's package; .ci/run installs it
+# as root). Without it they are skipped, except under CI, where they fail.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	      chromium >/dev/null; } || \
+	  echo "warning: could not install chromium: the graph page tests will be skipped"
 
 lint: venv
 	$(VENV)/bin/ruff check .

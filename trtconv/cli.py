@@ -7,6 +7,9 @@
     trtconv serve    model.pth|repo/                                a Triton server for it
     trtconv ops                                                     supported torch callables
     trtconv info     model.pth                                      short summary of a saved module
+    trtconv graph    model.pth -o net.html                          its network as one HTML page
+    trtconv export-onnx model.pth -o net.onnx                       its network as ONNX (Netron)
+    trtconv compare  file.py:Net --input 1x8 --precision fp16       per-call error vs PyTorch
 
 Each command is one module under `trtconv/commands/` with `HELP` (one line),
 `add_arguments(parser)` and `run(args) -> int`; a new command is one entry in `COMMANDS`.
@@ -30,6 +33,9 @@ COMMANDS: dict[str, str] = {
     "serve": "trtconv.commands.serve",
     "ops": "trtconv.commands.ops",
     "info": "trtconv.commands.info",
+    "graph": "trtconv.commands.graph",
+    "export-onnx": "trtconv.commands.export_onnx",
+    "compare": "trtconv.commands.compare",
 }
 
 

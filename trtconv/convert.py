@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ import torch
 from torch.utils import _pytree as pytree
 
 from . import backends, plugins, quantization
+from .auto_fp32 import AutoFp32, keep_fp32_setting
+from .comparison import observing
 from .context import ConversionContext, GuardOptions
 from .errors import ConversionReport, InputError, UnsupportedOperatorError
 from .export.facts import conversion_facts
@@ -20,9 +23,11 @@ from .inputs import Input
 from .module import TRTModule, describe_constant_arg
 from .plugins.automatic import custom_op_fallback
 from .precision import PRECISIONS, lower_precision, rebuild
+from .progress import Progress
 from .reference import trt
 from .reference.trt.plan import record_network
 from .structure import Structure, StructureError, describe
+from .summary import layer_counts, module_types
 from .tensormap import TaintedInputError
 from .tracing import Tracer, tracing
 
@@ -37,11 +42,12 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
             min_shapes: Sequence[Shape] | None = None, opt_shapes: Sequence[Shape] | None = None,
             max_shapes: Sequence[Shape] | None = None,
             profiles: Sequence[dict[str, Sequence[Shape]]] | None = None,
-            precision: str = "fp32", keep_fp32: Sequence[str] = (), fp16_mode: bool = False,
+            precision: str = "fp32", keep_fp32: Sequence[str] | str = (),
+            tolerance: float | None = None, fp16_mode: bool = False,
             int8_mode: bool = False, calibration_data: Iterable[Any] | None = None,
             calibration_method: str = "entropy", calibration_cache: str | Path | None = None,
             guards: bool = True, strict: bool = False, custom_op_plugins: bool = False,
-            ) -> TRTModule | ConversionReport:
+            progress: bool | None = None) -> TRTModule | ConversionReport:
     """Convert `module` by running it once on `inputs` with torch's functions patched.
 
     `inputs` are the positional arguments of `module.forward`: tensors or any nesting of
@@ -54,7 +60,10 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     `precision="fp16"` or `"bf16"` (or torch2trt's `fp16_mode=True`) writes the precision into
     the network: inputs and outputs keep PyTorch's dtypes, weights become half precision, and
     ops that suffer in half precision stay in fp32 (see `trtconv.precision`); `keep_fp32`
-    names module paths or op names to keep in fp32 too. `precision="int8"` (or `int8_mode=True`)
+    names module paths or op names to keep in fp32 too; `keep_fp32="auto"` finds the calls
+    to keep so that the output's error on `inputs` (max abs error over max abs output, against
+    PyTorch) is within `tolerance` (default 1e-2; see `trtconv.auto_fp32`).
+    `precision="int8"` (or `int8_mode=True`)
     quantizes convolution and matmul inputs with ranges calibrated on `calibration_data`
     (tensors, tuples of tensors, or a DataLoader: each item's first tensors are the inputs) by
     `calibration_method` ("max", "percentile" or "entropy"); `calibration_cache` saves the
@@ -63,6 +72,7 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     a fake kernel into a plugin layer running the op's own kernel (see `trtconv.plugins`).
     With `dry_run=True` nothing is built:
     the `ConversionReport` of the trace is returned, unsupported calls included.
+    `progress` shows the trace, calibration and build on stderr (None: when it is a terminal).
 
     Values the forward reads out of traced tensors (`if x.sum() > 0:`, `t.item()`) and
     decisions on dynamic sizes are guarded: the engine checks them on every call and raises
@@ -84,6 +94,8 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     precision = "fp16" if fp16_mode else "int8" if int8_mode else precision
     if precision not in PRECISIONS:
         raise InputError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
+    keep_fp32, auto = _keep_fp32(keep_fp32, tolerance, precision)
+    bar = Progress.create(progress)
     args = _check_arguments(module, inputs)
     leaves, in_spec = pytree.tree_flatten(args, is_leaf=lambda x: isinstance(x, Input))
     min_shapes, opt_shapes, max_shapes = _input_specs(leaves, min_shapes, opt_shapes, max_shapes)
@@ -103,28 +115,37 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     started = time.perf_counter()
     options = GuardOptions(enabled=guards, strict=strict, precision=precision)
     fallback = custom_op_fallback if custom_op_plugins else None
-    outputs, tracer = _trace(module, network, leaves, in_spec, names, all_profiles, options,
-                             fallback)
+    observers = [o for o in (bar.on_call if bar.enabled else None, auto and auto.values) if o]
+    with bar.stage("tracing"), observing(*observers):
+        outputs, tracer = _trace(module, network, leaves, in_spec, names, all_profiles,
+                                 options, fallback)
     structure = _mark_outputs(tracer.ctx, network, outputs, output_names)
     report = tracer.finish()
     report.num_layers = network.num_layers
     report.trace_seconds = time.perf_counter() - started
+    report.stats.update(zip(("layers_by_type", "layers_by_module"), layer_counts(network)))
     if dry_run:
         return report
     if not report.ok:
         raise UnsupportedOperatorError(report)
 
     started = time.perf_counter()
-    network, precision_info = _lower(network, all_profiles, precision, examples, keep_fp32,
-                                     calibration_data, calibration_method, calibration_cache)
-    plan = _build(chosen, network, all_profiles, workspace_size, optimization_level,
-                  timing_cache, level)
+    if auto is not None:
+        auto.finish(report.calls, describe(outputs)[0])
+    with bar.stage(f"lowering to {precision}") if precision != "fp32" else nullcontext():
+        network, precision_info = _lower(network, all_profiles, precision, examples, keep_fp32,
+                                         calibration_data, calibration_method,
+                                         calibration_cache, auto, bar)
+    with bar.stage(f"building ({chosen.name})"):
+        plan = _build(chosen, network, all_profiles, workspace_size, optimization_level,
+                      timing_cache, level, bar)
     metadata = {"tensorrt": chosen.version(), "num_layers": network.num_layers,
                 "trace_seconds": report.trace_seconds,
                 "build_seconds": time.perf_counter() - started,
                 "warnings": list(report.warnings), "precision": precision, **precision_info,
                 **plugins.metadata_for(network),
-                **conversion_facts(module, chosen, network, all_profiles)}
+                **conversion_facts(module, chosen, network, all_profiles),
+                **_counts(network, module, report)}
     result = TRTModule(plan, backend=chosen.name, input_names=names,
                        output_names=[network.get_output(i).name
                                      for i in range(network.num_outputs)
@@ -134,43 +155,69 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
                        metadata=metadata,
                        guards=[g.to_state() for g in tracer.ctx.guards],
                        constant_args=_constant_args(module, args))
+    report.stats.update({k: metadata[k] for k in ("trace_seconds", "build_seconds",
+                                                  "fp32_islands", "keep_fp32_auto", "guards")
+                         if k in metadata})
     result.report = report
+    result.reference_recording = record_network(network, all_profiles)  # graph(), to_onnx()
     return result
 
 
 def _lower(network: Any, profiles: list[dict[str, list[list[int]]]], precision: str,
            examples: list[torch.Tensor], keep_fp32: Sequence[str],
            calibration_data: Iterable[Any] | None, calibration_method: str,
-           calibration_cache: str | Path | None) -> tuple[Any, dict[str, Any]]:
+           calibration_cache: str | Path | None, auto: AutoFp32 | None,
+           bar: Progress) -> tuple[Any, dict[str, Any]]:
     """The network rewritten for `precision` (fp32: unchanged), and what the rewrite did."""
     if precision == "fp32":
         return network, {}
     recording = record_network(network, profiles)
     if precision == "int8":
         try:
-            lowered, _, count = quantization.prepare(network, recording, calibration_data,
-                                                     calibration_method, calibration_cache)
+            lowered, _, count = quantization.prepare(
+                network, recording, calibration_data, calibration_method, calibration_cache,
+                progress=bar.counter("calibration passes") if bar.enabled else None)
         except ValueError as e:
             raise InputError(str(e)) from None
         return rebuild(lowered), {"quantized_inputs": count}
+    if auto is not None:
+        return auto.lower(network, recording, precision, examples, keep_fp32)
     lowered, report = lower_precision(network, recording, precision, examples, keep_fp32)
     return rebuild(lowered), {"fp32_islands": dict(report.islands)}
 
 
 def _build(chosen: backends.Backend, network: Any, profiles: list[dict[str, list[list[int]]]],
            workspace_size: int | None, optimization_level: int | None,
-           timing_cache: str | Path | None, level: Any) -> bytes:
+           timing_cache: str | Path | None, level: Any, bar: Progress) -> bytes:
     """Plan bytes from the backend; a timing cache file is read before and written after."""
     cache_path = Path(timing_cache) if timing_cache is not None else None
     cache = None
     if cache_path is not None:
         cache = cache_path.read_bytes() if cache_path.exists() else b""
+    monitor = bar.monitor(chosen.trt()) if chosen.name != "reference" else None
     plan, new_cache = chosen.build(network, profiles, workspace_size=workspace_size,
                                    optimization_level=optimization_level, timing_cache=cache,
-                                   log_level=level)
+                                   log_level=level, progress_monitor=monitor)
     if cache_path is not None and new_cache:
         cache_path.write_bytes(new_cache)
     return plan
+
+
+def _counts(network: Any, module: Any, report: ConversionReport) -> dict[str, Any]:
+    """Layers per type and module (and the modules' classes) for the metadata; the report's
+    summary shows them with the precision and timing entries."""
+    by_type, by_module = layer_counts(network)
+    report.stats.update(layers_by_type=by_type, layers_by_module=by_module)
+    return {"layers_by_type": by_type, "layers_by_module": by_module,
+            "module_types": module_types(module, by_module)}
+
+
+def _keep_fp32(keep_fp32: Sequence[str] | str, tolerance: float | None, precision: str
+               ) -> tuple[Sequence[str], AutoFp32 | None]:
+    try:
+        return keep_fp32_setting(keep_fp32, tolerance, precision)
+    except ValueError as e:
+        raise InputError(str(e)) from None
 
 
 def _check_arguments(module: Any, inputs: Any) -> tuple[Any, ...]:

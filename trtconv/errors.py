@@ -34,6 +34,8 @@ class ConversionReport:
     calls: list[Any] = field(default_factory=list)
     # values read from traced tensors that the engine checks (`trtconv.guards.Guard`)
     guards: list[Any] = field(default_factory=list)
+    # metadata-like numbers for summary(): layers_by_type/_module, fp32_islands, guards, ...
+    stats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -47,6 +49,9 @@ class ConversionReport:
         lines += [f"guard ({g.kind}): {g.describe()}, {g.expected!r} on the example"
                   for g in self.guards]
         lines += [f"warning: {w}" for w in self.warnings]
+        from .summary import sections
+
+        lines += sections({"trace_seconds": self.trace_seconds, **self.stats})
         return "\n".join(lines)
 
 

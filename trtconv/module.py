@@ -302,6 +302,22 @@ class TRTModule(torch.nn.Module):
         errors = self._logger.errors()
         return errors[-1] if errors else "no reason logged"
 
+    # --- looking at it ---------------------------------------------------------------------------
+    def graph(self, path: str | None = None, title: str = "") -> str:
+        """The network as one self-contained HTML page (`trtconv.graph`): modules, calls and
+        layers with shapes, dtypes, fp32 islands and guards. Written to `path` when given;
+        returns the HTML."""
+        from .graph import write_graph
+
+        return write_graph(self, path, title)
+
+    def to_onnx(self, path: str | None = None) -> Any:
+        """The network as ONNX (`trtconv.onnx_export`): one node per TensorRT layer, for
+        Netron or onnxruntime. Saved to `path` when given; returns the `onnx.ModelProto`."""
+        from .onnx_export import export
+
+        return export(self, path)
+
     def extra_repr(self) -> str:
         if self._engine_bytes is None:
             return "empty"

@@ -17,7 +17,7 @@ The pass works on the recording (the network as data), so it knows layer types, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,7 +65,9 @@ def _layer_op(name: str) -> tuple[str, str]:
 
 
 def _island_reason(layer: Any, spec: dict[str, Any], peaks: dict[str, float], limit: float,
-                   keep_fp32: Sequence[str]) -> str | None:
+                   keep_fp32: Sequence[str], keep_layers: Mapping[str, str]) -> str | None:
+    if layer.name in keep_layers:
+        return keep_layers[layer.name]
     path, op = _layer_op(layer.name)
     for keep in keep_fp32:
         if op == keep or path == keep or path.startswith(keep + "."):
@@ -141,13 +143,24 @@ class _Rewriter:
         return self._half_weights[index]
 
 
+def peak_values(network: Any, example_inputs: Sequence[torch.Tensor]) -> dict[str, float]:
+    """Every float tensor's max abs value on the example inputs, by name."""
+    return {name: float(v.abs().max()) if v.is_floating_point() and v.numel() else 0.0
+            for name, v in observe(network, example_inputs).items()}
+
+
 def lower_precision(network: Any, recording: Recording, precision: str,
                     example_inputs: Sequence[torch.Tensor],
-                    keep_fp32: Sequence[str] = ()) -> tuple[Recording, PrecisionReport]:
-    """The fp16/bf16 recording of an fp32 reference network (see the module docstring)."""
+                    keep_fp32: Sequence[str] = (), keep_layers: Mapping[str, str] | None = None,
+                    peaks: dict[str, float] | None = None) -> tuple[Recording, PrecisionReport]:
+    """The fp16/bf16 recording of an fp32 reference network (see the module docstring).
+
+    `keep_layers` keeps those layers (by name) in fp32 with the given reasons; `peaks` are
+    `peak_values` of the example inputs when already known.
+    """
     low = _LOW[precision]
-    peaks = {name: float(v.abs().max()) if v.is_floating_point() and v.numel() else 0.0
-             for name, v in observe(network, example_inputs).items()}
+    if peaks is None:
+        peaks = peak_values(network, example_inputs)
     rw = _Rewriter(recording, low)
     report = PrecisionReport(precision)
     outputs = set(recording.graph["outputs"])
@@ -157,7 +170,8 @@ def lower_precision(network: Any, recording: Recording, precision: str,
             rw.low_name[spec["name"]] = rw.cast(spec["name"], low, f"{spec['name']}__{precision}")
             rw.fp32_name[spec["name"]] = spec["name"]  # islands read the input itself
     for layer, spec in zip(network._layers, recording.graph["layers"]):
-        reason = _island_reason(layer, spec, peaks, _RANGE[precision], keep_fp32)
+        reason = _island_reason(layer, spec, peaks, _RANGE[precision], keep_fp32,
+                                keep_layers or {})
         island = reason is not None
         if island:
             report.islands[layer.name] = reason

@@ -16,7 +16,7 @@ paths), so a build can be repeated without the data.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,23 +103,30 @@ def _rebatch(batches: list[list[torch.Tensor]], network: Any) -> list[list[torch
 
 
 def calibrate(network: Any, data: Iterable[Any], method: str = "entropy",
-              percentile: float = 99.99) -> Calibration:
-    """Activation ranges of the network's quantized inputs over `data`."""
+              percentile: float = 99.99,
+              progress: Callable[[int, int], None] | None = None) -> Calibration:
+    """Activation ranges of the network's quantized inputs over `data`; `progress(done,
+    total)` is told each pass over a batch."""
     if method not in METHODS:
         raise ValueError(f"calibration method must be one of {METHODS}, got {method!r}")
     targets = _quantized_inputs(network)
     batches = _rebatch(_batches(data, len(network._inputs)), network)
     peaks = {key(layer, i): 0.0 for layer, i, _ in targets}
-    for batch in batches:
+    passes = len(batches) * (1 if method == "max" else 2)
+    for done, batch in enumerate(batches, 1):
         values = observe(network, batch)
+        if progress is not None:
+            progress(done, passes)
         for layer, i, tensor in targets:
             k = key(layer, i)
             peaks[k] = max(peaks[k], float(values[tensor.name].abs().max()))
     if method == "max":
         return Calibration(method, peaks)
     hists = {k: np.zeros(_BINS) for k in peaks}
-    for batch in batches:
+    for done, batch in enumerate(batches, len(batches) + 1):
         values = observe(network, batch)
+        if progress is not None:
+            progress(done, passes)
         for layer, i, tensor in targets:
             k = key(layer, i)
             data_abs = values[tensor.name].abs().flatten().numpy()
@@ -267,10 +274,12 @@ def _replace_input(spec: dict[str, Any], index: int, old: str, new: str) -> None
 
 
 def prepare(network: Any, recording: Recording, calibration_data: Iterable[Any] | None,
-            method: str, cache: str | Path | None) -> tuple[Recording, Calibration, int]:
+            method: str, cache: str | Path | None,
+            progress: Callable[[int, int], None] | None = None
+            ) -> tuple[Recording, Calibration, int]:
     """Calibrate (or load the cache), save the cache if asked, and insert Q/DQ layers."""
     if calibration_data is not None:
-        calibration = calibrate(network, calibration_data, method)
+        calibration = calibrate(network, calibration_data, method, progress=progress)
         if cache is not None:
             calibration.save(cache)
     elif cache is not None and Path(cache).exists():

@@ -36,6 +36,9 @@ from .tensormap import TaintedInputError, leaves, tensors_in
 
 # Gives a converter for a torch op call that has none (or None): custom op plugins.
 OpFallback = Callable[[Any, tuple[Any, ...], dict[str, Any]], ConverterSpec | None]
+# Callbacks (CallRecord, torch result tensors) run after each converted call of a trace started
+# on this thread: trtconv.debug records PyTorch's value of every call with them.
+call_observers = threading.local()
 
 # Torch calls that read metadata (sizes, layout, device, type) and are never ops of the network.
 # Nothing here may yield a value derived from a tensor's contents: those reads have
@@ -72,6 +75,7 @@ class Tracer:
         self.patched_specs: dict[str, ConverterSpec] = {}
         self._module_names = module_names
         self._layer_counts: Counter[str] = Counter()
+        self._observers = tuple(getattr(call_observers, "active", ()))
 
     def on_thread(self) -> bool:
         """Whether the caller runs on the converting thread (other threads are never traced)."""
@@ -169,6 +173,8 @@ class Tracer:
                                       f"'{where}': {type(e).__name__}: {e}") from e
             outputs = self._attach(spec, result, converted)
             self._name_layers(spec, first_layer, outputs)
+            for observe in self._observers:
+                observe(ctx.calls[-1], tensors_in(result))
         finally:
             self.depth -= 1
             ctx.output, ctx.current = None, None

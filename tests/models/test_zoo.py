@@ -7,7 +7,8 @@ Two tests per model, each building the model once (seeded random weights, eval):
   the others: their size to 32 more), the TRTModule run at the example batch 2 and at batch 1,
   3 and 16 at the smallest, an odd in-between and the largest size returns what the
   model returns (a tensor, or a dict {"out", "aux"} for segmentation) with torch's dtypes and
-  shapes, and max |trt - torch| / max |torch| <= 1e-3 in fp32 at each;
+  shapes, and max |trt - torch| / max |torch| <= 1e-3 in fp32 at each; its ONNX export
+  (one node per layer) passes onnx.checker (tests/models/onnx_check.py);
 - test_builds_on_tensorrt_rtx: the model converts on TensorRT-RTX with the same profile, which
   replays the network, checks every tensor's shape and dtype against the reference, and builds
   a plan on CPU.
@@ -38,6 +39,7 @@ from torch.utils import _pytree as pytree
 
 import trtconv
 
+from .onnx_check import check_onnx_export
 from .zoo import (
     BY_NAME,
     LOW_PRECISIONS,
@@ -102,6 +104,7 @@ def test_outputs_match_pytorch(name: str, torchvision: ModuleType) -> None:
         converted = trtconv.convert(model, [x.clone()], backend="reference",
                                     **spec.dynamic_profile())
     assert converted.metadata["num_layers"] > 0
+    check_onnx_export(converted)
     check_matches(converted, x, want, spec)
     for shape in spec.dynamic_run_shapes():
         x = spec.input_of(shape)

@@ -121,7 +121,7 @@ def auto() -> str:
 
 def _build_reference(network: Any, profiles: list[dict[str, list[list[int]]]],
                      workspace_size: int | None = None, optimization_level: int | None = None,
-                     timing_cache: bytes | None = None) -> bytes:
+                     timing_cache: bytes | None = None, progress_monitor: Any = None) -> bytes:
     from ..reference import trt
 
     builder = network.builder

@@ -98,10 +98,13 @@ def check_against_reference(reference_network: Any, replayed: Replayed) -> int:
 
 
 def make_config(trt: ModuleType, builder: Any, profiles: list[dict[str, list[list[int]]]],
-                workspace_size: int | None = None, optimization_level: int | None = None) -> Any:
-    """A builder config with the memory limit, optimization level and one optimization
-    profile per entry of `profiles` ({input name: [min, opt, max]})."""
+                workspace_size: int | None = None, optimization_level: int | None = None,
+                progress_monitor: Any = None) -> Any:
+    """A builder config with the memory limit, optimization level, progress monitor and one
+    optimization profile per entry of `profiles` ({input name: [min, opt, max]})."""
     config = builder.create_builder_config()
+    if progress_monitor is not None:
+        config.progress_monitor = progress_monitor
     if workspace_size is not None:
         config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(workspace_size))
     if optimization_level is not None:
@@ -116,14 +119,15 @@ def make_config(trt: ModuleType, builder: Any, profiles: list[dict[str, list[lis
 
 def build_replayed(replayed: Replayed, recording: Recording, *,
                    workspace_size: int | None = None, optimization_level: int | None = None,
-                   timing_cache: bytes | None = None) -> tuple[bytes, bytes | None]:
+                   timing_cache: bytes | None = None,
+                   progress_monitor: Any = None) -> tuple[bytes, bytes | None]:
     """Build a plan from a replayed network with the recording's profiles.
 
     Returns the plan bytes and the serialized timing cache (when the module has one).
     """
     trt = replayed.trt
     config = make_config(trt, replayed.builder, recording.graph.get("profiles", []),
-                         workspace_size, optimization_level)
+                         workspace_size, optimization_level, progress_monitor)
     cache = None
     if timing_cache is not None:  # bytes of an earlier cache (b"" starts a new one)
         cache = config.create_timing_cache(timing_cache)

@@ -26,6 +26,9 @@ from .network import INetworkDefinition
 from .plan import PlanError, Recording, from_bytes, replay
 
 _Step = tuple[Callable[[list[Any]], list[torch.Tensor]], list[int], list[int], list[int]]
+# Reference-only: sees each executed layer's output names and values (trtconv.debug.compare
+# reads intermediate values with it; nothing is marked, the engine runs as it is).
+Inspector = Callable[[tuple[str, ...], list[torch.Tensor]], None]
 
 
 class _SilentLogger(ILogger):
@@ -148,13 +151,16 @@ class ICudaEngine:
     def _infer(self, input_shapes: dict[str, tuple[int, ...]]) -> dict[ITensor, TensorInfo]:
         return infer_concrete(self._network, input_shapes)[0]
 
-    def _run(self, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
+    def _run(self, inputs: list[torch.Tensor], inspect: Inspector | None = None
+             ) -> list[torch.Tensor]:
         values: list[Any] = [None] * self._slots
         values[:len(inputs)] = inputs
         for fn, ins, outs, frees in self._steps:
             results = fn([values[i] for i in ins])
             for slot, result in zip(outs, results):
                 values[slot] = result
+            if inspect is not None:
+                inspect(fn.output_names, results)  # type: ignore[attr-defined]
             for slot in frees:
                 values[slot] = None
         return [values[s] for s in self._output_slots]
@@ -206,6 +212,7 @@ def _bind(layer: Any) -> Callable[[list[Any]], list[torch.Tensor]]:
         except Exception as e:  # name the layer: the torch error alone does not say where
             raise RuntimeError(f"layer {name!r} failed: {e}") from e
 
+    run.output_names = tuple(t.name for t in layer._outputs)  # type: ignore[attr-defined]
     return run
 
 
@@ -236,6 +243,8 @@ class IExecutionContext:
         self.error_recorder = None
         self.profiler = None
         self.debug_sync = False
+        # Reference-only: an `Inspector` called with every layer's outputs while executing.
+        self.inspector: Inspector | None = None
 
     @property
     def engine(self) -> ICudaEngine:
@@ -317,7 +326,7 @@ class IExecutionContext:
             infos = self._infos()
             assert infos is not None
             inputs = [self._view(t.name, self._shapes[t.name], t.dtype) for t in engine._inputs]
-            outputs = engine._run(inputs)
+            outputs = engine._run(inputs, self.inspector)
             for tensor, value in zip(engine._outputs, outputs):
                 shape = infos[tensor].shape
                 self._view(tensor.name, shape, tensor.dtype).copy_(value.reshape(shape))
