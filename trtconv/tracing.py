@@ -26,6 +26,7 @@ from torch.utils import _pytree as pytree
 from .calls import CallRecord, user_source
 from .context import ConversionContext, UnsupportedCaseError
 from .errors import ConversionError, ConversionReport, UnsupportedCall
+from .exporting import exporting
 from .reference import trt
 from .registry import ConverterSpec, active_converters, qualified_name, resolve
 from .symbolic import is_symbolic
@@ -345,7 +346,7 @@ def tracing(network: Any, module: torch.nn.Module) -> Iterator[Tracer]:
             hooks.append(torch.nn.modules.module.register_module_forward_hook(
                 lambda m, a, o: tracer.exit_module() if tracer.on_thread() else None))
             _ACTIVE = tracer
-            with _Audit(tracer, by_callable, by_property):
+            with _Audit(tracer, by_callable, by_property), exporting():
                 yield tracer
         finally:
             _ACTIVE = None
