@@ -87,8 +87,9 @@ def check_matches(converted: trtconv.TRTModule, model: torch.nn.Module,
 
 
 def test_the_issue_list() -> None:
-    assert NAMES == ["bert_sdpa", "bert_eager", "gpt2", "vit", "t5_encoder", "llama"]
+    assert NAMES[:6] == ["bert_sdpa", "bert_eager", "gpt2", "vit", "t5_encoder", "llama"]
     assert [m.name for m in MODELS if m.dynamic] == ["bert_sdpa", "bert_eager", "llama"]
+    assert {"distilbert", "roberta", "qwen2", "bart"} <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -7,7 +7,9 @@ by name (``input_ids``, ``attention_mask``, ...), as a user's ``model(**batch)``
 
 Token models are fed ``(batch, seq)`` inputs: random token ids, an attention mask that pads
 the last positions of every row (row i pads ``PADS[i % 3]`` tokens, on the right, so no query
-attends to nothing) and, for BERT, random token type ids. ViT gets ``randn(batch, 3, 32, 32)``.
+attends to nothing) and, for BERT, random token type ids; BART's decoder gets ``seq - 3``
+random ids. ViT gets ``randn(batch, 3, 32, 32)``. The first six are the issue's list; the
+last four are the other families it found failing.
 The example is batch 2, sequence 10. The ``dynamic`` models are converted once for batch
 ``DYNAMIC_BATCH`` and sequence length ``DYNAMIC_SEQ`` and run at ``RUN_SHAPES`` too.
 
@@ -81,7 +83,8 @@ class TransformerModel:
         made = {"pixel_values": lambda: torch.randn(batch, 3, IMAGE, IMAGE),
                 "input_ids": lambda: torch.randint(0, VOCAB, (batch, seq)),
                 "token_type_ids": lambda: torch.randint(0, 2, (batch, seq)),
-                "attention_mask": lambda: padding_mask(batch, seq)}
+                "attention_mask": lambda: padding_mask(batch, seq),
+                "decoder_input_ids": lambda: torch.randint(0, VOCAB, (batch, seq - 3))}
         return [made[name]() for name in self.inputs]
 
     def profile(self) -> dict[str, list[tuple[int, ...]]]:
@@ -140,6 +143,22 @@ MODELS = [
     TransformerModel("llama", "LlamaModel", "LlamaConfig",
                      {**_SMALL, "vocab_size": VOCAB, "num_key_value_heads": 2,
                       "max_position_embeddings": 64, "use_cache": False}, dynamic=True),
+    # The other families the issue found failing.
+    TransformerModel("distilbert", "DistilBertModel", "DistilBertConfig",
+                     {"vocab_size": VOCAB, "dim": 32, "n_layers": 2, "n_heads": 4,
+                      "hidden_dim": 64}),
+    TransformerModel("roberta", "RobertaModel", "RobertaConfig",
+                     {**_SMALL, "vocab_size": VOCAB, "max_position_embeddings": 80}),
+    TransformerModel("qwen2", "Qwen2Model", "Qwen2Config",
+                     {**_SMALL, "vocab_size": VOCAB, "num_key_value_heads": 2,
+                      "use_cache": False}),
+    TransformerModel("bart", "BartModel", "BartConfig",
+                     {"vocab_size": VOCAB, "d_model": 32, "encoder_layers": 2,
+                      "decoder_layers": 2, "encoder_attention_heads": 4,
+                      "decoder_attention_heads": 4, "encoder_ffn_dim": 64,
+                      "decoder_ffn_dim": 64, "max_position_embeddings": 64,
+                      "use_cache": False},
+                     ("input_ids", "attention_mask", "decoder_input_ids")),
 ]
 BY_NAME = {m.name: m for m in MODELS}
 
