@@ -260,6 +260,15 @@ def _machine() -> str:
             f"Python {platform.python_version()}{load}")
 
 
+def _version(dist: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
 def _versions() -> str:
     from importlib import metadata
 
@@ -340,7 +349,12 @@ def _document(path: Path, vision: list[dict[str, Any]], hf: list[dict[str, Any]]
     at = old.find(transformers_table.TITLE)
     kept_vision = (old[:at] if at >= 0 else old).rstrip("\n") + "\n"
     first = table(vision, total_seconds, jobs) if vision or not old else kept_vision
-    second = transformers_table.section(hf) if hf else transformers_table.kept_section(path)
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    measured = (f"Measured {now} on {_machine()}; {_versions()}, transformers "
+                f"{_version('transformers')}; {total_seconds / 60:.1f} min in all (with the "
+                f"other section's models when both were measured).")
+    second = (transformers_table.section(hf, measured) if hf else
+              transformers_table.kept_section(path))
     return first if second is None else first.rstrip("\n") + "\n\n" + second
 
 

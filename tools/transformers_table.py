@@ -127,8 +127,9 @@ def _row(record: dict[str, Any]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def section(records: list[dict[str, Any]]) -> str:
-    """The markdown section for `records` (one per model, in the zoo's order)."""
+def section(records: list[dict[str, Any]], measured: str) -> str:
+    """The markdown section for `records` (one per model, in the zoo's order); `measured`
+    says when, where and with what."""
     n = len(records)
     converted = sum(1 for r in records if r.get("converted"))
     matching = sum(1 for r in records if r.get("max_rel_error") is not None
@@ -144,6 +145,8 @@ def section(records: list[dict[str, Any]]) -> str:
         "BERT, and an attention mask that pads the last 1-5 tokens of every row; during a "
         "conversion the models take their export path (`trtconv.exporting`), so the mask is "
         "part of the engine instead of being read on the example.",
+        "",
+        measured,
         "",
         "- *converted*: `trtconv.convert(model, inputs, backend=\"reference\")`, with the "
         "*dynamic* range for every token input where given;",

@@ -102,9 +102,15 @@ class TransformerModel:
         return RUN_SHAPES if self.dynamic else ()
 
     def describe_inputs(self) -> str:
-        if self.is_image:
-            return f"{BATCH}x3x{IMAGE}x{IMAGE}"
-        return f"{', '.join(self.inputs)} ({BATCH}x{SEQ})"
+        """The example's inputs, e.g. "input_ids, attention_mask (2x10)"."""
+        groups: list[tuple[list[str], str]] = []
+        for name, x in zip(self.inputs, self.example_inputs()):
+            shape = "x".join(str(d) for d in x.shape)
+            if groups and groups[-1][1] == shape:
+                groups[-1][0].append(name)
+            else:
+                groups.append(([name], shape))
+        return ", ".join(f"{', '.join(names)} ({shape})" for names, shape in groups)
 
     def describe_dynamic(self) -> str:
         if not self.dynamic:
