@@ -114,3 +114,28 @@ def test_torch_compile_on_another_thread_during_a_conversion() -> None:
 
     trtconv.convert(Lambda(forward), [torch.randn(2)], backend="reference")
     assert len(results) == 1 and torch.equal(results[0], torch.full((2,), -1.0))
+
+
+def test_overlapping_blocks_on_two_threads() -> None:
+    """Concurrent conversions: each thread sees the signal for as long as its own block
+    lasts, whichever ends first; torch's function is back after the last."""
+    entered, first_done = threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def second() -> None:
+        with exporting():
+            entered.set()
+            first_done.wait(10)
+            seen["second, after the first ended"] = torch.compiler.is_exporting()
+
+    other = threading.Thread(target=second)
+    with exporting():
+        other.start()
+        entered.wait(10)
+        seen["first, while both"] = torch.compiler.is_exporting()
+    seen["first, after its block"] = torch.compiler.is_exporting()
+    first_done.set()
+    other.join()
+    assert seen == {"first, while both": True, "first, after its block": False,
+                    "second, after the first ended": True}
+    assert torch.compiler.is_exporting is ORIGINAL

@@ -19,8 +19,8 @@ The signal is the narrowest that works, `torch.compiler.is_exporting()` alone:
 
 It is scoped three ways: to the conversion (the `exporting()` block that `tracing()` enters),
 to the converting thread (other threads calling the same function during the conversion get
-torch's own answer), and to code outside torch (torch's own `is_exporting()` checks switch on
-`torch.export`'s machinery: `nested_compile_region` would compile through dynamo, `cond`
+torch's own answer; concurrent conversions each see it on their own thread), and to code
+outside torch (torch's own `is_exporting()` checks switch on `torch.export`'s machinery: `nested_compile_region` would compile through dynamo, `cond`
 and symbolic shapes change their bookkeeping; outside an export that machinery is not there,
 so torch keeps its eager behaviour). The export paths the signal selects compute the same
 values (tests/models/test_transformers.py runs every model both ways).
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -56,14 +57,21 @@ def _torch_answer(original: Callable[[], bool]) -> Callable[[], bool]:
     return lambda: module._is_exporting_flag
 
 
-def _thread_scoped(original: Callable[[], bool], thread: int) -> Callable[[], bool]:
+# Threads inside an `exporting()` block (a count each: blocks nest), and torch's function
+# while ours is installed. Concurrent conversions share one installed function.
+_LOCK = threading.Lock()
+_THREADS: Counter[int] = Counter()
+_ORIGINAL: list[Callable[[], bool]] = []
+
+
+def _scoped(original: Callable[[], bool]) -> Callable[[], bool]:
     is_compiling = torch.compiler.is_compiling
     answer = _torch_answer(original)
 
     def is_exporting() -> bool:
         # Dynamo (torch.compile in another thread) inlines this function: it folds
         # is_compiling() to True and so never reaches the thread check it cannot trace.
-        if is_compiling() or threading.get_ident() != thread or _called_from_torch():
+        if is_compiling() or threading.get_ident() not in _THREADS or _called_from_torch():
             return answer()
         return True
 
@@ -75,7 +83,7 @@ def _thread_scoped(original: Callable[[], bool], thread: int) -> Callable[[], bo
 @contextmanager
 def exporting() -> Iterator[None]:
     """Make `torch.compiler.is_exporting()` true for code outside torch on this thread, for
-    the duration of the block; always restored.
+    the duration of the block; torch's function is back once no thread is in a block.
 
     >>> import threading, torch
     >>> from trtconv.exporting import exporting
@@ -87,9 +95,18 @@ def exporting() -> Iterator[None]:
     >>> here, elsewhere, torch.compiler.is_exporting()
     (True, [False], False)
     """
-    original = torch.compiler.is_exporting
-    torch.compiler.is_exporting = _thread_scoped(original, threading.get_ident())
+    thread = threading.get_ident()
+    with _LOCK:
+        if not _THREADS:
+            _ORIGINAL.append(torch.compiler.is_exporting)
+            torch.compiler.is_exporting = _scoped(_ORIGINAL[0])
+        _THREADS[thread] += 1
     try:
         yield
     finally:
-        torch.compiler.is_exporting = original
+        with _LOCK:
+            _THREADS[thread] -= 1
+            if not _THREADS[thread]:
+                del _THREADS[thread]
+            if not _THREADS:
+                torch.compiler.is_exporting = _ORIGINAL.pop()
