@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.context import ConversionContext
 
 E = trt.ElementWiseOperation
 R = trt.ReduceOperation
@@ -71,6 +72,15 @@ def _attend(ctx: Any, q: Any, k: Any, v: Any, scale: float, causal: bool = False
     return emit.matmul(network, probs, v), probs
 
 
+def _masks_nothing(ctx: ConversionContext, query: torch.Tensor, mask: torch.Tensor) -> bool:
+    """Whether `mask` is a constant that changes no score (bool all true, float all zero) and
+    does not widen the result by broadcasting: no layer is needed for it. Libraries' export
+    paths build such masks where their eager path passes none (Hugging Face without padding)."""
+    if ctx.is_traced(mask) or ctx.output.shape[:-1] != query.shape[:-1]:
+        return False
+    return bool(mask.all()) if mask.dtype == torch.bool else not bool(mask.any())
+
+
 @tensorrt_converter("torch.nn.functional.scaled_dot_product_attention")
 def convert_scaled_dot_product_attention(ctx: Any, query: Any, key: Any, value: Any,
                                          attn_mask: Any = None, dropout_p: float = 0.0,
@@ -86,7 +96,7 @@ def convert_scaled_dot_product_attention(ctx: Any, query: Any, key: Any, value: 
     if scale is None:
         scale = 1.0 / math.sqrt(query.shape[-1])
     keep = bias = None
-    if attn_mask is not None:
+    if attn_mask is not None and not _masks_nothing(ctx, query, attn_mask):
         mask = ctx.trt(attn_mask)
         if mask.dtype == trt.DataType.BOOL:
             keep = mask

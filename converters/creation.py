@@ -1,6 +1,6 @@
 """New tensors from traced ones: *_like (shaped like a traced tensor, dynamic dims included),
-new_* (a traced tensor's dtype), full with a computed fill value, and torch.tensor of traced
-elements.
+new_* (a traced tensor's dtype), zeros/ones/empty/full sized by dynamic dims or filled with a
+computed value, and torch.tensor of traced elements.
 
 Fills are a one-element constant broadcast by a stride-0 slice (`emit.full`), never `x * 0`
 (NaN and inf times zero are NaN). Creation calls that touch no traced tensor need no
@@ -16,6 +16,7 @@ import torch
 from torch.utils import _pytree as pytree
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.context import ConversionContext
 
 
 def _fill_value(ctx: Any, value: Any) -> Any:
@@ -49,6 +50,18 @@ def _size_arg(size: Sequence[Any]) -> list[Any]:
     if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)):
         return list(size[0])
     return list(size)
+
+
+def _sized(fill: int) -> Any:
+    def convert(ctx: ConversionContext, *size: Any, **kwargs: Any) -> trt.ITensor:
+        return emit.full(ctx, _size_arg(size), fill, ctx.output.dtype)
+
+    return convert
+
+
+# Sizes computed from dynamic dims (DimInts) make these calls part of the network.
+for _name, _fill in (("zeros", 0), ("ones", 1), ("empty", 0)):
+    tensorrt_converter(f"torch.{_name}")(_sized(_fill))
 
 
 def _new(fill: Any) -> Any:

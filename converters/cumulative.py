@@ -1,5 +1,6 @@
-"""Running sums: cumsum (TensorRT's cumulative layer; the only CumulativeOperation is SUM, so
-cumprod, cummax and cummin stay unconverted)."""
+"""Running sums and differences: cumsum (TensorRT's cumulative layer; the only
+CumulativeOperation is SUM, so cumprod, cummax and cummin stay unconverted) and diff (slices
+subtracted, n times)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.context import ConversionContext
+
+E = trt.ElementWiseOperation
 
 
 def _cumsum(ctx: Any, input: Any, dim: int, *, dtype: Any = None, out: Any = None) -> Any:
@@ -23,3 +27,36 @@ def _cumsum(ctx: Any, input: Any, dim: int, *, dtype: Any = None, out: Any = Non
 
 for _target in ("torch.cumsum", "torch.Tensor.cumsum", "torch.Tensor.cumsum_"):
     tensorrt_converter(_target)(_cumsum)
+
+
+def _difference(ctx: ConversionContext, x: trt.ITensor, axis: int) -> trt.ITensor:
+    """x[1:] - x[:-1] along `axis` (exclusive or for bool, as torch does)."""
+    net = ctx.network
+    length = emit.dim_of(ctx, x, axis)
+    size = emit.dim_op(net, emit.dim_op(net, length, 1, E.SUB), 0, E.MAX)
+    empty = not emit.is_dynamic(size) and size == 0
+    later = emit.slice_axis(net, x, axis, 0 if empty else 1, size)  # TensorRT: start in range
+    earlier = emit.slice_axis(net, x, axis, 0, size)
+    op = E.XOR if x.dtype == trt.DataType.BOOL else E.SUB
+    return net.add_elementwise(later, earlier, op).get_output(0)
+
+
+def _diff(ctx: ConversionContext, input: torch.Tensor, n: int = 1, dim: int = -1,
+          prepend: torch.Tensor | None = None, append: torch.Tensor | None = None, *,
+          out: torch.Tensor | None = None) -> trt.ITensor:
+    dtype = emit.storable_dtype(ctx, ctx.output.dtype)
+    axis = emit.normalize_dim(dim, input.dim())
+    parts = [emit.cast(ctx.network, ctx.trt(t), dtype) for t in (prepend, input, append)
+             if t is not None]
+    x = parts[0]
+    if len(parts) > 1:
+        layer = ctx.network.add_concatenation(parts)
+        layer.axis = axis
+        x = layer.get_output(0)
+    for _ in range(n):
+        x = _difference(ctx, x, axis)
+    return x
+
+
+for _target in ("torch.diff", "torch.Tensor.diff"):
+    tensorrt_converter(_target)(_diff)

@@ -32,12 +32,11 @@ def _gather(ctx: Any, input: Any, dim: int, index: Any, *, sparse_grad: bool = F
         raise ctx.unsupported("gather from a 0-d tensor")
     axis = emit.normalize_dim(dim, rank)
     idx = _indices(ctx, index)
-    if tuple(index.shape) != tuple(input.shape):
-        # torch reads only the leading part of the other axes; ELEMENT wants them equal.
-        if any(d < 0 for d in x.shape) or any(d < 0 for d in idx.shape):
-            raise ctx.unsupported("gather with an index smaller than a dynamic input")
-        size = [index.shape[a] if a != axis else input.shape[a] for a in range(rank)]
-        x = emit.slice_tensor(ctx.network, x, [0] * rank, size, [1] * rank)
+    # torch reads only the leading part of the other axes; ELEMENT wants them equal: the
+    # input is cut to the index's sizes (at run time where either is dynamic).
+    size = [None if a == axis or x.shape[a] == idx.shape[a] >= 0 else
+            emit.dim_of(ctx, idx, a) for a in range(rank)]
+    x = emit.slice_tensor(ctx.network, x, [0] * rank, size, [1] * rank)
     return gather_elements(ctx, x, idx, axis)
 
 

@@ -221,14 +221,10 @@ def _gather(ctx: Any, x: Any, plan: _Plan) -> Any:
                for a in axes]
     if len(axes) == 1:
         return net.add_gather(x, indices[0], axes[0]).get_output(0)
-    if any(d < 0 for t in indices for d in t.shape):
-        raise ctx.unsupported("several index tensors with dynamic shapes")
-    batch = tuple(torch.broadcast_shapes(*(tuple(t.shape) for t in indices)))
+    batch = emit.broadcast_dims(ctx, indices)
     dtype = torch.int64 if any(t.dtype == trt.DataType.INT64 for t in indices) else torch.int32
-    columns = [emit.expand_to(net, emit.reshape(net, emit.cast(net, t, dtype),
-                                                (1,) * (len(batch) - len(t.shape))
-                                                + tuple(t.shape) + (1,)), [*batch, 1])
-               for t in indices]
+    columns = [emit.expand_to(net, _as_column(net, emit.cast(net, t, dtype), len(batch)),
+                              [*batch, 1]) for t in indices]
     stacked = columns[0]
     if len(columns) > 1:
         layer = net.add_concatenation(columns)
@@ -244,6 +240,13 @@ def _gather(ctx: Any, x: Any, plan: _Plan) -> Any:
     order = list(range(nb, nb + first)) + list(range(nb)) + list(range(nb + first,
                                                                          nb + len(rest)))
     return emit.permute(net, gathered, order)
+
+
+def _as_column(network: trt.INetworkDefinition, index: trt.ITensor, rank: int) -> trt.ITensor:
+    """`index` with leading size-1 axes up to `rank` and one trailing axis of size 1 (a
+    coordinate column of a gather's ND indices); dynamic dims stay dynamic."""
+    missing = rank - len(index.shape)
+    return emit.reshape(network, index, [1] * missing + emit.dims_of(network, index) + [1])
 
 
 @tensorrt_converter("torch.Tensor.__getitem__")

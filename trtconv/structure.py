@@ -1,10 +1,11 @@
 """Output structures as plain data: what a TRTModule returns, saved without pickle.
 
 A structure is JSON-able: tensors are numbered leaves; tuples, lists, dicts (str or int keys,
-OrderedDict kept), None, torch's `return_types` (as tuples) and user-defined namedtuples (by
-qualified name and fields) are nodes. Loading never imports anything: a namedtuple type is used
-only if its module is already imported and it still has the recorded fields; otherwise the
-value comes back as a plain tuple, with a warning.
+OrderedDict kept), None, torch's `return_types` (as tuples), user-defined namedtuples (by
+qualified name and fields) and dict subclasses such as transformers' model outputs (by
+qualified name) are nodes. Loading never imports anything: a recorded type is used only if its
+module is already imported (and a namedtuple still has the recorded fields); otherwise the
+value comes back as a plain tuple or dict, with a warning.
 
 >>> import collections, torch
 >>> Pair = collections.namedtuple("Pair", ["a", "b"])
@@ -55,9 +56,12 @@ def _describe(tree: Any, leaves: list[torch.Tensor]) -> Structure:
     if isinstance(tree, dict):
         if not all(isinstance(k, (str, int)) and not isinstance(k, bool) for k in tree):
             raise StructureError("a returned dict has keys that are not str or int")
-        kind = "ordereddict" if isinstance(tree, OrderedDict) else "dict"
-        return {"kind": kind, "keys": list(tree),
-                "items": [_describe(v, leaves) for v in tree.values()]}
+        node = {"kind": "ordereddict" if isinstance(tree, OrderedDict) else "dict",
+                "keys": list(tree), "items": [_describe(v, leaves) for v in tree.values()]}
+        if type(tree) not in (dict, OrderedDict):  # a model output class (transformers')
+            cls = type(tree)
+            node.update(kind="mapping", module=cls.__module__, name=cls.__qualname__)
+        return node
     raise StructureError(f"the module returns a {type(tree).__name__}; a TRTModule returns "
                          f"tensors in tuples, lists, dicts and namedtuples only")
 
@@ -85,23 +89,39 @@ def _rebuild(node: Structure, leaves: Any) -> Any:
     if kind in ("dict", "ordereddict"):
         pairs = zip(node["keys"], items)
         return OrderedDict(pairs) if kind == "ordereddict" else dict(pairs)
+    if kind == "mapping":
+        pairs = dict(zip(node["keys"], items))
+        cls = _recorded_type(node, dict, "a mapping", "a dict")
+        return cls(**pairs) if cls is not None else pairs
     raise StructureError(f"unknown structure node kind {kind!r}")
 
 
 def _namedtuple_type(node: Structure) -> type | None:
     """The recorded namedtuple type, if its module is imported here and it still matches."""
-    where = f"{node['module']}.{node['name']}"
+    cls = _recorded_type(node, tuple, f"a namedtuple {tuple(node['fields'])}", "a plain tuple")
+    if cls is not None and list(getattr(cls, "_fields", ())) != list(node["fields"]):
+        _unavailable(node, f"a namedtuple {tuple(node['fields'])}", "a plain tuple")
+        return None
+    return cls
+
+
+def _recorded_type(node: Structure, base: type, what: str, instead: str) -> type | None:
+    """The class a structure node recorded, looked up in the modules already imported (never
+    importing one), if it is still a subclass of `base`."""
     owner: Any = sys.modules.get(str(node["module"]))
     for part in str(node["name"]).split("."):
         owner = getattr(owner, part, None) if owner is not None else None
-    if isinstance(owner, type) and issubclass(owner, tuple) and \
-            list(getattr(owner, "_fields", ())) == list(node["fields"]):
+    if isinstance(owner, type) and issubclass(owner, base):
         return owner
-    warnings.warn(f"the module returned a namedtuple {where}{tuple(node['fields'])}, which is "
-                  f"not available here (its module is not imported, or its fields differ); "
-                  f"returning a plain tuple. Import {node['module']} before calling to get it "
-                  f"back.", stacklevel=4)
+    _unavailable(node, what, instead)
     return None
+
+
+def _unavailable(node: Structure, what: str, instead: str) -> None:
+    warnings.warn(f"the module returned {what} of type {node['module']}.{node['name']}, which "
+                  f"is not available here (its module is not imported, or it changed); "
+                  f"returning {instead}. Import {node['module']} before calling to get it "
+                  f"back.", stacklevel=5)
 
 
 def count_leaves(structure: Structure) -> int:

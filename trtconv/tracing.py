@@ -29,6 +29,7 @@ from torch.utils import _pytree as pytree
 from .calls import CallRecord, user_source
 from .context import ConversionContext, GuardOptions, UnsupportedCaseError
 from .errors import ConversionError, ConversionReport, UnsupportedCall
+from .exporting import exporting
 from .reference import trt
 from .registry import ConverterSpec, active_converters, call_name, op_converter
 from .symbolic import is_symbolic
@@ -465,7 +466,7 @@ def tracing(network: Any, module: Any, guard_options: GuardOptions | None = None
                 lambda m, a, o: tracer.exit_module() if tracer.on_thread() else None))
             try:
                 with _Audit(tracer, table.by_callable, table.by_property, table.by_op,
-                            fallback):
+                            fallback), exporting():
                     yield tracer
             finally:
                 for handle in hooks:

@@ -102,3 +102,20 @@ def test_sdpa_causal_over_dynamic_sequence_lengths():
 
     check_dynamic(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
                   case(1, 3, 3), case(2, 6, 6), case(1, 5, 2), atol=1e-5)
+
+
+def _layers(fn, *inputs):
+    return check_op(fn, *inputs, **TOL).metadata["num_layers"]
+
+
+def test_sdpa_constant_mask_that_masks_nothing_adds_no_layer():
+    """Export paths build all-true masks where the eager path passes none."""
+    plain = _layers(lambda q, k, v: F.scaled_dot_product_attention(q, k, v), Q, K, V)
+    everything = torch.ones(2, 1, 4, 6, dtype=torch.bool)
+    assert _layers(lambda q, k, v: F.scaled_dot_product_attention(
+        q, k, v, attn_mask=everything), Q, K, V) == plain
+    assert _layers(lambda q, k, v: F.scaled_dot_product_attention(
+        q, k, v, attn_mask=torch.zeros(4, 6)), Q, K, V) == plain
+    # a mask that masks something is kept
+    assert _layers(lambda q, k, v: F.scaled_dot_product_attention(
+        q, k, v, attn_mask=BOOL_MASK), Q, K, V) > plain

@@ -76,6 +76,9 @@ def test_float64_like_warns():
     lambda x: torch.ones_like(x[:, 0]) + x[:, 1], lambda x: x + torch.full_like(x, x[0, 0, 0]),
     lambda x: x.new_zeros(x.size(0), 5) + x[:, :1, 0], lambda x: x.new_full(x.shape, 2.0) * x,
     lambda x: x.new_ones(x.shape[0], 1, 4, dtype=torch.int64) + x.long(),
+    lambda x: torch.zeros(x.size(0), 5) + x[:, :1, 0],
+    lambda x: torch.ones((x.shape[0], 1, 4), dtype=torch.int64) + x.long(),
+    lambda x: torch.ones(x.shape[0], x.shape[1] * 2, dtype=torch.bool) & (x[:, :1, 0] > 0),
 ], ids=lambda f: getattr(f, "__name__", repr(f)))
 def test_dynamic_batch(fn):
     check_dynamic(fn, X, torch.randn(5, 3, 4))
@@ -98,3 +101,15 @@ def test_arange_with_a_float_step_over_dynamic_sizes_is_unsupported():
                                 op="torch.arange", min_shapes=[(1, 3, 4)],
                                 max_shapes=[(8, 3, 4)])
     assert "arange with dynamic bounds and non-integer arguments" in message, message
+
+
+def test_empty_of_dynamic_sizes_has_torchs_shape_and_dtype():
+    def fn(x):
+        return torch.empty(x.size(0), 2, dtype=torch.int32)
+
+    converted = trtconv.convert(Lambda(fn), [X], backend="reference", min_shapes=[(1, 3, 4)],
+                                max_shapes=[(8, 3, 4)])
+    EXERCISED.update(converted.report.converted)
+    assert "torch.empty" in converted.report.converted
+    got = converted(torch.randn(5, 3, 4))
+    assert (got.shape, got.dtype) == ((5, 2), torch.int32) and not got.any()

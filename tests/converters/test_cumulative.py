@@ -31,3 +31,20 @@ def test_dynamic():
 ])
 def test_unsupported(fn, op):
     check_unsupported(fn, X, op=op)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: torch.diff(x), lambda x: x.diff(dim=0), lambda x: torch.diff(x, n=2, dim=1),
+    lambda x: torch.diff(x, n=3), lambda x: torch.diff(x, n=5),
+    lambda x: torch.diff(x, dim=1, prepend=x[:, :1] * 2, append=x[:, -2:]),
+    lambda x: torch.diff(x, prepend=torch.zeros(2, 3, 1, dtype=torch.int64)),
+    lambda x: (x > 0).diff(dim=2), lambda x: x.int().diff(n=2), lambda x: x[0, 0].diff(),
+], ids=lambda f: getattr(f, "__name__", repr(f)))
+def test_diff(fn):
+    check_op(fn, X)
+
+
+def test_diff_dynamic():
+    check_dynamic(lambda x: x.diff(dim=0).sum(0) + torch.diff(x, n=2, dim=-1,
+                                                                prepend=x[..., :2]).sum(0),
+                  X, torch.randn(5, 3, 7), torch.randn(1, 3, 2))

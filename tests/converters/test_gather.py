@@ -34,3 +34,20 @@ def test_dtypes(dtype):
 def test_dynamic_batch():
     check_dynamic(lambda x, i: torch.gather(x, 2, i) + x.index_select(2, i[0, 0]),
                   (X, IDX), (torch.randn(6, 4, 5), torch.randint(0, 5, (6, 4, 5))))
+
+
+def test_dynamic_index_into_a_constant_table():
+    """BERT's default token types: a constant row gathered at positions sliced to the
+    dynamic sequence length."""
+    table = torch.arange(40).reshape(2, 20) % 3
+
+    def fn(x):
+        positions = torch.arange(20).expand(2, -1)[:, :x.size(1)]
+        return x * torch.gather(table, 1, positions)
+
+    check_dynamic(fn, torch.randn(2, 5), torch.randn(2, 9), torch.randn(2, 1))
+
+
+def test_dynamic_index_smaller_than_input():
+    check_dynamic(lambda x, i: torch.gather(x, 2, i[:, :2]) + x[:, :2, :1],
+                  (X, IDX % 5), (torch.randn(6, 4, 5), torch.randint(0, 5, (6, 4, 3))))

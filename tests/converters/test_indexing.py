@@ -312,3 +312,15 @@ def test_indexing_report_names_module():
 
     with pytest.raises(trtconv.UnsupportedOperatorError, match="data-dependent"):
         trtconv.convert(Lambda(Net()), [X, MASK], backend="reference")
+
+
+def test_several_index_tensors_with_dynamic_shapes():
+    """Hugging Face's padding mask: mask[batch_idx[:, None, None, None], kv_idx[None, None,
+    None, :]] with both index tensors sized at run time."""
+    def fn(m):
+        rows = torch.arange(m.size(0))[:, None, None, None]
+        cols = torch.arange(m.size(1))[None, None, None, :]
+        return m[rows, cols].int() * 2 + m[torch.arange(m.size(0))[:, None],
+                                           torch.arange(m.size(1) - 1)[None, :]][:, None, :1]
+
+    check_dynamic(fn, torch.rand(2, 5) > 0.5, torch.rand(4, 9) > 0.5, torch.rand(1, 2) > 0.5)

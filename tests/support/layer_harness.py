@@ -107,7 +107,7 @@ def check_layer(build: Build, inputs: Sequence[torch.Tensor], expected: Any, *,
 def check_on_rtx(network: Any, profiles: list[dict[str, list[list[int]]]]) -> bytes:
     recording = record_network(network, profiles)
     replayed = replay_network(recording, rtx())
-    check_against_reference(network, replayed)
+    check_against_reference(network, replayed, profiles)
     plan, _ = build_replayed(replayed, recording)
     assert plan, "TensorRT-RTX built an empty plan"
     return plan

@@ -70,9 +70,18 @@ def replay_network(recording: Recording, trt: ModuleType, log_level: Any = None)
     return Replayed(trt, logger, builder, network, tensors)
 
 
-def check_against_reference(reference_network: Any, replayed: Replayed) -> int:
-    """Compare every tensor's shape and dtype; return how many were checked."""
+def check_against_reference(reference_network: Any, replayed: Replayed,
+                            profiles: list[dict[str, list[list[int]]]] | None = None) -> int:
+    """Compare every tensor's shape and dtype; return how many were checked.
+
+    The real builder reasons about dynamic dims symbolically and may prove a size static
+    where the reference infers -1 (a reshape to `(x.size(0), y.size(1), -1, 8)` where `x`
+    and `y` share their dims through the layers between them). Such a refinement is accepted
+    when the reference, inferring at the min, opt and max shapes of every profile in
+    `profiles`, gives that size each time; without profiles it is a mismatch.
+    """
     mismatches: list[str] = []
+    refined: list[tuple[Any, tuple[int, ...]]] = []
     tensors = list(reference_network._inputs)
     for layer in reference_network._layers:
         tensors.extend(layer._outputs)
@@ -87,14 +96,52 @@ def check_against_reference(reference_network: Any, replayed: Replayed) -> int:
             errors = "; ".join(replayed.logger.errors()[-3:])
             mismatches.append(f"{ref.name}: the real builder rejects it ({e}; {errors})")
             continue
-        if real_shape != tuple(ref.shape) or real_dtype != ref.dtype.name:
-            mismatches.append(f"{ref.name}: reference {tuple(ref.shape)} {ref.dtype.name}, "
+        ref_shape = tuple(ref.shape)
+        if real_dtype == ref.dtype.name and _refines(real_shape, ref_shape):
+            refined.append((ref, real_shape))
+        elif real_shape != ref_shape or real_dtype != ref.dtype.name:
+            mismatches.append(f"{ref.name}: reference {ref_shape} {ref.dtype.name}, "
                               f"{replayed.trt.__name__} {real_shape} {real_dtype}")
+    if refined:
+        mismatches.extend(_unconfirmed(reference_network, refined, profiles or [],
+                                       replayed.trt.__name__))
     if mismatches:
         raise ReplayMismatchError(
             f"{len(mismatches)} tensor(s) differ between the reference and "
             f"{replayed.trt.__name__}:\n  " + "\n  ".join(mismatches[:20]))
     return len(tensors)
+
+
+def _refines(real: tuple[int, ...], ref: tuple[int, ...]) -> bool:
+    """Whether `real` is `ref` with some of its unknown (-1) dims known."""
+    return real != ref and len(real) == len(ref) and all(
+        r == f or f < 0 <= r for r, f in zip(real, ref))
+
+
+def _unconfirmed(reference_network: Any, refined: list[tuple[Any, tuple[int, ...]]],
+                 profiles: list[dict[str, list[list[int]]]], module: str) -> list[str]:
+    """The refinements the reference does not confirm at every profile's min, opt and max
+    shapes (all of them when there is no profile)."""
+    from trtconv.reference.trt.builder import infer_concrete
+    from trtconv.reference.trt.core import LayerError
+
+    corners = [{name: tuple(shapes[which]) for name, shapes in profile.items()}
+               for profile in profiles for which in range(3)]
+    failed: dict[str, str] = {}
+    if not corners:
+        failed = {ref.name: "no optimization profile to check it at" for ref, _ in refined}
+    for shapes in corners:
+        try:
+            infos = infer_concrete(reference_network, shapes)[0]
+        except (LayerError, KeyError) as e:
+            return [f"the reference cannot infer the network at input shapes {shapes}: {e}"]
+        for ref, real_shape in refined:
+            got = tuple(infos[ref].shape)
+            if ref.name not in failed and any(r >= 0 and g != r
+                                              for g, r in zip(got, real_shape)):
+                failed[ref.name] = f"the reference gives {got} at input shapes {shapes}"
+    return [f"{ref.name}: reference {tuple(ref.shape)}, {module} {real_shape}; "
+            f"{failed[ref.name]}" for ref, real_shape in refined if ref.name in failed]
 
 
 def make_config(trt: ModuleType, builder: Any, profiles: list[dict[str, list[list[int]]]],
@@ -150,5 +197,5 @@ def replay_check_build(reference_network: Any, trt: ModuleType,
     the serialized timing cache (None unless one was given)."""
     recording = record_network(reference_network, profiles or [])
     replayed = replay_network(recording, trt, log_level)
-    check_against_reference(reference_network, replayed)
+    check_against_reference(reference_network, replayed, profiles)
     return build_replayed(replayed, recording, **build_options)

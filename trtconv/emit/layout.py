@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -18,6 +18,9 @@ from ..symbolic import dim_tensor
 from .broadcast import to_rank
 from .constants import cast, constant, storable_dtype
 from .shapes import Dim, _as_shape_tensor, dims_of, is_dynamic, reshape
+
+if TYPE_CHECKING:
+    from ..context import ConversionContext
 
 E = trt.ElementWiseOperation
 
@@ -40,6 +43,28 @@ def dim_of(ctx: Any, tensor: Any, axis: int) -> Dim:
     tensor and axis (shared with the DimInts of `x.size()`)."""
     size = tensor.shape[axis]
     return size if size >= 0 else dim_tensor(ctx, tensor, axis)
+
+
+def broadcast_dims(ctx: ConversionContext, tensors: Sequence[trt.ITensor]) -> list[Dim]:
+    """The shape `tensors` broadcast to (torch's rules, ranks aligned on the right): an int
+    per axis where some tensor's size is static and not 1 (a dynamic size there must match
+    it at run time) or all are 1; else the largest of the run-time sizes."""
+    rank = max(len(t.shape) for t in tensors)
+    dims: list[Dim] = []
+    for axis in range(rank):
+        sizes = [(t, axis - rank + len(t.shape)) for t in tensors
+                 if axis - rank + len(t.shape) >= 0]
+        static = [t.shape[a] for t, a in sizes if t.shape[a] >= 0]
+        dynamic = [dim_of(ctx, t, a) for t, a in sizes if t.shape[a] < 0]
+        wide = [d for d in static if d != 1]
+        if wide or not dynamic:
+            dims.append(wide[0] if wide else 1)
+            continue
+        dim = dynamic[0]
+        for other in dynamic[1:]:
+            dim = dim_op(ctx.network, dim, other, E.MAX)
+        dims.append(dim)
+    return dims
 
 
 def dim_op(network: Any, a: Dim, b: Dim, op: Any) -> Dim:

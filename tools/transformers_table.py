@@ -1,0 +1,177 @@
+"""The transformers section of docs/models.md (models: tests/models/transformers_zoo.py).
+
+tools/model_table.py runs ``run_worker`` in a subprocess per model, as for the torchvision
+zoo, and renders the records with ``section``. The worker builds the model exactly as
+tests/models/test_transformers.py does, then:
+
+1. ``convert(backend="reference")`` (BERT and Llama with their dynamic batch and sequence
+   range): converted or not, layers, trace and reference build seconds, warnings;
+2. runs it at the example and, for the dynamic models, at the run shapes: the largest
+   max |trt - torch| / max |torch| over all outputs;
+3. ``convert(backend="tensorrt_rtx")`` with the same range: replay, check, build on CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any
+
+from models.transformers_zoo import (  # tests/ is on sys.path (model_table.py puts it there)
+    BY_NAME,
+    MAX_REL_ERROR,
+    MODELS,
+    RUN_SHAPES,
+)
+
+NAMES = [m.name for m in MODELS]
+TITLE = "## Transformers"
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0] if text else ''}".strip().rstrip(":")
+
+
+def run_worker(name: str, out: Path) -> int:
+    """Measure one transformers model; write its record to `out` after every stage."""
+    warnings.filterwarnings("ignore")
+    record: dict[str, Any] = {"model": name, "stage": "start"}
+
+    def save(stage: str) -> None:
+        record["stage"] = stage
+        tmp = out.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, indent=1))
+        os.replace(tmp, out)
+
+    import torch
+    from models.transformers_zoo import import_transformers
+    from models.zoo import relative_error
+
+    import trtconv
+
+    spec = BY_NAME[name]
+    model = spec.build(import_transformers())
+    inputs = spec.example_inputs()
+    try:
+        converted = trtconv.convert(model, [x.clone() for x in inputs], backend="reference",
+                                    **spec.profile())
+    except trtconv.UnsupportedOperatorError as e:
+        ops = list(dict.fromkeys(call.op for call in e.report.unsupported))
+        record.update(converted=False, unsupported=ops, layers=e.report.num_layers)
+        save("done")
+        return 0
+    except Exception as e:
+        record.update(converted=False, error=_first_line(e), traceback=traceback.format_exc())
+        save("done")
+        return 0
+    meta = converted.metadata
+    record.update(converted=True, layers=meta["num_layers"], trace_seconds=meta["trace_seconds"],
+                  reference_build_seconds=meta["build_seconds"],
+                  warnings=list(meta.get("warnings", [])))
+    save("reference")
+    try:
+        errors = []
+        for case in [inputs] + [spec.inputs_of(*shape) for shape in spec.run_shapes()]:
+            with torch.no_grad():
+                want = dict(model(*[x.clone() for x in case]))
+            errors.append(relative_error(dict(converted(*[x.clone() for x in case])), want))
+        record["max_rel_error"] = max(errors)
+    except Exception as e:
+        record["run_error"] = _first_line(e)
+    save("compared")
+    try:
+        on_rtx = trtconv.convert(model, [x.clone() for x in inputs], backend="tensorrt_rtx",
+                                 **spec.profile())
+        record.update(rtx_ok=bool(on_rtx.engine_bytes),
+                      rtx_build_seconds=on_rtx.metadata["build_seconds"])
+    except Exception as e:
+        record.update(rtx_ok=False, rtx_error=_first_line(e))
+    save("done")
+    return 0
+
+
+def _seconds(value: Any) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def _row(record: dict[str, Any]) -> str:
+    spec = BY_NAME[record["model"]]
+    notes = []
+    if record.get("unsupported"):
+        notes.append("unsupported: " + ", ".join(f"`{op}`" for op in record["unsupported"]))
+    for key in ("error", "run_error", "rtx_error", "failure"):
+        if record.get(key):
+            notes.append(record[key].replace("|", "\\|")[:240])
+    if record.get("warnings"):
+        first = record["warnings"][0].replace("|", "\\|")[:160]
+        notes.append(f"{len(record['warnings'])} conversion warning(s), first: {first}")
+    error = record.get("max_rel_error")
+    if error is not None and error > MAX_REL_ERROR:
+        notes.append(f"error above {MAX_REL_ERROR:g}")
+    converted = record.get("converted")
+    rtx = record.get("rtx_ok")
+    cells = [
+        f"`{spec.name}`", f"`{spec.model_class}`", spec.describe_inputs(),
+        spec.describe_dynamic(),
+        {True: "yes", False: "no"}.get(converted, "?"),
+        str(record["layers"]) if converted and record.get("layers") else "",
+        "" if error is None else f"{error:.1e}",
+        _seconds(record.get("trace_seconds")), _seconds(record.get("reference_build_seconds")),
+        "" if rtx is None else (_seconds(record.get("rtx_build_seconds")) if rtx else "failed"),
+        "; ".join(notes),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def section(records: list[dict[str, Any]], measured: str) -> str:
+    """The markdown section for `records` (one per model, in the zoo's order); `measured`
+    says when, where and with what."""
+    n = len(records)
+    converted = sum(1 for r in records if r.get("converted"))
+    matching = sum(1 for r in records if r.get("max_rel_error") is not None
+                   and r["max_rel_error"] <= MAX_REL_ERROR)
+    rtx = sum(1 for r in records if r.get("rtx_ok"))
+    shapes = ", ".join(f"{b}x{s}" for b, s in RUN_SHAPES)
+    lines = [
+        TITLE,
+        "",
+        "Hugging Face models from small configs (`tests/models/transformers_zoo.py`: hidden "
+        "size 32, 2 layers, random seeded weights, no download), tested by "
+        "`tests/models/test_transformers.py`. Token models get random ids, token type ids for "
+        "BERT, and an attention mask that pads the last 1-5 tokens of every row; during a "
+        "conversion the models take their export path (`trtconv.exporting`), so the mask is "
+        "part of the engine instead of being read on the example.",
+        "",
+        measured,
+        "",
+        "- *converted*: `trtconv.convert(model, inputs, backend=\"reference\")`, with the "
+        "*dynamic* range for every token input where given;",
+        "- *fp32 error*: max |trt - torch| / max |torch| over all output fields, the largest "
+        f"of the runs at the example and, for the dynamic models, at (batch x seq) {shapes}; "
+        f"the tests require <= {MAX_REL_ERROR:g};",
+        "- *rtx build s*: the same conversion replayed onto TensorRT-RTX, checked and built.",
+        "",
+        f"**{converted}/{n} convert, {matching}/{n} match PyTorch within {MAX_REL_ERROR:g}, "
+        f"{rtx}/{n} build on TensorRT-RTX.**",
+        "",
+        "| model | class | inputs | dynamic | converted | layers | fp32 error | trace s "
+        "| reference build s | rtx build s | notes |",
+        "|---|---|---|---|---|---:|---:|---:|---:|---:|---|",
+        *(_row(r) for r in records),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def kept_section(path: Path) -> str | None:
+    """The transformers section of an existing docs/models.md (None if it has none)."""
+    if not path.exists():
+        return None
+    text = path.read_text()
+    at = text.find(TITLE)
+    return text[at:] if at >= 0 else None
+
