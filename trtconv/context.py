@@ -40,6 +40,7 @@ class GuardOptions:
     enabled: bool = True   # guards=False: no checks in the engine (the warnings stay)
     strict: bool = False   # strict=True: every guarded read is an error at conversion
     precision: str = "fp32"
+    check_indices: bool = False  # check_indices=True: index ranges of gathers are guarded
 
 
 class ConversionContext:

@@ -1,11 +1,17 @@
-"""`convert()`: one traced forward pass to a `TRTModule`."""
+"""`convert()`: one traced forward pass to a `TRTModule`.
+
+The steps: check what was given (`Settings`, `trtconv.examples`), trace the forward onto a
+reference network (`trtconv.tracing`), mark its outputs (`trtconv.marking`), write the precision
+into it (`trtconv.precision`, `quantization`, `auto_fp32`), build the plan on the backend, and
+wrap it in a `TRTModule` with everything the trace learned (names, structures, guards).
+"""
 
 from __future__ import annotations
 
-import inspect
 import time
-from collections.abc import Iterable, Sequence
-from contextlib import nullcontext
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +21,50 @@ from torch.utils import _pytree as pytree
 from . import backends, plugins, quantization
 from .auto_fp32 import AutoFp32, keep_fp32_setting
 from .comparison import observing
-from .context import ConversionContext, GuardOptions
+from .context import GuardOptions
 from .errors import ConversionReport, InputError, UnsupportedOperatorError
+from .examples import Examples, examples, network_dims
 from .export.facts import conversion_facts
 from .guards import GUARD_OUTPUT_PREFIX
-from .inputs import Input
-from .module import TRTModule, describe_constant_arg
+from .marking import constant_args, mark_outputs
+from .module import TRTModule
 from .plugins.automatic import custom_op_fallback
 from .precision import PRECISIONS, lower_precision, rebuild
 from .progress import Progress
 from .reference import trt
 from .reference.trt.plan import record_network
-from .structure import Structure, StructureError, describe
+from .structure import Structure, describe
 from .summary import layer_counts, module_types
-from .tensormap import TaintedInputError
 from .tracing import Tracer, tracing
 
 Shape = Sequence[int]
+
+
+@dataclass
+class Settings:
+    """convert()'s options, checked."""
+
+    backend: backends.Backend
+    precision: str
+    keep_fp32: Sequence[str]
+    auto: AutoFp32 | None
+    guard_options: GuardOptions
+    custom_op_plugins: bool
+    bar: Progress
+    level: Any
+    build: dict[str, Any] = field(default_factory=dict)
+    calibration: tuple[Any, str, Any] = (None, "entropy", None)
+
+
+@dataclass
+class Traced:
+    """A traced network and what the trace found."""
+
+    network: Any
+    tracer: Tracer
+    report: ConversionReport
+    outputs: Any
+    structure: Structure | None
 
 
 def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "auto",
@@ -46,7 +79,8 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
             tolerance: float | None = None, fp16_mode: bool = False,
             int8_mode: bool = False, calibration_data: Iterable[Any] | None = None,
             calibration_method: str = "entropy", calibration_cache: str | Path | None = None,
-            guards: bool = True, strict: bool = False, custom_op_plugins: bool = False,
+            guards: bool = True, strict: bool = False, check_indices: bool = False,
+            custom_op_plugins: bool = False,
             progress: bool | None = None) -> TRTModule | ConversionReport:
     """Convert `module` by running it once on `inputs` with torch's functions patched.
 
@@ -90,77 +124,173 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     >>> bool(torch.allclose(model_trt(x), model(x), atol=1e-4))
     True
     """
-    chosen = backends.get(backend)
     precision = "fp16" if fp16_mode else "int8" if int8_mode else precision
+    settings = _settings(backend, precision, keep_fp32, tolerance, guards, strict,
+                         check_indices, custom_op_plugins, progress, log_level)
+    settings.build = {"workspace_size": workspace_size, "optimization_level": optimization_level,
+                      "timing_cache": timing_cache}
+    settings.calibration = (calibration_data, calibration_method, calibration_cache)
+    given = examples(module, inputs, input_names, min_shapes, opt_shapes, max_shapes, profiles)
+    traced = _trace_model(module, given, settings, output_names)
+    if dry_run:
+        return traced.report
+    if not traced.report.ok:
+        raise UnsupportedOperatorError(traced.report)
+    return _finish(module, given, traced, settings)
+
+
+def _settings(backend: str, precision: str, keep_fp32: Sequence[str] | str,
+              tolerance: float | None, guards: bool, strict: bool, check_indices: bool,
+              custom_op_plugins: bool, progress: bool | None, log_level: str) -> Settings:
+    chosen = backends.get(backend)
     if precision not in PRECISIONS:
         raise InputError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
-    keep_fp32, auto = _keep_fp32(keep_fp32, tolerance, precision)
-    bar = Progress.create(progress)
-    args = _check_arguments(module, inputs)
-    leaves, in_spec = pytree.tree_flatten(args, is_leaf=lambda x: isinstance(x, Input))
-    min_shapes, opt_shapes, max_shapes = _input_specs(leaves, min_shapes, opt_shapes, max_shapes)
-    leaves = [x.example() if isinstance(x, Input) else x for x in leaves]
-    tensors = [x for x in leaves if isinstance(x, torch.Tensor)]
-    names = _names(input_names, len(tensors), "input")
-    all_profiles = [_profile(tensors, names, min_shapes, opt_shapes, max_shapes)]
-    for extra in profiles or []:
-        all_profiles.append(_profile(tensors, names, extra.get("min_shapes"),
-                                     extra.get("opt_shapes"), extra.get("max_shapes"),
-                                     check_example=False))
-    level = _severity(log_level)
+    keep, auto = _keep_fp32(keep_fp32, tolerance, precision)
+    options = GuardOptions(enabled=guards, strict=strict, precision=precision,
+                           check_indices=check_indices)
+    return Settings(chosen, precision, keep, auto, options, custom_op_plugins,
+                    Progress.create(progress), _severity(log_level))
 
-    builder = trt.Builder(backends.capturing_logger(trt, level))
+
+def _trace_model(module: Any, given: Examples, settings: Settings,
+                 output_names: Sequence[str] | None) -> Traced:
+    """Trace the forward on copies of the examples, the model's parameters and buffers left
+    as they were; mark the outputs."""
+    builder = trt.Builder(backends.capturing_logger(trt, settings.level))
     network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED))
-    examples = [x.detach().clone() for x in tensors]
     started = time.perf_counter()
-    options = GuardOptions(enabled=guards, strict=strict, precision=precision)
-    fallback = custom_op_fallback if custom_op_plugins else None
+    bar, auto = settings.bar, settings.auto
     observers = [o for o in (bar.on_call if bar.enabled else None, auto and auto.values) if o]
-    with bar.stage("tracing"), observing(*observers):
-        outputs, tracer = _trace(module, network, leaves, in_spec, names, all_profiles,
-                                 options, fallback)
-    structure = _mark_outputs(tracer.ctx, network, outputs, output_names)
+    fallback = custom_op_fallback if settings.custom_op_plugins else None
+    with bar.stage("tracing"), observing(*observers), _untouched(module):
+        outputs, tracer = _run_traced(module, network, given, settings.guard_options,
+                                      fallback)
+    structure = mark_outputs(tracer.ctx, network, outputs, output_names, given.names)
     report = tracer.finish()
     report.num_layers = network.num_layers
     report.trace_seconds = time.perf_counter() - started
     report.stats.update(zip(("layers_by_type", "layers_by_module"), layer_counts(network)))
-    if dry_run:
-        return report
-    if not report.ok:
-        raise UnsupportedOperatorError(report)
+    return Traced(network, tracer, report, outputs, structure)
 
+
+def _run_traced(module: Any, network: Any, given: Examples, options: GuardOptions,
+                fallback: Any) -> tuple[Any, Tracer]:
+    """Run the forward once under the trace, on copies of the input tensors (the model may
+    update them in place; the caller's tensors stay as they were)."""
+    copies = {id(x): x.detach().clone() for x in given.tensors}
+    leaves, inputs = [], []
+    for x in given.leaves:
+        if isinstance(x, torch.Tensor):
+            x = copies.pop(id(x), None)
+            x = x if x is not None else inputs[-1].clone()  # the same tensor twice
+            inputs.append(x)
+        leaves.append(x)
+    args = pytree.tree_unflatten(leaves, given.in_spec)
+    with tracing(network, module, options, fallback) as tracer:
+        ctx = tracer.ctx
+        bound = []
+        for name, x in zip(given.names, inputs):
+            dtype = x.dtype
+            if dtype == torch.float64:
+                ctx.warn(f"input {name!r} is float64: the engine computes in float32 (TensorRT "
+                         f"has no float64); the TRTModule takes and returns float64")
+                dtype = torch.float32
+            dims = network_dims([p[name] for p in given.profiles])
+            bound.append(network.add_input(name, trt.trt_dtype(dtype), dims))
+            ctx.bind(x, bound[-1])
+        with torch.no_grad():
+            outputs = module(*args)
+        for name, x, itensor in zip(given.names, inputs, bound):
+            if ctx.lookup(x) is not itensor:
+                ctx.warn(f"the model updates its input {name!r} in place: the engine computes "
+                         f"with the update but does not write it into the tensor passed")
+    return outputs, tracer
+
+
+@contextmanager
+def _untouched(module: Any) -> Iterator[None]:
+    """The model's parameters and buffers, swapped for copies during the trace and put back
+    after: whatever the forward updates in place, the originals keep their values and
+    versions. Tied weights stay tied (one copy per tensor)."""
+    modules = list(module.modules()) if isinstance(module, torch.nn.Module) else []
+    saved: list[tuple[dict[str, Any], str, Any]] = []
+    copies: dict[int, Any] = {}
+    try:
+        for m in modules:
+            for table in (m._parameters, m._buffers):
+                for name, value in table.items():
+                    if value is None:
+                        continue
+                    if id(value) not in copies:
+                        copies[id(value)] = _copy_of(value)
+                    saved.append((table, name, value))
+                    table[name] = copies[id(value)]
+        yield
+    finally:
+        for table, name, value in reversed(saved):
+            table[name] = value
+
+
+def _copy_of(value: torch.Tensor) -> torch.Tensor:
+    copy = value.detach().clone()
+    if isinstance(value, torch.nn.Parameter):
+        return torch.nn.Parameter(copy, requires_grad=value.requires_grad)
+    return copy
+
+
+def _finish(module: Any, given: Examples, traced: Traced, settings: Settings) -> TRTModule:
+    """Lower the precision, build the plan, and wrap it in a TRTModule."""
+    network, report, bar = traced.network, traced.report, settings.bar
     started = time.perf_counter()
-    if auto is not None:
-        auto.finish(report.calls, describe(outputs)[0])
-    with bar.stage(f"lowering to {precision}") if precision != "fp32" else nullcontext():
-        network, precision_info = _lower(network, all_profiles, precision, examples, keep_fp32,
-                                         calibration_data, calibration_method,
-                                         calibration_cache, auto, bar)
-    with bar.stage(f"building ({chosen.name})"):
-        plan = _build(chosen, network, all_profiles, workspace_size, optimization_level,
-                      timing_cache, level, bar)
-    metadata = {"tensorrt": chosen.version(), "num_layers": network.num_layers,
-                "trace_seconds": report.trace_seconds,
-                "build_seconds": time.perf_counter() - started,
-                "warnings": list(report.warnings), "precision": precision, **precision_info,
-                **plugins.metadata_for(network),
-                **conversion_facts(module, chosen, network, all_profiles),
-                **_counts(network, module, report)}
-    result = TRTModule(plan, backend=chosen.name, input_names=names,
+    if settings.auto is not None:
+        settings.auto.finish(report.calls, describe(traced.outputs)[0])
+    examples_now = [x.detach().clone() for x in given.tensors]
+    lowering = bar.stage(f"lowering to {settings.precision}") \
+        if settings.precision != "fp32" else nullcontext()
+    with lowering:
+        network, precision_info = _lower(network, given.profiles, settings.precision,
+                                         examples_now, settings.keep_fp32,
+                                         *settings.calibration, settings.auto, bar)
+    with bar.stage(f"building ({settings.backend.name})"):
+        plan = _build(settings.backend, network, given.profiles, **settings.build,
+                      level=settings.level, bar=bar)
+    metadata = _metadata(module, network, traced, settings, given, precision_info,
+                         time.perf_counter() - started)
+    result = TRTModule(plan, backend=settings.backend.name, input_names=given.names,
                        output_names=[network.get_output(i).name
                                      for i in range(network.num_outputs)
                                      if not network.get_output(i).name.startswith(
                                          GUARD_OUTPUT_PREFIX)],
-                       input_spec=pytree.treespec_dumps(in_spec), output_structure=structure,
-                       metadata=metadata,
-                       guards=[g.to_state() for g in tracer.ctx.guards],
-                       constant_args=_constant_args(module, args))
+                       input_spec=pytree.treespec_dumps(given.in_spec),
+                       output_structure=traced.structure, metadata=metadata,
+                       guards=[g.to_state() for g in traced.tracer.ctx.guards],
+                       constant_args=constant_args(module, given.args))
     report.stats.update({k: metadata[k] for k in ("trace_seconds", "build_seconds",
                                                   "fp32_islands", "keep_fp32_auto", "guards")
                          if k in metadata})
     result.report = report
-    result.reference_recording = record_network(network, all_profiles)  # graph(), to_onnx()
+    result.reference_recording = record_network(network, given.profiles)  # graph(), to_onnx()
     return result
+
+
+def _metadata(module: Any, network: Any, traced: Traced, settings: Settings, given: Examples,
+              precision_info: dict[str, Any], build_seconds: float) -> dict[str, Any]:
+    report = traced.report
+    return {"tensorrt": settings.backend.version(), "num_layers": network.num_layers,
+            "trace_seconds": report.trace_seconds, "build_seconds": build_seconds,
+            "warnings": list(report.warnings), "precision": settings.precision,
+            "io_dtypes": _io_dtypes(given, traced), **precision_info,
+            **plugins.metadata_for(network),
+            **conversion_facts(module, settings.backend, network, given.profiles),
+            **_counts(network, module, report)}
+
+
+def _io_dtypes(given: Examples, traced: Traced) -> dict[str, list[str]]:
+    """PyTorch's dtypes of the inputs and outputs (the engine's may differ: float64 runs as
+    float32), so the TRTModule takes and returns what the model did."""
+    outputs = describe(traced.outputs)[0] if traced.structure is not None else []
+    return {"inputs": [str(x.dtype) for x in given.tensors],
+            "outputs": [str(x.dtype) for x in outputs]}
 
 
 def _lower(network: Any, profiles: list[dict[str, list[list[int]]]], precision: str,
@@ -188,7 +318,7 @@ def _lower(network: Any, profiles: list[dict[str, list[list[int]]]], precision: 
 
 def _build(chosen: backends.Backend, network: Any, profiles: list[dict[str, list[list[int]]]],
            workspace_size: int | None, optimization_level: int | None,
-           timing_cache: str | Path | None, level: Any, bar: Progress) -> bytes:
+           timing_cache: str | Path | None, *, level: Any, bar: Progress) -> bytes:
     """Plan bytes from the backend; a timing cache file is read before and written after."""
     cache_path = Path(timing_cache) if timing_cache is not None else None
     cache = None
@@ -218,172 +348,6 @@ def _keep_fp32(keep_fp32: Sequence[str] | str, tolerance: float | None, precisio
         return keep_fp32_setting(keep_fp32, tolerance, precision)
     except ValueError as e:
         raise InputError(str(e)) from None
-
-
-def _check_arguments(module: Any, inputs: Any) -> tuple[Any, ...]:
-    if not callable(module):
-        raise InputError(f"convert() needs an nn.Module (or callable), got {type(module)}")
-    if isinstance(inputs, torch.Tensor):
-        raise InputError("convert() takes a list of inputs: write convert(model, [x])")
-    if not isinstance(inputs, (list, tuple)):
-        raise InputError(f"convert() inputs must be a list or tuple of the forward's positional "
-                         f"arguments, got {type(inputs).__name__}")
-    args = tuple(inputs)
-    leaves = pytree.tree_leaves(args, is_leaf=lambda x: isinstance(x, Input))
-    if not any(isinstance(x, (torch.Tensor, Input)) for x in leaves):
-        raise InputError("convert() inputs contain no tensor")
-    return args
-
-
-def _names(given: Sequence[str] | None, count: int, kind: str) -> list[str]:
-    if given is None:
-        return [f"{kind}_{i}" for i in range(count)]
-    names = [str(n) for n in given]
-    if len(names) != count:
-        raise InputError(f"{len(names)} {kind}_names for {count} {kind} tensors")
-    if len(set(names)) != len(names):
-        raise InputError(f"{kind}_names must be unique, got {names}")
-    return names
-
-
-def _input_specs(leaves: list[Any], min_shapes: Any, opt_shapes: Any,
-                 max_shapes: Any) -> tuple[Any, Any, Any]:
-    """Shape ranges from `trtconv.Input` leaves (the others keep their example shape)."""
-    specs = [x for x in leaves if isinstance(x, (Input, torch.Tensor))]
-    if not any(isinstance(x, Input) for x in specs):
-        return min_shapes, opt_shapes, max_shapes
-    if min_shapes is not None or max_shapes is not None:
-        raise InputError("give shape ranges either as trtconv.Input or as min/max_shapes")
-    pick = [[tuple(x.shape) if isinstance(x, torch.Tensor) else getattr(x, attr)
-             for x in specs] for attr in ("min_shape", "opt_shape", "max_shape")]
-    return pick[0], pick[1], pick[2]
-
-
-def _profile(tensors: list[torch.Tensor], names: list[str], min_shapes: Any, opt_shapes: Any,
-             max_shapes: Any, check_example: bool = True) -> dict[str, list[list[int]]]:
-    """One optimization profile: the example shapes, widened where min/max shapes say."""
-    given = [min_shapes, opt_shapes, max_shapes]
-    if any(g is not None for g in given) and (min_shapes is None or max_shapes is None):
-        raise InputError("dynamic shapes need both min_shapes and max_shapes")
-    profile = {}
-    for i, (name, x) in enumerate(zip(names, tensors)):
-        shapes = [list(x.shape) if g is None else [int(d) for d in g[i]] for g in given]
-        for which, shape in zip(("min", "opt", "max"), shapes):
-            if len(shape) != x.dim():
-                raise InputError(f"{which}_shapes[{i}] {shape} has rank {len(shape)}, input "
-                                 f"{name!r} has shape {tuple(x.shape)}")
-        lo, opt, hi = shapes
-        if any(not a <= o <= b for a, o, b in zip(lo, opt, hi)):
-            raise InputError(f"input {name!r}: need min <= opt <= max in every dim, got "
-                             f"{tuple(lo)}, {tuple(opt)}, {tuple(hi)}")
-        if check_example and any(not a <= s <= b for a, s, b in zip(lo, x.shape, hi)):
-            raise InputError(f"input {name!r} shape {tuple(x.shape)} is outside its range "
-                             f"{tuple(lo)} .. {tuple(hi)}")
-        profile[name] = shapes
-    return profile
-
-
-def _trace(module: Any, network: Any, leaves: list[Any], in_spec: Any, names: list[str],
-           profiles: list[dict[str, list[list[int]]]], options: GuardOptions,
-           fallback: Any = None) -> tuple[Any, Tracer]:
-    leaves = list(leaves)
-    seen: set[int] = set()
-    inputs = []
-    for i, x in enumerate(leaves):
-        if isinstance(x, torch.Tensor):
-            if id(x) in seen:  # the same tensor twice: two network inputs need two tensors
-                x = leaves[i] = x.clone()
-            seen.add(id(x))
-            inputs.append(x)
-    args = pytree.tree_unflatten(leaves, in_spec)
-    with tracing(network, module, options, fallback) as tracer:
-        ctx = tracer.ctx
-        for name, x in zip(names, inputs):
-            dims = _network_dims([p[name] for p in profiles])
-            dtype = x.dtype
-            if dtype == torch.float64:
-                ctx.warn(f"input {name!r} is float64; the engine takes float32")
-                dtype = torch.float32
-            ctx.bind(x, network.add_input(name, trt.trt_dtype(dtype), dims))
-        with torch.no_grad():
-            outputs = module(*args)
-    return outputs, tracer
-
-
-def _network_dims(ranges: list[list[list[int]]]) -> tuple[int, ...]:
-    """-1 where any profile lets a dim vary or profiles disagree, else the fixed size."""
-    values = [set(dims) for dims in zip(*[d for r in ranges for d in r])]
-    return tuple(next(iter(v)) if len(v) == 1 else -1 for v in values)
-
-
-def _mark_outputs(ctx: ConversionContext, network: Any, outputs: Any,
-                  output_names: Sequence[str] | None) -> Structure | None:
-    """Mark the traced outputs, then the hidden outputs of the value guards (identity layers
-    where one tensor would be marked twice or is an input); return the output structure.
-
-    An output the network cannot compute (made by an unconverted call, or a view left stale
-    by an in-place update) is reported, never frozen into a constant."""
-    try:
-        leaves, structure = describe(outputs)
-    except StructureError as e:
-        raise InputError(str(e)) from None
-    names = _names(output_names, len(leaves), "output")
-    tensors = [_output_tensor(ctx, name, value) for name, value in zip(names, leaves)]
-    if any(t is None for t in tensors):
-        return None
-    guard_names = [g.output for g in ctx.guards if g.kind == "value"]
-    marked: set[int] = set()
-    for name, tensor in [*zip(names, tensors), *zip(guard_names, ctx.guard_outputs)]:
-        if tensor.is_network_input or id(tensor) in marked or tensor.is_network_output:
-            tensor = network.add_identity(tensor).get_output(0)
-        tensor.name = name
-        network.mark_output(tensor)
-        marked.add(id(tensor))
-    return structure
-
-
-def _output_tensor(ctx: ConversionContext, name: str, value: torch.Tensor) -> Any:
-    """The ITensor of an output; None (with the reason reported) when it has none."""
-    tensor = ctx.lookup(value)
-    if tensor is None and ctx.tensors.is_tainted(value):
-        try:  # the unconverted producer is reported already; a stale tensor is reported here
-            ctx.trt(value)
-        except TaintedInputError:
-            pass
-        return None
-    if tensor is None:
-        ctx.warn(f"output {name!r} does not depend on the inputs; it is a constant")
-        tensor = ctx.constant(value)
-    return tensor
-
-
-def _constant_args(module: Any, args: tuple[Any, ...]) -> list[dict[str, Any]]:
-    """The forward's arguments that are not tensors, as recorded for the call-time check."""
-    parameters = _parameter_names(module)
-    entries = []
-    flat, _ = pytree.tree_flatten_with_path(args)
-    for index, (path, value) in enumerate(flat):
-        if isinstance(value, (torch.Tensor, Input)):
-            continue
-        entries.append(describe_constant_arg(index, _argument_name(path, parameters), value))
-    return entries
-
-
-def _parameter_names(module: Any) -> list[str]:
-    forward = getattr(module, "forward", module)
-    try:
-        return [p.name for p in inspect.signature(forward).parameters.values()
-                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)]
-    except (TypeError, ValueError):
-        return []
-
-
-def _argument_name(path: tuple[Any, ...], parameters: list[str]) -> str:
-    """`'scale'` for the forward's parameter `scale`, `'cfg'['mode']` inside it."""
-    position = getattr(path[0], "idx", None) if path else None
-    head = (repr(parameters[position]) if position is not None and position < len(parameters)
-            else f"#{position}")
-    return head + pytree.keystr(path[1:]) if len(path) > 1 else head
 
 
 def _severity(level: str) -> Any:

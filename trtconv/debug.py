@@ -119,9 +119,7 @@ def engine_values_of(model_trt: TRTModule, args: list[Any], wanted: set[str], re
 
 def _inspect_reference(model_trt: TRTModule, args: list[Any], wanted: set[str]
                        ) -> tuple[dict[str, torch.Tensor], str, Any]:
-    if not model_trt._runtime_ready:
-        model_trt._start_runtime()
-    context = model_trt._context
+    context = model_trt.execution_context()
     captured: dict[str, torch.Tensor] = {}
 
     def inspect(names: tuple[str, ...], results: list[torch.Tensor]) -> None:
@@ -134,7 +132,7 @@ def _inspect_reference(model_trt: TRTModule, args: list[Any], wanted: set[str]
         outputs = model_trt(*args)
     finally:
         context.inspector = None
-    for io, x in zip(model_trt._inputs, [x for x in pytree.tree_leaves(args)
+    for io, x in zip(model_trt.input_specs, [x for x in pytree.tree_leaves(args)
                                          if isinstance(x, torch.Tensor)]):
         captured[io.name] = x
     return captured, INSPECTED, outputs

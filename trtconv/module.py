@@ -19,7 +19,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from copy import deepcopy
 from typing import Any
 
 import torch
@@ -27,31 +27,12 @@ from torch.utils import _pytree as pytree
 
 from . import backends, plugins
 from .errors import InputError, TrtconvError
-from .guards import Guard, GuardError, failed_shape_guard, python_value
+from .execution import EngineRuntime, Executions, IOSpec
+from .guards import Guard, GuardError, python_value
 from .structure import Structure, rebuild
 
 STATE_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # version 1: no guards, output structure as a pytree spec
-
-
-@dataclass(frozen=True)
-class _IO:
-    """An engine input's name, dtype and allowed shapes: (min, max) per optimization profile."""
-
-    name: str
-    dtype: torch.dtype
-    ranges: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]
-
-    @property
-    def rank(self) -> int:
-        return len(self.ranges[0][0])
-
-    def fits(self, shape: tuple[int, ...], profile: int) -> bool:
-        lo, hi = self.ranges[profile]
-        return all(a <= d <= b for a, d, b in zip(lo, shape, hi))
-
-    def describe(self) -> str:
-        return " or ".join(f"{lo} .. {hi}" for lo, hi in self.ranges)
 
 
 class TRTModule(torch.nn.Module):
@@ -102,7 +83,7 @@ class TRTModule(torch.nn.Module):
         self._state = dict(state)
         self._engine_bytes = bytes(state["engine"])
         self._backend = backends.get(state["backend"])
-        self._runtime_ready = False
+        self._executions = Executions()
         self._input_spec = (pytree.treespec_loads(state["input_spec"])
                             if state.get("input_spec") else None)
         self._output_spec = (pytree.treespec_loads(state["output_spec"])
@@ -110,43 +91,27 @@ class TRTModule(torch.nn.Module):
         self._output_structure: Structure | None = state.get("output_structure")
         self._guards = [Guard.from_state(g) for g in state.get("guards") or []]
         self._constant_args = list(state.get("constant_args") or [])
-        if self._backend.can_run():
-            self._start_runtime()
+        io_dtypes = metadata.get("io_dtypes") or {}
+        self._input_dtypes = [_dtype(d) for d in io_dtypes.get("inputs", [])]
+        self._output_dtypes = [_dtype(d) for d in io_dtypes.get("outputs", [])]
+        if self._backend.can_run():  # a damaged or foreign plan fails here, not on first call
+            self._runtime()
 
-    def _start_runtime(self) -> None:
-        """Deserialize the engine and describe its I/O (done once)."""
-        self._backend.require_runnable()
-        trt, logger = self._backend.trt(), self._backend.logger()
-        self._backend.prepare_plugins(self._state.get("metadata") or {})
-        engine = trt.Runtime(logger).deserialize_cuda_engine(self._engine_bytes)
-        if engine is None:
-            log = "; ".join(logger.errors()[-3:]) or "no reason logged"
-            raise TrtconvError(f"cannot load the {self._backend.name} engine in this TRTModule: "
-                               f"{log}. It may be damaged, or made by another backend or "
-                               f"TensorRT version (it says backend={self._state['backend']!r}, "
-                               f"made with {self._state.get('metadata', {}).get('tensorrt')})")
-        self._trt, self._logger, self._engine = trt, logger, engine
-        self._device = self._backend.device()
-        self._context = engine.create_execution_context()
-        names = [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)]
-        is_input = [engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT for n in names]
-        self._inputs = [self._describe_input(n) for n, i in zip(names, is_input) if i]
-        self._outputs = [(n, backends.torch_dtype(engine.get_tensor_dtype(n)))
-                         for n, i in zip(names, is_input) if not i]
-        # hidden outputs of the value guards, read after each call (see trtconv.guards)
-        by_output = {g.output: g for g in self._guards if g.kind == "value"}
-        self._output_guards = [by_output.get(n) for n, _ in self._outputs]
-        self._shape_key: tuple[tuple[int, ...], ...] | None = None
-        self._output_shapes: list[tuple[int, ...]] = []
-        self._runtime_ready = True
+    def _runtime(self) -> EngineRuntime:
+        """The deserialized engine, shared by every thread (and by copies of this module)."""
+        return self._executions.get_runtime(self._runtime_factory)
 
-    def _describe_input(self, name: str) -> _IO:
-        engine = self._engine
-        ranges = []
-        for profile in range(max(1, engine.num_optimization_profiles)):
-            lo, _, hi = engine.get_tensor_profile_shape(name, profile)
-            ranges.append((tuple(lo), tuple(hi)))
-        return _IO(name, backends.torch_dtype(engine.get_tensor_dtype(name)), tuple(ranges))
+    def execution_context(self) -> Any:
+        """The calling thread's execution context (each thread has its own)."""
+        return self._executions.current(self._runtime_factory).context
+
+    def _runtime_factory(self) -> EngineRuntime:
+        return EngineRuntime(self._backend, self._engine_bytes, self._state, self._guards)
+
+    @property
+    def input_specs(self) -> list[IOSpec]:
+        """Each engine input's name, dtype and shape ranges."""
+        return list(self._runtime().inputs)
 
     @property
     def backend(self) -> str:
@@ -175,16 +140,44 @@ class TRTModule(torch.nn.Module):
         """The reads of tensor values this engine checks on every call."""
         return list(self._guards)
 
+    # --- copies and pickling ------------------------------------------------------------------
+    # The state (engine bytes, names, structures, guards) is plain data; the deserialized engine
+    # and the execution contexts are rebuilt. Copies share the engine (read-only, safe across
+    # threads) and never an execution context. Only the state_dict route is safe for files
+    # from others: unpickling a whole module runs whatever code the file names.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for key in _TRANSIENT:  # the engine and contexts; the conversion's in-process report
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._executions = Executions()
+
+    def __copy__(self) -> TRTModule:
+        copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy._executions = self._executions.sharing_runtime()
+        return copy
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> TRTModule:
+        copy = type(self).__new__(type(self))
+        memo[id(self)] = copy
+        for key, value in self.__dict__.items():
+            copy.__dict__[key] = (value.sharing_runtime() if key == "_executions" else
+                                  value if key in _TRANSIENT else deepcopy(value, memo))
+        return copy
+
     # --- running --------------------------------------------------------------------------------
     def forward(self, *args: Any) -> Any:
         if self._engine_bytes is None:
             raise TrtconvError("this TRTModule holds no engine: load a state_dict first")
-        if not self._runtime_ready:
-            self._start_runtime()
+        execution = self._executions.current(self._runtime_factory)
         leaves = pytree.tree_leaves(args) if self._input_spec is None else self._flatten(args)
         self._check_constant_args(leaves)
-        tensors = self._check_inputs(leaves)
-        outputs = self._checked(self._execute(tensors))
+        tensors = self._check_inputs(leaves, execution.runtime)
+        outputs = self._as_torch_gave(self._checked(execution.run(tensors), execution.runtime))
         if self._output_structure is not None:
             return rebuild(self._output_structure, outputs)
         if self._output_spec is None:
@@ -204,10 +197,18 @@ class TRTModule(torch.nn.Module):
                     f"(only tensors are engine inputs). Convert again with this value, or pass "
                     f"it as a tensor.")
 
-    def _checked(self, outputs: list[torch.Tensor]) -> list[torch.Tensor]:
+    def _as_torch_gave(self, outputs: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Outputs in the dtypes PyTorch gave (a float64 model computes in float32)."""
+        if not self._output_dtypes:
+            return outputs
+        return [x if dtype is None or x.dtype == dtype else x.to(dtype)
+                for x, dtype in zip(outputs, self._output_dtypes)]
+
+    def _checked(self, outputs: list[torch.Tensor], runtime: EngineRuntime
+                 ) -> list[torch.Tensor]:
         """The model's outputs, once every value guard agrees with the conversion."""
         results = []
-        for value, guard in zip(outputs, self._output_guards):
+        for value, guard in zip(outputs, runtime.output_guards):
             if guard is None:
                 results.append(value)
                 continue
@@ -220,21 +221,24 @@ class TRTModule(torch.nn.Module):
         leaves, spec = pytree.tree_flatten(args)
         if spec != self._input_spec:
             count = sum(isinstance(x, torch.Tensor) for x in leaves)
-            if count != len(self._inputs):
-                raise InputError(f"TRTModule expects {len(self._inputs)} input tensor(s), got "
-                                 f"{count}")
+            expected = len(self.input_names)
+            if count != expected:
+                raise InputError(f"TRTModule expects {expected} input tensor(s), got {count}")
             raise InputError(f"TRTModule inputs have structure {spec}, the module was "
                              f"converted with {self._input_spec}")
         return leaves
 
-    def _check_inputs(self, leaves: list[Any]) -> list[torch.Tensor]:
+    def _check_inputs(self, leaves: list[Any], runtime: EngineRuntime) -> list[torch.Tensor]:
         tensors = [x for x in leaves if isinstance(x, torch.Tensor)]
-        if len(tensors) != len(self._inputs):
-            raise InputError(f"TRTModule expects {len(self._inputs)} input tensor(s), got "
+        if len(tensors) != len(runtime.inputs):
+            raise InputError(f"TRTModule expects {len(runtime.inputs)} input tensor(s), got "
                              f"{len(tensors)}")
-        device = self._device
+        device = runtime.device
         checked = []
-        for x, io in zip(tensors, self._inputs):
+        for i, (x, io) in enumerate(zip(tensors, runtime.inputs)):
+            if x.dtype == torch.float64 and io.dtype == torch.float32 and \
+                    i < len(self._input_dtypes) and self._input_dtypes[i] == torch.float64:
+                x = x.float()  # a float64 model: the engine computes in float32
             if x.dtype != io.dtype:
                 raise InputError(f"input {io.name!r}: dtype {x.dtype}, the engine takes "
                                  f"{io.dtype}")
@@ -249,58 +253,6 @@ class TRTModule(torch.nn.Module):
                                  f"{self._backend.name} engine runs on {device.type}")
             checked.append(x.contiguous())
         return checked
-
-    def _execute(self, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
-        context = self._context
-        key = tuple(tuple(x.shape) for x in inputs)
-        if key != self._shape_key:
-            self._select_profile(key)
-            for x, io in zip(inputs, self._inputs):
-                if not context.set_input_shape(io.name, tuple(x.shape)):
-                    self._raise_shape_guard(key)
-                    raise InputError(f"input {io.name!r}: the engine rejects shape "
-                                     f"{tuple(x.shape)}: {self._last_error()}")
-            shapes = [tuple(context.get_tensor_shape(n)) for n, _ in self._outputs]
-            if any(d < 0 for shape in shapes for d in shape):
-                self._raise_shape_guard(key)
-                raise TrtconvError(f"the engine cannot compute its output shapes for input "
-                                   f"shapes {list(key)}: {self._last_error()}")
-            self._output_shapes = shapes
-            self._shape_key = key
-        for x, io in zip(inputs, self._inputs):
-            context.set_tensor_address(io.name, x.data_ptr())
-        device = inputs[0].device if inputs else self._device
-        outputs = [torch.empty(shape, dtype=dtype, device=device)
-                   for shape, (_, dtype) in zip(self._output_shapes, self._outputs)]
-        for out, (name, _) in zip(outputs, self._outputs):
-            context.set_tensor_address(name, out.data_ptr())
-        if not context.execute_async_v3(self._backend.stream_handle()):
-            self._raise_shape_guard(key)
-            raise TrtconvError(f"engine execution failed: {self._last_error()}")
-        return outputs
-
-    def _raise_shape_guard(self, shapes: tuple[tuple[int, ...], ...]) -> None:
-        """Raise the GuardError of a shape guard (an assertion) the runtime reported."""
-        guard = failed_shape_guard(self._logger.errors()[-5:], self._guards)
-        if guard is not None:
-            self._shape_key = None
-            actual = not guard.expected if isinstance(guard.expected, bool) else None
-            raise GuardError(guard, actual, shapes=list(shapes))
-
-    def _select_profile(self, shapes: tuple[tuple[int, ...], ...]) -> None:
-        """Switch to the first optimization profile whose ranges hold every input shape."""
-        count = len(self._inputs[0].ranges) if self._inputs else 1
-        for profile in range(count):
-            if all(io.fits(s, profile) for io, s in zip(self._inputs, shapes)):
-                if profile != self._context.active_optimization_profile:
-                    self._context.set_optimization_profile_async(
-                        profile, self._backend.stream_handle())
-                return
-        raise InputError(f"no optimization profile holds input shapes {list(shapes)}")
-
-    def _last_error(self) -> str:
-        errors = self._logger.errors()
-        return errors[-1] if errors else "no reason logged"
 
     # --- looking at it ---------------------------------------------------------------------------
     def graph(self, path: str | None = None, title: str = "") -> str:
@@ -332,6 +284,14 @@ class TRTModule(torch.nn.Module):
         return save_engine(self, path)
 
 _PLAIN = (type(None), bool, int, float, str)
+# attributes that are not state: rebuilt (the runtime), or kept in the converting process only
+_TRANSIENT = ("_executions", "report", "reference_recording")
+
+
+def _dtype(name: Any) -> torch.dtype | None:
+    """A torch dtype from its recorded name ("torch.float64"); None for anything else."""
+    value = getattr(torch, str(name).removeprefix("torch."), None)
+    return value if isinstance(value, torch.dtype) else None
 
 
 def _shown(value: Any) -> str:

@@ -9,6 +9,7 @@ difference is a bug in the reference or a converter, and fails loudly.
 from __future__ import annotations
 
 import sys
+import threading
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -26,6 +27,9 @@ class BuildFailedError(RuntimeError):
     """`build_serialized_network` returned None; carries the builder's log."""
 
 
+_KEPT_MESSAGES = 2000
+
+
 def capturing_logger(trt: ModuleType, print_severity: Any = None) -> Any:
     """A `trt.ILogger` of module `trt` that keeps every message (severity, text) and prints
     those at or above `print_severity` (a Severity of any module; None prints nothing)."""
@@ -35,15 +39,26 @@ def capturing_logger(trt: ModuleType, print_severity: Any = None) -> Any:
         def __init__(self) -> None:
             trt.ILogger.__init__(self)
             self.messages: list[tuple[Any, str]] = []
+            self._threads: list[int] = []  # the thread each message was logged on
 
         def log(self, severity: Any, msg: str) -> None:
             self.messages.append((severity, msg))
+            self._threads.append(threading.get_ident())
+            if len(self.messages) > _KEPT_MESSAGES:  # a long-running server logs on and on
+                del self.messages[:-_KEPT_MESSAGES // 2], self._threads[:-_KEPT_MESSAGES // 2]
             if int(severity) <= limit:
                 print(f"[{trt.__name__}] {getattr(severity, 'name', severity)}: {msg}",
                       file=sys.stderr)
 
         def errors(self) -> list[str]:
             return [m for s, m in self.messages if int(s) <= int(trt.ILogger.ERROR)]
+
+        def thread_errors(self) -> list[str]:
+            """The errors logged on the calling thread (a shared engine's other threads log
+            their own)."""
+            me = threading.get_ident()
+            return [m for (s, m), t in zip(self.messages, self._threads)
+                    if t == me and int(s) <= int(trt.ILogger.ERROR)]
 
     return CapturingLogger()
 
