@@ -6,6 +6,7 @@ Benchmarks (all by default, in this order):
   conversion         convert() of torchvision resnet50 vs torch.export / torch.onnx.export
   onnx_route         the model zoo: trtconv vs the ONNX route onto TensorRT-RTX (alias: zoo)
   guards             per-call cost of guarded value reads: 0, 1 and 20 guards (reference)
+  threads            TRTModule throughput from 1, 2 and 4 threads (reference)
 
 Examples:
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from . import common
 
-BENCHES = ("reference_runtime", "conversion", "onnx_route", "guards")
+BENCHES = ("reference_runtime", "conversion", "onnx_route", "guards", "threads")
 ALIASES = {"zoo": "onnx_route", "reference": "reference_runtime", "convert": "conversion"}
 
 

@@ -11,12 +11,15 @@ from typing import Any
 import torch
 
 from trtconv import tensorrt_converter
+from trtconv.emit import checks
 
 
 def _lookup(ctx: Any, indices: Any, weight: torch.Tensor) -> Any:
     if indices.dtype not in (torch.int32, torch.int64):
         raise ctx.unsupported(f"embedding indices of {indices.dtype}")
-    return ctx.network.add_gather(ctx.trt(weight), ctx.trt(indices), 0).get_output(0)
+    table, ids = ctx.trt(weight), ctx.trt(indices)
+    checks.indices_in_range(ctx, ids, weight.shape[0], "embedding")
+    return ctx.network.add_gather(table, ids, 0).get_output(0)
 
 
 @tensorrt_converter("torch.nn.functional.embedding")

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.emit import checks
 
 
 def _indices(ctx: Any, index: Any) -> Any:
@@ -32,6 +33,7 @@ def _gather(ctx: Any, input: Any, dim: int, index: Any, *, sparse_grad: bool = F
         raise ctx.unsupported("gather from a 0-d tensor")
     axis = emit.normalize_dim(dim, rank)
     idx = _indices(ctx, index)
+    checks.indices_in_range(ctx, idx, emit.dim_of(ctx, x, axis), "gather")
     # torch reads only the leading part of the other axes; ELEMENT wants them equal: the
     # input is cut to the index's sizes (at run time where either is dynamic).
     size = [None if a == axis or x.shape[a] == idx.shape[a] >= 0 else
@@ -50,6 +52,8 @@ def _index_select(ctx: Any, input: Any, dim: int, index: Any, *, out: Any = None
     if not x.shape:
         x = emit.reshape(ctx.network, x, (1,))
     idx = _indices(ctx, index)
+    checks.indices_in_range(ctx, idx, emit.dim_of(ctx, x, emit.normalize_dim(dim, rank)),
+                            "index_select")
     if len(idx.shape) == 0:
         idx = emit.reshape(ctx.network, idx, (1,))
     out_x = ctx.network.add_gather(x, idx, emit.normalize_dim(dim, rank)).get_output(0)

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.emit import checks
 from trtconv.emit.shapes import is_dynamic
 
 E = trt.ElementWiseOperation
@@ -202,6 +203,7 @@ def _index_tensor(ctx: Any, index: torch.Tensor, n: Any, example_n: int) -> Any:
     idx = ctx.trt(index)
     if idx.dtype not in (trt.DataType.INT32, trt.DataType.INT64):
         idx = emit.cast(ctx.network, idx, torch.int64)
+    checks.indices_in_range(ctx, idx, n, "tensor[index]", negative=True)
     # idx - floor(idx / n) * n: idx + n for -n <= idx < 0, idx itself for 0 <= idx < n.
     rank = len(idx.shape)
     if is_dynamic(n):

@@ -171,6 +171,17 @@ class ConversionContext:
                                  expected, f"{GUARD_OUTPUT_PREFIX}{index}", tolerance))
         self.guard_outputs.append(itensor)
 
+    def guard_check(self, condition: trt.ITensor, what: str) -> None:
+        """A check PyTorch makes and TensorRT does not (`what`: "embedding indices within
+        ..."): `condition` (a bool tensor) must hold on every call, else the TRTModule raises
+        GuardError. Added only on request (`check_indices=True`); no conversion warning."""
+        if not self.guard_options.enabled:
+            return
+        index = len(self.guards)
+        self.guards.append(Guard(index, "check", what, str(user_source()), self.module_path,
+                                 True, f"{GUARD_OUTPUT_PREFIX}{index}"))
+        self.guard_outputs.append(condition)
+
     def guard_shape(self, condition: trt.ITensor, expected: Any, what: str) -> None:
         """The model decided something from dynamic sizes (`what`, which came out as
         `expected` on the example); `condition`, a bool shape tensor computed from sizes,

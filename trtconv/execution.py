@@ -64,7 +64,7 @@ class EngineRuntime:
         self.outputs = [(n, backends.torch_dtype(engine.get_tensor_dtype(n)))
                         for n, i in zip(names, is_input) if not i]
         # hidden outputs of the value guards, read after each call (see trtconv.guards)
-        by_output = {g.output: g for g in guards if g.kind == "value"}
+        by_output = {g.output: g for g in guards if g.output}
         self.output_guards = [by_output.get(n) for n, _ in self.outputs]
 
     def _describe_input(self, name: str) -> IOSpec:

@@ -53,8 +53,9 @@ FLOAT_TOLERANCE = {"fp32": 1e-5, "fp16": 1e-2, "bf16": 2e-2, "int8": 5e-2}
 class Guard:
     """One guarded read: what was read, where, and the value the engine was built for.
 
-    `kind` is "value" (a hidden output named `output`) or "shape" (an assertion whose message
-    starts with `SHAPE_GUARD_PREFIX` and the guard's index).
+    `kind` is "value" (a hidden output named `output`), "check" (a hidden bool output that
+    must be True: a check PyTorch makes, `check_indices=True`) or "shape" (an assertion whose
+    message starts with `SHAPE_GUARD_PREFIX` and the guard's index).
     """
 
     index: int
@@ -71,6 +72,9 @@ class Guard:
         return f"{self.what} at {self.source} in module '{where}'"
 
     def consequence(self) -> str:
+        if self.kind == "check":
+            return ("PyTorch raises an error for these inputs, and TensorRT would silently read "
+                    "something else")
         if self.kind == "shape":
             return (f"the traced forward took the path for {self.expected!r} there, and the "
                     f"engine computes only that path")
@@ -78,6 +82,8 @@ class Guard:
                 f"and the engine keeps it")
 
     def advice(self) -> str:
+        if self.kind == "check":
+            return "Check the indices the model is given"
         return ("Write the decision as tensor ops (torch.where, masks) so it converts, convert "
                 "with an example that takes the path you need, or run that code in PyTorch "
                 "(convert(..., fallback=True) or a smaller module)")

@@ -39,7 +39,7 @@ def mark_outputs(ctx: ConversionContext, network: Any, outputs: Any,
     tensors = [_output_tensor(ctx, name, value) for name, value in zip(names, leaves)]
     if any(t is None for t in tensors):
         return None
-    guard_names = [g.output for g in ctx.guards if g.kind == "value"]
+    guard_names = [g.output for g in ctx.guards if g.output]
     marked: set[int] = set()
     for name, tensor in [*zip(names, tensors), *zip(guard_names, ctx.guard_outputs)]:
         if tensor.is_network_input or id(tensor) in marked or tensor.is_network_output:

@@ -29,7 +29,7 @@ from . import backends, plugins
 from .errors import InputError, TrtconvError
 from .execution import EngineRuntime, Executions, IOSpec
 from .guards import Guard, GuardError, python_value
-from .structure import Structure, rebuild
+from .structure import Structure, check_structure, rebuild
 
 STATE_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # version 1: no guards, output structure as a pytree spec
@@ -78,18 +78,22 @@ class TRTModule(torch.nn.Module):
         if state.get("version") not in READABLE_VERSIONS:
             raise TrtconvError(f"TRTModule state version {state.get('version')!r}; this trtconv "
                                f"reads versions {', '.join(map(str, READABLE_VERSIONS))}")
+        state = _checked_state(state)
         metadata = state.get("metadata") or {}
         plugins.require_for(metadata)  # names what to import; loading never imports code
+        spec = _field("input_spec", lambda: _treespec(state.get("input_spec")))
+        out_spec = _field("output_spec", lambda: _treespec(state.get("output_spec")))
+        guards = _field("guards", lambda: [Guard.from_state(g) for g in state.get("guards")
+                                           or []])
+        _field("output_structure", lambda: check_structure(state.get("output_structure")))
+        _field("constant_args", lambda: [_check_constant_arg(e)
+                                         for e in state.get("constant_args") or []])
         self._state = dict(state)
         self._engine_bytes = bytes(state["engine"])
         self._backend = backends.get(state["backend"])
         self._executions = Executions()
-        self._input_spec = (pytree.treespec_loads(state["input_spec"])
-                            if state.get("input_spec") else None)
-        self._output_spec = (pytree.treespec_loads(state["output_spec"])
-                             if state.get("output_spec") else None)
+        self._input_spec, self._output_spec, self._guards = spec, out_spec, guards
         self._output_structure: Structure | None = state.get("output_structure")
-        self._guards = [Guard.from_state(g) for g in state.get("guards") or []]
         self._constant_args = list(state.get("constant_args") or [])
         io_dtypes = metadata.get("io_dtypes") or {}
         self._input_dtypes = [_dtype(d) for d in io_dtypes.get("inputs", [])]
@@ -149,11 +153,16 @@ class TRTModule(torch.nn.Module):
         state = dict(self.__dict__)
         for key in _TRANSIENT:  # the engine and contexts; the conversion's in-process report
             state.pop(key, None)
+        state.pop("_input_spec", None)  # kept as its JSON text in _state
+        state.pop("_output_spec", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         self._executions = Executions()
+        if "_state" in state:
+            self._input_spec = _treespec(self._state.get("input_spec"))
+            self._output_spec = _treespec(self._state.get("output_spec"))
 
     def __copy__(self) -> TRTModule:
         copy = type(self).__new__(type(self))
@@ -219,14 +228,17 @@ class TRTModule(torch.nn.Module):
 
     def _flatten(self, args: tuple[Any, ...]) -> list[Any]:
         leaves, spec = pytree.tree_flatten(args)
-        if spec != self._input_spec:
-            count = sum(isinstance(x, torch.Tensor) for x in leaves)
-            expected = len(self.input_names)
-            if count != expected:
-                raise InputError(f"TRTModule expects {expected} input tensor(s), got {count}")
-            raise InputError(f"TRTModule inputs have structure {spec}, the module was "
-                             f"converted with {self._input_spec}")
-        return leaves
+        if spec == self._input_spec:
+            return leaves
+        reordered = _by_key_paths(args, self._input_spec)  # dicts with keys in another order
+        if reordered is not None:
+            return reordered
+        count = sum(isinstance(x, torch.Tensor) for x in leaves)
+        expected = len(self.input_names)
+        if count != expected:
+            raise InputError(f"TRTModule expects {expected} input tensor(s), got {count}")
+        raise InputError(f"TRTModule inputs have structure {spec}, the module was converted "
+                         f"with {self._input_spec}")
 
     def _check_inputs(self, leaves: list[Any], runtime: EngineRuntime) -> list[torch.Tensor]:
         tensors = [x for x in leaves if isinstance(x, torch.Tensor)]
@@ -286,6 +298,66 @@ class TRTModule(torch.nn.Module):
 _PLAIN = (type(None), bool, int, float, str)
 # attributes that are not state: rebuilt (the runtime), or kept in the converting process only
 _TRANSIENT = ("_executions", "report", "reference_recording")
+
+
+_STATE_FIELDS: dict[str, tuple[type, ...]] = {
+    "backend": (str,), "engine": (bytes, bytearray), "input_names": (list,),
+    "output_names": (list,), "input_spec": (str, type(None)), "output_spec": (str, type(None)),
+    "output_structure": (dict, type(None)), "metadata": (dict,), "guards": (list,),
+    "constant_args": (list,),
+}
+
+
+def _checked_state(state: dict[str, Any]) -> dict[str, Any]:
+    """A state whose fields have the types this trtconv writes (a damaged or hand-edited file
+    fails here, naming the field, instead of deep inside a call)."""
+    for name, types in _STATE_FIELDS.items():
+        if name in state and not isinstance(state[name], types):
+            raise TrtconvError(f"TRTModule state field {name!r} is a {type(state[name]).__name__}"
+                               f", expected {' or '.join(t.__name__ for t in types)}")
+    if state.get("backend") not in backends.NAMES:
+        raise TrtconvError(f"TRTModule state field 'backend' is {state.get('backend')!r}; "
+                           f"expected one of {', '.join(backends.NAMES)}")
+    for name in ("input_names", "output_names"):
+        if not all(isinstance(n, str) for n in state.get(name, [])):
+            raise TrtconvError(f"TRTModule state field {name!r} holds non-string names")
+    for name in ("guards", "constant_args"):
+        if not all(isinstance(entry, dict) for entry in state.get(name) or []):
+            raise TrtconvError(f"TRTModule state field {name!r} holds entries that are not "
+                               f"dicts")
+    return state
+
+
+def _field(name: str, parse: Any) -> Any:
+    """`parse()`, with a damaged field named instead of a bare parsing error."""
+    try:
+        return parse()
+    except Exception as e:  # noqa: BLE001  (JSON, pytree and KeyError alike)
+        raise TrtconvError(f"TRTModule state field {name!r} is damaged: {type(e).__name__}: "
+                           f"{e}") from None
+
+
+def _treespec(text: str | None) -> Any:
+    return pytree.treespec_loads(text) if text else None
+
+
+def _check_constant_arg(entry: dict[str, Any]) -> None:
+    missing = {"leaf", "name", "type", "shown"} - set(entry)
+    if missing or ("value" not in entry and "repr" not in entry):
+        raise KeyError(f"an entry lacks {sorted(missing) or ['value or repr']}")
+    if not isinstance(entry["leaf"], int):
+        raise TypeError(f"leaf {entry['leaf']!r} is not an int")
+
+
+def _by_key_paths(args: tuple[Any, ...], spec: Any) -> list[Any] | None:
+    """The leaves of `args` in the order of `spec`, when they differ only in the order of
+    dict keys; else None."""
+    given = dict(pytree.tree_flatten_with_path(args)[0])
+    template = pytree.tree_unflatten([None] * spec.num_leaves, spec)
+    paths = [path for path, _ in pytree.tree_flatten_with_path(template)[0]]
+    if len(paths) != len(given) or any(path not in given for path in paths):
+        return None
+    return [given[path] for path in paths]
 
 
 def _dtype(name: Any) -> torch.dtype | None:

@@ -124,6 +124,26 @@ def _unavailable(node: Structure, what: str, instead: str) -> None:
                   f"back.", stacklevel=5)
 
 
+_KINDS = {"tensor", "none", "list", "tuple", "namedtuple", "dict", "ordereddict", "mapping"}
+
+
+def check_structure(structure: Structure | None) -> None:
+    """Raise StructureError unless `structure` is one `describe` could have made."""
+    if structure is None:
+        return
+    if not isinstance(structure, dict) or structure.get("kind") not in _KINDS:
+        raise StructureError(f"not a structure node: {structure!r:.80}")
+    items = structure.get("items", [])
+    if not isinstance(items, list):
+        raise StructureError("a node's items are not a list")
+    if structure["kind"] in ("dict", "ordereddict", "mapping", "namedtuple"):
+        names = structure.get("keys", structure.get("fields"))
+        if not isinstance(names, list) or len(names) != len(items):
+            raise StructureError(f"a {structure['kind']} node's keys do not match its items")
+    for item in items:
+        check_structure(item)
+
+
 def count_leaves(structure: Structure) -> int:
     """How many tensors the structure holds."""
     if structure["kind"] == "tensor":

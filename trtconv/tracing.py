@@ -143,11 +143,25 @@ class Tracer:
         if self._touches_tainted((args, kwargs)):
             self.ctx.tensors.taint(result)  # the unconverted producer is already reported
             return result
-        if not spec.accepts(args, kwargs):
+        if not self._accepts(spec, args, kwargs):
             self.ctx.record_unsupported(spec.target, "arguments not supported by its converter")
             self.ctx.tensors.taint(result)
             return result
         return self._convert(spec, args, kwargs, result)
+
+    def _accepts(self, spec: ConverterSpec, args: tuple[Any, ...], kwargs: dict[str, Any]
+                 ) -> bool:
+        """The converter's validator on the call's arguments; a validator that raises is a
+        bug in it, reported with the op and module."""
+        self.depth += 1
+        try:
+            return spec.accepts(args, kwargs)
+        except Exception as e:
+            raise ConversionError(f"the validator of {spec.target}'s converter raised in "
+                                  f"module '{self.ctx.module_path or '<root>'}': "
+                                  f"{type(e).__name__}: {e}") from e
+        finally:
+            self.depth -= 1
 
     def _convert(self, spec: ConverterSpec, args: tuple[Any, ...], kwargs: dict[str, Any],
                  result: Any) -> Any:
@@ -172,7 +186,12 @@ class Tracer:
                 where = ctx.module_path or "<root>"
                 raise ConversionError(f"converter for {spec.target} failed in module "
                                       f"'{where}': {type(e).__name__}: {e}") from e
-            outputs = self._attach(spec, result, converted)
+            try:
+                outputs = self._attach(spec, result, converted)
+            except RuntimeError as e:  # the reference rejects a layer the converter made
+                if isinstance(e, ConversionError):
+                    raise
+                raise self._mismatch(spec, f"made a layer TensorRT rejects: {e}") from e
             self._name_layers(spec, first_layer, outputs)
             for observe in self._observers:
                 observe(ctx.calls[-1], tensors_in(result))
@@ -207,6 +226,9 @@ class Tracer:
         """Bind the torch results to the converter's ITensors; return those ITensors."""
         torch_outs = tensors_in(result)
         trt_outs = [x for x in pytree.tree_leaves(converted) if isinstance(x, trt.ITensor)]
+        if tensors_in(converted):
+            raise self._mismatch(spec, "returned a torch.Tensor; a converter returns the "
+                                       "ITensors of the result (ctx.trt(value) makes one)")
         if len(torch_outs) != len(trt_outs):
             raise self._mismatch(spec, f"returned {len(trt_outs)} tensor(s) for "
                                        f"{len(torch_outs)} torch result tensor(s)")

@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from trtconv.errors import TrtconvError
 from trtconv.reference.trt.plan import Recording, record_network, replay
 
 from .tensorrt_plugins import plugin_adder, refuse_without_plugins
 
 
-class ReplayMismatchError(RuntimeError):
+class ReplayMismatchError(TrtconvError):
     """The real builder inferred a different shape or dtype than the reference."""
 
 
-class BuildFailedError(RuntimeError):
+class BuildFailedError(TrtconvError):
     """`build_serialized_network` returned None; carries the builder's log."""
 
 
