@@ -4,8 +4,8 @@
 None, Ellipsis, then advanced indices (integer tensors and lists, broadcast together; constant
 boolean masks become their integer coordinates). It is emitted as one slice for the basic
 part, one reshape for removed and inserted axes, and a gather for the advanced part. A boolean
-mask computed by the network selects a data-dependent number of elements, so reading with one
-is unsupported; writing a scalar through one (`x[x < 0] = 0`) is a select.
+mask computed by the network selects a data-dependent number of elements: reading with one is
+converters/nonzero.py's; writing a scalar through one (`x[x < 0] = 0`) is a select.
 
 `x[key] = value` rebinds `x` to the updated tensor: a select for one value, else a scatter of
 the values at the positions `key` reads from a constant table of element positions. Where `x`
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from trtconv.converters import nonzero
 
 from trtconv import emit, tensorrt_converter, trt
 from trtconv.emit.shapes import is_dynamic
@@ -248,6 +249,8 @@ def _gather(ctx: Any, x: Any, plan: _Plan) -> Any:
 
 @tensorrt_converter("torch.Tensor.__getitem__")
 def convert_getitem(ctx: Any, input: Any, key: Any) -> Any:
+    if any(nonzero.is_network_mask(ctx, item) for item in pytree_tensors(key)):
+        return nonzero.index_with_mask(ctx, input, key)
     return index(ctx, ctx.trt(input), tuple(input.shape), key)
 
 
@@ -459,7 +462,7 @@ def where(ctx: Any, condition: Any, input: Any, other: Any) -> Any:
 def convert_where(ctx: Any, condition: Any, input: Any = None, other: Any = None, *,
                   out: Any = None) -> Any:
     if input is None and other is None:
-        raise ctx.unsupported("torch.where(condition) lists indices (data-dependent size)")
+        return nonzero.where_indices(ctx, condition)
     return where(ctx, condition, input, other)
 
 

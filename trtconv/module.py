@@ -27,6 +27,7 @@ from torch.utils import _pytree as pytree
 
 from . import backends
 from .errors import InputError, TrtconvError
+from .output_allocator import output_allocator_class
 
 STATE_VERSION = 1
 
@@ -122,6 +123,7 @@ class TRTModule(torch.nn.Module):
                          for n, i in zip(names, is_input) if not i]
         self._shape_key: tuple[tuple[int, ...], ...] | None = None
         self._output_shapes: list[tuple[int, ...]] = []
+        self._allocators: dict[str, Any] = {}  # per data-dependent output, made when first run
         self._runtime_ready = True
 
     def _describe_input(self, name: str) -> _IO:
@@ -205,13 +207,28 @@ class TRTModule(torch.nn.Module):
         for x, io in zip(inputs, self._inputs):
             context.set_tensor_address(io.name, x.data_ptr())
         device = inputs[0].device if inputs else self._device
-        outputs = [torch.empty(shape, dtype=dtype, device=device)
-                   for shape, (_, dtype) in zip(self._output_shapes, self._outputs)]
-        for out, (name, _) in zip(outputs, self._outputs):
-            context.set_tensor_address(name, out.data_ptr())
+        outputs: list[Any] = []
+        for shape, (name, dtype) in zip(self._output_shapes, self._outputs):
+            if any(d < 0 for d in shape):  # data-dependent: sized by the engine as it runs
+                outputs.append(self._output_allocator(name, device))
+                continue
+            outputs.append(torch.empty(shape, dtype=dtype, device=device))
+            context.set_tensor_address(name, outputs[-1].data_ptr())
         if not context.execute_async_v3(self._backend.stream_handle()):
             raise TrtconvError(f"engine execution failed: {self._last_error()}")
-        return outputs
+        return [out if isinstance(out, torch.Tensor) else out.take(dtype)
+                for out, (_, dtype) in zip(outputs, self._outputs)]
+
+    def _output_allocator(self, name: str, device: torch.device) -> Any:
+        """The output allocator of a data-dependent output (set on the context once)."""
+        allocators = self._allocators
+        if name not in allocators:
+            allocators[name] = output_allocator_class(self._trt)(device)
+            if not self._context.set_output_allocator(name, allocators[name]):
+                raise TrtconvError(f"the engine refuses an output allocator for {name!r}: "
+                                   f"{self._last_error()}")
+        allocators[name].device = device
+        return allocators[name]
 
     def _select_profile(self, shapes: tuple[tuple[int, ...], ...]) -> None:
         """Switch to the first optimization profile whose ranges hold every input shape."""
