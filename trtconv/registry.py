@@ -13,6 +13,7 @@ True
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -135,7 +136,9 @@ def register(spec: ConverterSpec) -> ConverterSpec:
 
 
 def unregister(target: Any) -> None:
-    _REGISTRY.pop(qualified_name(target), None)
+    name = qualified_name(target)
+    _REGISTRY.pop(name, None)
+    _OPTIONAL.pop(name, None)
 
 
 def tensorrt_converter(target: Any, *, enabled: bool = True, validator: Validator | None = None,
@@ -202,9 +205,40 @@ def spellings(name: str, namespaces: Sequence[str] = ("torch", "torch.Tensor"),
     return found
 
 
-def converters() -> dict[str, ConverterSpec]:
-    """Every registered converter by target (built-ins are loaded first)."""
+# Converters of optional packages (torchvision), registered once the application imports the
+# package: target -> (package, converter, registration options).
+_OPTIONAL: dict[str, tuple[str, Converter, dict[str, Any]]] = {}
+
+
+def register_when_imported(package: str, table: Mapping[str, Converter],
+                           **options: Any) -> list[str]:
+    """Register `table` (`target -> converter`, targets inside `package`) as soon as the
+    application has imported `package`; trtconv itself never imports it. A model that calls
+    the package has imported it before it is converted."""
+    for target, fn in table.items():
+        _OPTIONAL[target] = (package, fn, options)
+    _register_imported()
+    return list(table)
+
+
+def optional_targets() -> dict[str, tuple[str, Converter]]:
+    """Every target of `register_when_imported`, registered yet or not: (package, converter)."""
     _load_builtin()
+    return {target: (package, fn) for target, (package, fn, _) in _OPTIONAL.items()}
+
+
+def _register_imported() -> None:
+    for target, (package, fn, options) in _OPTIONAL.items():
+        if package in sys.modules and target not in _REGISTRY:
+            tensorrt_converter(target, **options)(fn)
+
+
+def converters() -> dict[str, ConverterSpec]:
+    """Every registered converter by target (built-ins are loaded first, and converters of
+    optional packages the application has imported)."""
+    _load_builtin()
+    with _load_lock:
+        _register_imported()
     return dict(_REGISTRY)
 
 

@@ -203,9 +203,11 @@ def _reference_module() -> Any:
 
 
 def _compile(network: INetworkDefinition) -> tuple[list[_Step], int, list[int]]:
-    """Order the layers the outputs need into steps with integer slots and last-use frees."""
+    """Order the layers the outputs (and the layers without outputs: assertions) need into
+    steps with integer slots and last-use frees."""
     needed: set[int] = set()
     stack = [t._producer for t in network._outputs if t._producer is not None]
+    stack += [layer for layer in network._layers if not layer._outputs]
     while stack:
         layer = stack.pop()
         if layer._index in needed:
