@@ -158,11 +158,13 @@ for _target in ("torch.unsqueeze", "torch.Tensor.unsqueeze", "torch.Tensor.unsqu
 
 
 def _identity(ctx: Any, input: Any, *args: Any, **kwargs: Any) -> Any:
-    """contiguous/clone: the same values (memory layout has no meaning in TensorRT)."""
+    """contiguous/clone/detach: the same values (memory layout and autograd have no meaning
+    in TensorRT; a detached tensor still carries the input's values, never the example's)."""
     return ctx.trt(input)
 
 
-for _target in ("torch.clone", "torch.Tensor.clone", "torch.Tensor.contiguous"):
+for _target in ("torch.clone", "torch.Tensor.clone", "torch.Tensor.contiguous", "torch.detach",
+                "torch.Tensor.detach"):
     tensorrt_converter(_target)(_identity)
 
 
