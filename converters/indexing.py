@@ -222,13 +222,11 @@ def _gather(ctx: Any, x: Any, plan: _Plan) -> Any:
                for a in axes]
     if len(axes) == 1:
         return net.add_gather(x, indices[0], axes[0]).get_output(0)
-    if any(d < 0 for t in indices for d in t.shape):
-        raise ctx.unsupported("several index tensors with dynamic shapes")
-    batch = tuple(torch.broadcast_shapes(*(tuple(t.shape) for t in indices)))
+    batch = _broadcast_dims(net, indices)
     dtype = torch.int64 if any(t.dtype == trt.DataType.INT64 for t in indices) else torch.int32
     columns = [emit.expand_to(net, emit.reshape(net, emit.cast(net, t, dtype),
-                                                (1,) * (len(batch) - len(t.shape))
-                                                + tuple(t.shape) + (1,)), [*batch, 1])
+                                                [1] * (len(batch) - len(t.shape))
+                                                + emit.dims_of(net, t) + [1]), [*batch, 1])
                for t in indices]
     stacked = columns[0]
     if len(columns) > 1:
@@ -247,10 +245,31 @@ def _gather(ctx: Any, x: Any, plan: _Plan) -> Any:
     return emit.permute(net, gathered, order)
 
 
+def _broadcast_dims(network: Any, tensors: list[Any]) -> list[Any]:
+    """The broadcast shape of index tensors (aligned at the right): per axis a static size
+    other than 1 where one has it, else the largest of the dynamic sizes there (torch checked
+    on the example that they broadcast)."""
+    rank = max(len(t.shape) for t in tensors)
+    dims = [[1] * (rank - len(t.shape)) + emit.dims_of(network, t) for t in tensors]
+    batch: list[Any] = []
+    for axis in range(rank):
+        sizes = [d[axis] for d in dims]
+        static = [s for s in sizes if not is_dynamic(s) and s != 1]
+        if static:
+            batch.append(static[0])
+            continue
+        size: Any = 1
+        for s in (s for s in sizes if is_dynamic(s)):
+            size = emit.dim_op(network, size, s, E.MAX) if is_dynamic(size) else s
+        batch.append(size)
+    return batch
+
+
 @tensorrt_converter("torch.Tensor.__getitem__")
 def convert_getitem(ctx: Any, input: Any, key: Any) -> Any:
     if any(nonzero.is_network_mask(ctx, item) for item in pytree_tensors(key)):
-        return nonzero.index_with_mask(ctx, input, key)
+        selected, example, rest = nonzero.select_with_mask(ctx, input, key)
+        return index(ctx, selected, example, rest)
     return index(ctx, ctx.trt(input), tuple(input.shape), key)
 
 

@@ -6,9 +6,9 @@ is a -1 dim of the network, never the example's count, and outputs that carry it
 the engine after it runs. Later code that reads that size as a number (`len(idx)`, `if
 n > 0:`) gets a DimInt like any dynamic size.
 
-`x[mask]` converts when the mask is the only index besides whole-axis slices and Ellipsis
-(`x[mask]`, `x[:, mask]`, `x[..., mask]`): the axes it covers are flattened and the selected
-positions gathered. Assigning through such a mask (`x[mask] = values`) with a tensor of
+`x[mask]` converts when the mask is the only index tensor (ints, slices, None and Ellipsis may
+join it: `x[mask]`, `x[:, mask]`, `x[mask, 1]`): the axes it covers are flattened, the
+selected positions gathered, and the rest of the key applied to the result. Assigning through such a mask (`x[mask] = values`) with a tensor of
 values stays unsupported (its count would be the example's); a scalar works
 (converters/indexing.py).
 """
@@ -84,30 +84,42 @@ def is_network_mask(ctx: ConversionContext, item: object) -> bool:
         ctx.is_traced(item)
 
 
-def index_with_mask(ctx: ConversionContext, input: torch.Tensor, key: object) -> trt.ITensor:
-    """`input[key]` for a key of one network-computed boolean mask among whole-axis slices
-    and an Ellipsis."""
+def select_with_mask(ctx: ConversionContext, input: torch.Tensor, key: object
+                     ) -> tuple[trt.ITensor, tuple[int, ...], tuple[object, ...]]:
+    """The selection `input[key]` makes with the key's network-computed boolean mask, its
+    example shape, and the rest of the key (the mask replaced by a whole-axis slice) for the
+    ordinary indexing of the result. Ints, slices, None and one Ellipsis may join the mask;
+    other index tensors may not."""
     items = list(key) if isinstance(key, tuple) else [key]
-    masks = [i for i, item in enumerate(items) if is_network_mask(ctx, item)]
-    whole = all(i in masks or item is Ellipsis or item == slice(None)
-                for i, item in enumerate(items))
-    if len(masks) != 1 or not whole or items.count(Ellipsis) > 1:
+    masks = [item for item in items if is_network_mask(ctx, item)]
+    others = [item for item in items if isinstance(item, (torch.Tensor, list, tuple, bool))
+              and not any(item is m for m in masks)]
+    if len(masks) != 1 or others or items.count(Ellipsis) > 1:
         raise ctx.unsupported("reading through a boolean mask computed by the network along "
-                              "with other indices (only whole-axis slices and ... may join it)")
-    at, mask = masks[0], items[masks[0]]
+                              "with other index tensors or masks")
+    mask = masks[0]
     if mask.dim() == 0:
         raise ctx.unsupported("a 0-d boolean mask as an index")
-    if Ellipsis in items[:at]:
-        at = input.dim() - mask.dim() - (len(items) - at - 1)
+
+    def consumed(item: object) -> int:
+        return 0 if item is None or item is Ellipsis else mask.dim() if item is mask else 1
+
+    if Ellipsis in items:
+        at = items.index(Ellipsis)
+        fill = input.dim() - sum(consumed(item) for item in items)
+        items = items[:at] + [slice(None)] * fill + items[at + 1:]
+    position = next(i for i, item in enumerate(items) if item is mask)
+    axis = sum(consumed(item) for item in items[:position])
     network = ctx.network
     x = ctx.trt(input)
     dims = emit.dims_of(network, x)
-    covered = dims[at:at + mask.dim()]
-    merged = covered[0]
-    for d in covered[1:]:
+    merged = dims[axis]
+    for d in dims[axis + 1:axis + mask.dim()]:
         merged = dim_op(network, merged, d, E.PROD)
-    x = emit.reshape(network, x, [*dims[:at], merged, *dims[at + mask.dim():]])
-    return network.add_gather(x, flat_nonzero(network, ctx.trt(mask)), at).get_output(0)
+    x = emit.reshape(network, x, [*dims[:axis], merged, *dims[axis + mask.dim():]])
+    selected = network.add_gather(x, flat_nonzero(network, ctx.trt(mask)), axis).get_output(0)
+    example = (*input.shape[:axis], int(mask.sum()), *input.shape[axis + mask.dim():])
+    return selected, example, (*items[:position], slice(None), *items[position + 1:])
 
 
 register_spellings({"nonzero": nonzero, "argwhere": argwhere, "masked_select": masked_select},

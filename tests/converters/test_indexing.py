@@ -57,9 +57,10 @@ def test_constant_table_traced_index():
     check_op(lambda i: table[i] * 2, torch.tensor([[1, 9], [0, 3]]))
 
 
-def test_traced_mask_read_with_an_int_unsupported():
-    # x[m] alone converts (tests/converters/test_nonzero.py); with other indices it does not
-    check_unsupported(lambda x, m: x[m[:, :, 0], 1], X, MASK, op="torch.Tensor.__getitem__")
+def test_traced_mask_read_with_an_index_tensor_unsupported():
+    # x[m] converts (tests/converters/test_nonzero.py); with another index tensor it does not
+    check_unsupported(lambda x, m: x[(x[:, 0, 0] > -100) | m[:, 0, 0], torch.tensor([1, 0])],
+                      X, MASK, op="torch.Tensor.__getitem__")
 
 
 @pytest.mark.parametrize("fn", [
@@ -304,8 +305,25 @@ def test_dynamic_where():
 def test_indexing_report_names_module():
     class Net(torch.nn.Module):
         def forward(self, x, m):
-            return x[m[:, :, 0], 1:]
+            return x[(x[:, 0, 0] > -100) | m[:, 0, 0], x[0, :, 0] == x[0, 1, 0]]
 
     with pytest.raises(trtconv.UnsupportedOperatorError,
                        match="in module 'fn'.*boolean mask computed by the network"):
         trtconv.convert(Lambda(Net()), [X, MASK], backend="reference")
+
+
+def test_several_index_tensors_of_data_dependent_length():
+    """Index tensors broadcast over a data-dependent size (torchvision's RoIAlign in Python:
+    one index per axis, [K, ...] with K the number of boxes kept)."""
+    from support.op_harness import _compare
+
+    def gather(x, boxes):
+        keep = boxes[:, 0] > 0
+        rows = (boxes[keep, 1] * 1.9).long().clamp(0, 1)  # [K]
+        cols = (boxes[keep, 2:] * 2.9).long().clamp(0, 3)  # [K, 2]
+        return x[rows[:, None, None], torch.arange(3)[None, :, None], cols[:, None, :]]
+
+    x, boxes = torch.randn(2, 3, 4), torch.rand(6, 4) - torch.tensor([0.5, 0, 0, 0])
+    converted = check_op(gather, x, boxes, rtx="replay")
+    for other in (torch.rand(6, 4), -torch.rand(6, 4)):  # all kept, none kept
+        _compare(converted(x, other), gather(x, other), 0, 0)

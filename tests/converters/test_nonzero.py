@@ -75,9 +75,19 @@ def test_mask_dynamic_batch():
                   -torch.ones(1, 4), rtx="replay")
 
 
-def test_mask_with_other_indices_unsupported():
-    check_unsupported(lambda x: x[x[:, 0] > 0, 1:], X, op="torch.Tensor.__getitem__")
-    check_unsupported(lambda x: x[x[:, 0] > 0, torch.tensor([0, 1])], X,
+@pytest.mark.parametrize("fn", [
+    lambda x: x[x[:, 0] > 0, 1:], lambda x: x[x[:, 0] > 0, 2], lambda x: x[1:, x[0] > 0],
+    lambda x: x[None, x > 0], lambda x: x[0, None, x[0] > 0], lambda x: x[..., x[1] > 0, None],
+], ids=["slice", "int", "slice_before", "none", "int_none", "ellipsis_none"])
+def test_mask_with_basic_indices(fn):
+    check_counts(fn, X, *OTHERS)
+
+
+def test_mask_with_other_index_tensors_unsupported():
+    every_row = lambda x: x[:, 0] > -100  # noqa: E731  (3 rows: broadcasts with 3 indices)
+    check_unsupported(lambda x: x[every_row(x), torch.tensor([0, 1, 3])], X,
+                      op="torch.Tensor.__getitem__")
+    check_unsupported(lambda x: x[every_row(x), x[0] == x[0, 2]], X,
                       op="torch.Tensor.__getitem__")
 
 
