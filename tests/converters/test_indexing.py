@@ -327,3 +327,22 @@ def test_several_index_tensors_of_data_dependent_length():
     converted = check_op(gather, x, boxes, rtx="replay")
     for other in (torch.rand(6, 4), -torch.rand(6, 4)):  # all kept, none kept
         _compare(converted(x, other), gather(x, other), 0, 0)
+
+
+def test_assignment_through_data_dependent_indices():
+    """`result[idx] = values` with idx from torch.where (torchvision's MultiScaleRoIAlign):
+    the number of positions written is the run's, including none."""
+    from support.op_harness import _compare
+
+    def scatter_levels(x, levels):
+        result = x.new_zeros(6, 3)
+        for level in range(3):
+            idx = torch.where(levels == level)[0]
+            result[idx] = x[idx] * (level + 1)
+        return result
+
+    levels = torch.tensor([0, 2, 2, 0, 0, 2])  # no level 1 in the example
+    converted = check_op(scatter_levels, torch.randn(6, 3), levels, rtx="replay")
+    for other in (torch.tensor([1, 1, 0, 2, 1, 0]), torch.zeros(6, dtype=torch.int64)):
+        x = torch.randn(6, 3)
+        _compare(converted(x, other), scatter_levels(x, other), 0, 0)
