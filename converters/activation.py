@@ -1,13 +1,16 @@
 """Activations: relu, sigmoid, tanh (one table, one loop) and the parametrised family
 (leaky_relu, elu, selu, celu, softplus, hardtanh, relu6, gelu, silu, hardswish, hardsigmoid,
-mish, logsigmoid, prelu, threshold, the shrinks, rrelu): one converter per function, a table of
-its spellings, one loop."""
+mish, logsigmoid, prelu, threshold, the shrinks, rrelu, glu): one converter per function, a
+table of its spellings, one loop."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.context import ConversionContext
 from trtconv.registry import register_aliases, register_spellings, register_table
 
 A = trt.ActivationType
@@ -222,6 +225,20 @@ def _tanhshrink(ctx: Any, input: Any) -> Any:
     return emit.arith.elementwise(ctx.network, x, _act(ctx, x, A.TANH), E.SUB)
 
 
+def _glu(ctx: ConversionContext, input: torch.Tensor, dim: int = -1) -> trt.ITensor:
+    """glu: the first half of `dim` times the sigmoid of the second (a dynamic `dim` is
+    halved in the network)."""
+    x = _float(ctx, input)
+    network, rank = ctx.network, len(x.shape)
+    axis = emit.normalize_dim(dim, rank)
+    half = emit.dim_op(network, emit.dim_of(ctx, x, axis), 2, E.FLOOR_DIV)
+    size = [half if a == axis else None for a in range(rank)]
+    first = emit.slice_tensor(network, x, [0] * rank, size, [1] * rank)
+    second = emit.slice_tensor(network, x, [half if a == axis else 0 for a in range(rank)],
+                               size, [1] * rank)
+    return _mul(ctx, first, _act(ctx, second, A.SIGMOID))
+
+
 _F = "torch.nn.functional"
 _PARAMETRISED: dict[Any, tuple[str, ...]] = {
     _leaky_relu: (f"{_F}.leaky_relu", f"{_F}.leaky_relu_"),
@@ -245,5 +262,6 @@ _PARAMETRISED: dict[Any, tuple[str, ...]] = {
     _hardshrink: (f"{_F}.hardshrink", "torch.hardshrink", "torch.Tensor.hardshrink"),
     _softshrink: (f"{_F}.softshrink",),
     _tanhshrink: (f"{_F}.tanhshrink",),
+    _glu: (f"{_F}.glu",),
 }
 register_table({target: fn for fn, targets in _PARAMETRISED.items() for target in targets})

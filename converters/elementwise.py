@@ -1,6 +1,6 @@
 """Binary and unary arithmetic: add, sub, mul, div (all rounding modes), pow, floor_divide, fmod,
-remainder, maximum/minimum/fmax/fmin, neg, reciprocal, square, lerp, addcmul, addcdiv, in their
-torch, Tensor-method, in-place and operator spellings.
+remainder, maximum/minimum/fmax/fmin, neg, reciprocal, square, lerp, addcmul, addcdiv, atan2, in
+their torch, Tensor-method, in-place and operator spellings.
 
 Operands follow torch's type promotion: they are computed in `torch.result_type` of the
 operands, widened to the result's dtype (so integer true division runs in float), and the
@@ -16,8 +16,9 @@ from typing import Any
 import torch
 
 from trtconv import trt
+from trtconv.context import ConversionContext
 from trtconv.emit import arith
-from trtconv.emit.compute import apply
+from trtconv.emit.compute import apply, compute_dtype
 from trtconv.registry import register_aliases, register_spellings
 
 E = trt.ElementWiseOperation
@@ -160,6 +161,14 @@ _addcmul = _addc(E.PROD)
 _addcdiv = _addc(E.DIV)
 
 
+def _atan2(ctx: ConversionContext, input: torch.Tensor | float, other: torch.Tensor | float, *,
+           out: torch.Tensor | None = None) -> trt.ITensor:
+    """atan2 in float32 at least (torch computes integers in float32 and float16/bfloat16
+    through float32 too)."""
+    dtype = torch.promote_types(compute_dtype(ctx, [input, other]), torch.float32)
+    return apply(ctx, [input, other], arith.atan2, dtype)
+
+
 def _reverse(fn: Callable[..., Any]) -> Callable[..., Any]:
     def convert(ctx: Any, input: Any, other: Any) -> Any:
         return fn(ctx, other, input)
@@ -176,6 +185,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "fmax": extremum(True, "ignore"), "fmin": extremum(False, "ignore"),
     "neg": _neg, "negative": _neg, "positive": _positive, "reciprocal": _reciprocal,
     "square": _square, "lerp": _lerp, "addcmul": _addcmul, "addcdiv": _addcdiv,
+    "atan2": _atan2, "arctan2": _atan2,
 }
 _DUNDERS: dict[str, Callable[..., Any]] = {
     "rsub": _rsub, "rtruediv": _rdiv, "rdiv": _rdiv,

@@ -4,8 +4,8 @@
 None, Ellipsis, then advanced indices (integer tensors and lists, broadcast together; constant
 boolean masks become their integer coordinates). It is emitted as one slice for the basic
 part, one reshape for removed and inserted axes, and a gather for the advanced part. A boolean
-mask computed by the network selects a data-dependent number of elements, so reading with one
-is unsupported; writing a scalar through one (`x[x < 0] = 0`) is a select.
+mask computed by the network selects a data-dependent number of elements: reading with one is
+converters/nonzero.py's; writing a scalar through one (`x[x < 0] = 0`) is a select.
 
 `x[key] = value` rebinds `x` to the updated tensor: a select for one value, else a scatter of
 the values at the positions `key` reads from a constant table of element positions. Where `x`
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from trtconv.converters import nonzero
 
 from trtconv import emit, tensorrt_converter, trt
 from trtconv.emit import checks
@@ -253,6 +254,9 @@ def _as_column(network: trt.INetworkDefinition, index: trt.ITensor, rank: int) -
 
 @tensorrt_converter("torch.Tensor.__getitem__")
 def convert_getitem(ctx: Any, input: Any, key: Any) -> Any:
+    if any(nonzero.is_network_mask(ctx, item) for item in pytree_tensors(key)):
+        selected, example, rest = nonzero.select_with_mask(ctx, input, key)
+        return index(ctx, selected, example, rest)
     return index(ctx, ctx.trt(input), tuple(input.shape), key)
 
 
@@ -306,24 +310,23 @@ def assign(ctx: Any, input: torch.Tensor, key: Any, value: Any) -> Any:
         return _assign_window(ctx, input, x, entries, value, dtype)
     positions = torch.arange(input.numel()).reshape(input.shape)
     region = positions[key]  # the flat positions written, in the order values are read
-    if region.numel() == 0:
-        return x
     traced_key = any(ctx.is_traced(t) for t in pytree_tensors(key))
+    if region.numel() == 0 and not traced_key:
+        return x
     if not traced_key and _is_scalar(ctx, value):
         where = torch.zeros(input.numel(), dtype=torch.bool)
         where[region.reshape(-1)] = True
         cond = ctx.constant(where.reshape(input.shape))
         return emit.arith.select(net, cond, _scalar(ctx, value, dtype, rank), x)
-    if traced_key:
-        table = ctx.constant(positions)
-        where_at = index(ctx, table, tuple(input.shape), key)
+    if traced_key:  # positions read by the key in the network: their count may be dynamic
+        where_at = index(ctx, ctx.constant(positions), tuple(input.shape), key)
+        region_dims = emit.dims_of(net, where_at)
     else:
-        where_at = ctx.constant(region)
-    updates = _updates(ctx, value, tuple(region.shape), dtype)
-    count = region.numel()
+        where_at, region_dims = ctx.constant(region), list(region.shape)
+    updates = _updates(ctx, value, region_dims, dtype)
     flat = emit.reshape(net, x, (input.numel(),))
-    layer = net.add_scatter(flat, emit.reshape(net, where_at, (count, 1)),
-                            emit.reshape(net, updates, (count,)), trt.ScatterMode.ND)
+    layer = net.add_scatter(flat, emit.reshape(net, where_at, (-1, 1)),
+                            emit.reshape(net, updates, (-1,)), trt.ScatterMode.ND)
     return emit.reshape(net, layer.get_output(0), tuple(input.shape))
 
 
@@ -416,8 +419,9 @@ def pytree_tensors(key: Any) -> list[torch.Tensor]:
     return [t for t in items if isinstance(t, torch.Tensor)]
 
 
-def _updates(ctx: Any, value: Any, region: tuple[int, ...], dtype: torch.dtype) -> Any:
-    """`value` broadcast to the written region, as torch does (leading 1s dropped)."""
+def _updates(ctx: Any, value: Any, region: list[Any], dtype: torch.dtype) -> Any:
+    """`value` broadcast to the written region (dims, dynamic ones too), as torch does
+    (leading 1s dropped)."""
     if not isinstance(value, torch.Tensor):
         return emit.full(ctx, list(region), value, dtype)
     shape = tuple(value.shape)
@@ -461,7 +465,7 @@ def where(ctx: Any, condition: Any, input: Any, other: Any) -> Any:
 def convert_where(ctx: Any, condition: Any, input: Any = None, other: Any = None, *,
                   out: Any = None) -> Any:
     if input is None and other is None:
-        raise ctx.unsupported("torch.where(condition) lists indices (data-dependent size)")
+        return nonzero.where_indices(ctx, condition)
     return where(ctx, condition, input, other)
 
 

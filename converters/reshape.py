@@ -158,7 +158,8 @@ for _target in ("torch.unsqueeze", "torch.Tensor.unsqueeze", "torch.Tensor.unsqu
 
 
 def _identity(ctx: Any, input: Any, *args: Any, **kwargs: Any) -> Any:
-    """contiguous/clone: the same values (memory layout has no meaning in TensorRT)."""
+    """contiguous/clone: the same values (memory layout has no meaning in TensorRT; detach and
+    the other identities are in values.py)."""
     return ctx.trt(input)
 
 

@@ -1,8 +1,11 @@
 """Sorting: sort, argsort, msort and topk, through TensorRT's top-k layer.
 
 Indices are int64. NaN sorts above every number, as in torch. The order of equal elements is
-TensorRT's (torch only promises it with `stable=True`, which is reported unsupported). The
-sorted axis must be static and at most TensorRT's top-k limit (3840) long.
+TensorRT's (torch only promises it with `stable=True`, which is reported unsupported). k, and
+the length of a sorted axis, may be dynamic (a size of the input, or a data-dependent count
+such as `min(1000, len(scores))` after a mask): the layer then takes k as an input and the
+engine fails a run whose k exceeds TensorRT's top-k limit (3840); a static k past it is
+unsupported.
 """
 
 from __future__ import annotations
@@ -23,14 +26,11 @@ def _sorted(ctx: Any, input: Any, k: int | None, dim: int, largest: bool) -> tup
     if rank == 0:
         return arith.identity(ctx.network, x), ctx.trt(torch.tensor(0))
     axis = emit.normalize_dim(dim, rank)
-    length = x.shape[axis]
     if k is None:
-        if length < 0:
-            raise ctx.unsupported("sorting along a dynamic dimension")
-        k = length
-    if not isinstance(k, int) or hasattr(k, "trt_dim"):
-        raise ctx.unsupported("top-k with a dynamic k")
-    if k > reductions.MAX_TOPK:
+        k = emit.dim_of(ctx, x, axis)
+    if not isinstance(k, int) and not emit.is_dynamic(k):
+        raise ctx.unsupported(f"top-k with k of type {type(k).__name__}")
+    if not emit.is_dynamic(k) and k > reductions.MAX_TOPK:
         raise ctx.unsupported(f"{k} elements along the sorted axis: TensorRT's top-k takes at "
                               f"most {reductions.MAX_TOPK}")
     return reductions.topk(ctx.network, x, k, axis, largest)

@@ -18,6 +18,7 @@ import torch
 from . import backends
 from .errors import InputError, TrtconvError
 from .guards import Guard, GuardError, failed_shape_guard
+from .output_allocator import output_allocator_class
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Execution:
         self.context = runtime.engine.create_execution_context()
         self.shape_key: tuple[tuple[int, ...], ...] | None = None
         self.output_shapes: list[tuple[int, ...]] = []
+        self.allocators: dict[str, Any] = {}  # per data-dependent output, made when first run
 
     def run(self, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
         """Execute on `inputs` (checked, contiguous); all outputs, hidden ones included."""
@@ -99,14 +101,29 @@ class Execution:
         for x, io in zip(inputs, runtime.inputs):
             context.set_tensor_address(io.name, x.data_ptr())
         device = inputs[0].device if inputs else runtime.device
-        outputs = [torch.empty(shape, dtype=dtype, device=device)
-                   for shape, (_, dtype) in zip(self.output_shapes, runtime.outputs)]
-        for out, (name, _) in zip(outputs, runtime.outputs):
-            context.set_tensor_address(name, out.data_ptr())
+        outputs: list[Any] = []
+        for shape, (name, dtype) in zip(self.output_shapes, runtime.outputs):
+            if any(d < 0 for d in shape):  # data-dependent: sized by the engine as it runs
+                outputs.append(self._output_allocator(name, device))
+                continue
+            outputs.append(torch.empty(shape, dtype=dtype, device=device))
+            context.set_tensor_address(name, outputs[-1].data_ptr())
         if not context.execute_async_v3(runtime.backend.stream_handle()):
             self._raise_shape_guard(key)
             raise TrtconvError(f"engine execution failed: {self._last_error()}")
-        return outputs
+        return [out if isinstance(out, torch.Tensor) else out.take(dtype)
+                for out, (_, dtype) in zip(outputs, runtime.outputs)]
+
+    def _output_allocator(self, name: str, device: torch.device) -> Any:
+        """The output allocator of a data-dependent output (set on the context once)."""
+        allocators = self.allocators
+        if name not in allocators:
+            allocators[name] = output_allocator_class(self.runtime.trt)(device)
+            if not self.context.set_output_allocator(name, allocators[name]):
+                raise TrtconvError(f"the engine refuses an output allocator for {name!r}: "
+                                   f"{self._last_error()}")
+        allocators[name].device = device
+        return allocators[name]
 
     def _set_shapes(self, key: tuple[tuple[int, ...], ...]) -> None:
         runtime, context = self.runtime, self.context
@@ -117,8 +134,10 @@ class Execution:
                 self._raise_shape_guard(key)
                 raise InputError(f"input {io.name!r}: the engine rejects shape {shape}: "
                                  f"{self._last_error()}")
+        logged = len(runtime.errors())
         shapes = [tuple(context.get_tensor_shape(n)) for n, _ in runtime.outputs]
-        if any(d < 0 for shape in shapes for d in shape):
+        # -1 without an error: a data-dependent size, known once the engine has run
+        if len(runtime.errors()) > logged:
             self._raise_shape_guard(key)
             given = ", ".join(f"{io.name} {s}" for io, s in zip(runtime.inputs, key))
             raise InputError(f"the engine cannot run inputs of shapes {given}: "

@@ -121,6 +121,7 @@ def unregister(target: Any) -> None:
     """Remove the converter of `target` (any spelling of it); nothing if it has none."""
     with _LOCK:
         _REGISTRY.pop(_key(target), None)
+        _OPTIONAL.pop(_key(target), None)
 
 
 def _key(target: Any) -> str:
@@ -241,10 +242,40 @@ def override(target: Any, converter: Converter, *, validator: Validator | None =
 
 # --- lookup ---------------------------------------------------------------------------------
 
+# Converters of optional packages (torchvision), registered once the application imports the
+# package: target -> (package, converter, registration options).
+_OPTIONAL: dict[str, tuple[str, Converter, dict[str, Any]]] = {}
+
+
+def register_when_imported(package: str, table: Mapping[str, Converter],
+                           **options: Any) -> list[str]:
+    """Register `table` (`target -> converter`, targets inside `package`) as soon as the
+    application has imported `package`; trtconv itself never imports it. A model that calls
+    the package has imported it before it is converted."""
+    for target, fn in table.items():
+        _OPTIONAL[target] = (package, fn, options)
+    _register_imported()
+    return list(table)
+
+
+def optional_targets() -> dict[str, tuple[str, Converter]]:
+    """Every target of `register_when_imported`, registered yet or not: (package, converter)."""
+    _load_builtin()
+    return {target: (package, fn) for target, (package, fn, _) in _OPTIONAL.items()}
+
+
+def _register_imported() -> None:
+    for target, (package, fn, options) in _OPTIONAL.items():
+        if package in sys.modules and target not in _REGISTRY:
+            tensorrt_converter(target, **options)(fn)
+
+
 def converters() -> dict[str, ConverterSpec]:
-    """Every registered converter by target (built-ins are loaded first)."""
+    """Every registered converter by target (built-ins are loaded first, and converters of
+    optional packages the application has imported)."""
     _load_builtin()
     with _LOCK:
+        _register_imported()
         return dict(_REGISTRY)
 
 

@@ -81,3 +81,20 @@ def test_activation_half_and_int():
     check_unsupported(lambda x: F.hardtanh(x, -2, 2), torch.arange(-3, 3),
                       op="torch.nn.functional.hardtanh")
     check_unsupported(lambda x: F.rrelu(x, training=True), X, op="torch.nn.functional.rrelu")
+
+
+@pytest.mark.parametrize("fn,x", [
+    (F.glu, torch.randn(2, 3, 6)),
+    (lambda x: F.glu(x, 1), torch.randn(2, 4, 3)),
+    (lambda x: F.glu(x, dim=0), torch.randn(2, 5)),
+    (torch.nn.GLU(-2), torch.randn(3, 4, 5)),
+    (F.glu, torch.randn(4, 8).half()),
+], ids=["last", "dim1", "dim0", "module", "half"])
+def test_glu(fn, x):
+    check_op(fn, x, atol=1e-3 if x.dtype == torch.half else 1e-5)
+
+
+def test_glu_dynamic_dim():
+    from support.dynamic_harness import check_dynamic
+
+    check_dynamic(lambda x: F.glu(x), torch.randn(2, 6), torch.randn(3, 10), torch.randn(1, 2))

@@ -257,3 +257,40 @@ def test_dynamic_batch():
 def test_symbolic_size_operand():
     check_dynamic(lambda a: (a / a.shape[0], a * a.size(0) - a.shape[0], a.shape[0] ** a), X,
                   X[:1], X.repeat(2, 1, 1), atol=1e-4)
+
+
+# atan2 over every quadrant, both axes, signed zeros, infinities and NaN.
+_SPECIAL = torch.tensor([0.0, -0.0, 1.5, -1.5, math.inf, -math.inf, math.nan, 1e-30, -3e30])
+ATAN2_Y, ATAN2_X = (v.reshape(-1) for v in torch.meshgrid(_SPECIAL, _SPECIAL, indexing="ij"))
+
+
+@pytest.mark.parametrize("fn", [
+    torch.atan2, torch.arctan2, lambda y, x: y.atan2(x), lambda y, x: y.arctan2(x),
+    lambda y, x: (y * 1).atan2_(x), lambda y, x: (y * 1).arctan2_(x),
+    lambda y, x: torch.atan2(y, x[0]), lambda y, x: torch.atan2(y[:1], x),
+], ids=["atan2", "arctan2", "method", "arctan2_method", "in_place", "arctan2_in_place",
+        "broadcast", "broadcast_left"])
+def test_atan2(fn):
+    check_op(fn, torch.randn(3, 4) * 3, torch.randn(3, 4) * 3, atol=1e-6)
+
+
+def test_atan2_special_values():
+    converted = check_op(torch.atan2, ATAN2_Y, ATAN2_X, atol=1e-6)
+    got, want = converted(ATAN2_Y, ATAN2_X), torch.atan2(ATAN2_Y, ATAN2_X)
+    numbers = ~want.isnan()
+    assert torch.equal(got[numbers].signbit(), want[numbers].signbit())  # -0.0 as torch
+    assert want[(ATAN2_Y == 0) & (ATAN2_X == 0)].signbit().any()
+
+
+@pytest.mark.parametrize("y,x", [
+    (torch.arange(-3, 3, dtype=torch.int32), torch.tensor([2, -1, 0, 0, 3, -5])),
+    (torch.randn(2, 3).half(), torch.randn(2, 3).half()),
+    (torch.randn(2, 3).bfloat16(), torch.randn(2, 3).bfloat16()),
+], ids=["int", "half", "bfloat16"])
+def test_atan2_dtypes(y, x):
+    check_op(torch.atan2, y, x, atol=1e-2 if y.dtype in (torch.half, torch.bfloat16) else 1e-6)
+
+
+def test_atan2_dynamic():
+    check_dynamic(lambda y, x: torch.atan2(y, x), (torch.randn(2, 3), torch.randn(2, 3)),
+                  (torch.randn(5, 3), torch.randn(5, 3)))

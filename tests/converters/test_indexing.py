@@ -57,8 +57,10 @@ def test_constant_table_traced_index():
     check_op(lambda i: table[i] * 2, torch.tensor([[1, 9], [0, 3]]))
 
 
-def test_traced_mask_read_unsupported():
-    check_unsupported(lambda x, m: x[m], X, MASK, op="torch.Tensor.__getitem__")
+def test_traced_mask_read_with_an_index_tensor_unsupported():
+    # x[m] converts (tests/converters/test_nonzero.py); with another index tensor it does not
+    check_unsupported(lambda x, m: x[(x[:, 0, 0] > -100) | m[:, 0, 0], torch.tensor([1, 0])],
+                      X, MASK, op="torch.Tensor.__getitem__")
 
 
 @pytest.mark.parametrize("fn", [
@@ -296,10 +298,6 @@ def test_masked_dtypes(dtype):
     check_op(lambda x, m: x.masked_fill(m, 1) + torch.where(m, x, x[0]), (X * 3).to(dtype), MASK)
 
 
-def test_where_one_arg_unsupported():
-    check_unsupported(lambda m: torch.where(m), MASK, op="torch.where")
-
-
 def test_dynamic_where():
     check_dynamic(lambda x, m: torch.where(m, 0.0, x).masked_fill(m[:, :1], 1), (X, MASK),
                   (torch.randn(5, 3, 4), torch.randn(5, 3, 4) > 0))
@@ -308,9 +306,10 @@ def test_dynamic_where():
 def test_indexing_report_names_module():
     class Net(torch.nn.Module):
         def forward(self, x, m):
-            return x[m]
+            return x[(x[:, 0, 0] > -100) | m[:, 0, 0], x[0, :, 0] == x[0, 1, 0]]
 
-    with pytest.raises(trtconv.UnsupportedOperatorError, match="data-dependent"):
+    with pytest.raises(trtconv.UnsupportedOperatorError,
+                       match="in module 'fn'.*boolean mask computed by the network"):
         trtconv.convert(Lambda(Net()), [X, MASK], backend="reference")
 
 
@@ -324,3 +323,39 @@ def test_several_index_tensors_with_dynamic_shapes():
                                            torch.arange(m.size(1) - 1)[None, :]][:, None, :1]
 
     check_dynamic(fn, torch.rand(2, 5) > 0.5, torch.rand(4, 9) > 0.5, torch.rand(1, 2) > 0.5)
+
+
+def test_several_index_tensors_of_data_dependent_length():
+    """Index tensors broadcast over a data-dependent size (torchvision's RoIAlign in Python:
+    one index per axis, [K, ...] with K the number of boxes kept)."""
+    from support.op_harness import _compare
+
+    def gather(x, boxes):
+        keep = boxes[:, 0] > 0
+        rows = (boxes[keep, 1] * 1.9).long().clamp(0, 1)  # [K]
+        cols = (boxes[keep, 2:] * 2.9).long().clamp(0, 3)  # [K, 2]
+        return x[rows[:, None, None], torch.arange(3)[None, :, None], cols[:, None, :]]
+
+    x, boxes = torch.randn(2, 3, 4), torch.rand(6, 4) - torch.tensor([0.5, 0, 0, 0])
+    converted = check_op(gather, x, boxes, rtx="replay")
+    for other in (torch.rand(6, 4), -torch.rand(6, 4)):  # all kept, none kept
+        _compare(converted(x, other), gather(x, other), 0, 0)
+
+
+def test_assignment_through_data_dependent_indices():
+    """`result[idx] = values` with idx from torch.where (torchvision's MultiScaleRoIAlign):
+    the number of positions written is the run's, including none."""
+    from support.op_harness import _compare
+
+    def scatter_levels(x, levels):
+        result = x.new_zeros(6, 3)
+        for level in range(3):
+            idx = torch.where(levels == level)[0]
+            result[idx] = x[idx] * (level + 1)
+        return result
+
+    levels = torch.tensor([0, 2, 2, 0, 0, 2])  # no level 1 in the example
+    converted = check_op(scatter_levels, torch.randn(6, 3), levels, rtx="replay")
+    for other in (torch.tensor([1, 1, 0, 2, 1, 0]), torch.zeros(6, dtype=torch.int64)):
+        x = torch.randn(6, 3)
+        _compare(converted(x, other), scatter_levels(x, other), 0, 0)

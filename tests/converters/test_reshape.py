@@ -76,3 +76,12 @@ def test_view_dtype_unsupported():
 ], ids=lambda f: getattr(f, "__name__", repr(f)))
 def test_dynamic_batch(fn):
     check_dynamic(fn, X, torch.randn(5, 3, 4), torch.randn(1, 3, 4))
+
+
+def test_detach_keeps_the_input_values():
+    """A detached tensor is the input's values in the engine, not a constant of the
+    example's (torchvision's RPN detaches its objectness and box deltas)."""
+    converted = check_op(lambda x: (x.detach() * 2 + x, torch.detach(x)), X)
+    other = torch.randn_like(X)
+    got = converted(other)
+    assert torch.equal(got[1], other) and torch.allclose(got[0], other * 3)

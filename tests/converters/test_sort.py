@@ -88,12 +88,33 @@ def test_too_long_unsupported():
     check_unsupported(lambda x: x.topk(3900), torch.randn(2, 4000), op="torch.Tensor.topk")
 
 
-def test_dynamic_sorted_axis_unsupported():
-    import trtconv
+def test_dynamic_sorted_axis():
+    check_dynamic(lambda x: (plain(torch.sort(x)), x.argsort(-1, descending=True),
+                             plain(x.topk(x.size(-1) // 2))), X, X[..., :1], -X[..., :3])
 
-    with pytest.raises(trtconv.UnsupportedOperatorError, match="dynamic"):
+
+def test_sorted_axis_past_the_limit_fails_the_build():
+    import trtconv
+    from trtconv.backends import BuildFailedError
+
+    with pytest.raises(BuildFailedError, match="exceeds the limit of 3840"):
         trtconv.convert(_Sort(), [X], backend="reference", min_shapes=[(3, 4, 1)],
-                        max_shapes=[(3, 4, 9)])
+                        max_shapes=[(3, 4, 4000)])
+
+
+def test_data_dependent_k():
+    """k and the sorted length from the number of selected elements (a data-dependent size,
+    as in torchvision's detectors)."""
+    from support.op_harness import _compare
+
+    def top_selected(x):
+        selected = x[x > 0]
+        return (plain(selected.topk(selected.size(0) // 2)),
+                plain(selected.sort(descending=True)))
+
+    converted = check_op(top_selected, X, rtx="replay")
+    for x in (torch.randn(3, 4, 5), -X.abs() - 1, X + 100):  # other counts, none, all
+        _compare(converted(x), top_selected(x), 0, 0)
 
 
 class _Sort(torch.nn.Module):

@@ -64,6 +64,9 @@ REFERENCE_ONLY_MEMBERS = {
     ("IAttention", "type"): "the reference implements IAttention as a layer (one, where "
                             "TensorRT adds an input and an output layer)",
     ("IAttention", "get_output_type"): "as IAttention.type",
+    **{("IOutputAllocator", name): "a virtual method the application overrides: pybind11 "
+       "records none, TensorRT's class docstring names it with these parameters"
+       for name in ("reallocate_output", "reallocate_output_async", "notify_shape")},
 }
 # Mismatches in the reference's core files (core.py, builder.py, runtime.py, network.py)
 # reported for fixing there; the test fails when one is fixed, so this list stays true.

@@ -14,8 +14,7 @@ import torch
 
 import trtconv
 
-from .op_harness import EXERCISED, Lambda, _compare
-from .rtx import require_rtx
+from .op_harness import EXERCISED, Lambda, _compare, check_on_rtx
 
 Case = torch.Tensor | tuple[torch.Tensor, ...]
 
@@ -25,9 +24,10 @@ def _inputs(case: Case) -> list[torch.Tensor]:
 
 
 def check_dynamic(fn: Callable[..., Any] | torch.nn.Module, example: Case, *others: Case,
-                  atol: float = 1e-5, rtx: bool = True) -> Any:
+                  atol: float = 1e-5, rtx: bool | str = True) -> Any:
     """Convert `fn` on `example` with every dim that differs among the cases dynamic, then
-    check the engine on each case against torch. A case is a tensor or a tuple of tensors."""
+    check the engine on each case against torch. A case is a tensor or a tuple of tensors.
+    `rtx` as for check_op."""
     module = fn if isinstance(fn, torch.nn.Module) else Lambda(fn)
     module.eval()
     cases = [_inputs(c) for c in (example, *others)]
@@ -45,7 +45,5 @@ def check_dynamic(fn: Callable[..., Any] | torch.nn.Module, example: Case, *othe
             want = module(*[t.clone() for t in case])
         _compare(converted(*[t.clone() for t in case]), want, atol, atol)
     if rtx:
-        require_rtx()
-        assert trtconv.convert(module, _inputs(example), backend="tensorrt_rtx",
-                               **options).engine_bytes
+        check_on_rtx(module, _inputs(example), options, rtx, converted)
     return converted

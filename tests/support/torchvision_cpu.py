@@ -7,9 +7,12 @@ that module registers fake kernels for ``torchvision::nms`` and ``torchvision::q
 unconditionally.
 
 ``import_torchvision()`` defines just those two operator schemas with ``torch.library``, and only
-when the extension cannot load, then imports torchvision. The schemas get no kernels: compiled
-ops (``torchvision.ops.nms``, roi_align, deform_conv2d, ...) stay unavailable and raise
-torchvision's own "Couldn't load custom C++ ops" error; models that use only torch ops work.
+when the extension cannot load, then imports torchvision. ``torchvision::nms`` then gets a
+pure-PyTorch CPU kernel (``nms_reference``, torchvision's own CPU algorithm), and
+``torchvision.ops.nms`` / ``batched_nms`` are let through torchvision's "are the compiled ops
+loaded" check, so the detection models run. The other compiled ops (qnms, deform_conv2d,
+roi_pool, ...) stay unavailable; ``roi_align`` falls back to torchvision's Python
+implementation on its own.
 """
 
 from __future__ import annotations
@@ -30,6 +33,36 @@ _SCHEMAS = {
 
 # Kept alive for the whole process: dropping a Library object deregisters what it defined.
 _LIB: torch.library.Library | None = None
+_NMS_KERNEL = False  # whether this module registered the nms kernel
+
+
+def nms_reference(dets: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torch.Tensor:
+    """torchvision's CPU nms (csrc/ops/cpu/nms_kernel.cpp) in PyTorch: boxes in decreasing
+    score order (a stable sort: equal scores keep their index order); each box not yet
+    suppressed is kept and suppresses every later box whose IoU with it exceeds
+    `iou_threshold`. The IoU is computed in the boxes' dtype with the kernel's formula."""
+    if dets.dim() != 2 or dets.size(1) != 4:
+        raise RuntimeError(f"boxes should be a 2d tensor of shape [N, 4], got {tuple(dets.shape)}")
+    if scores.dim() != 1 or scores.size(0) != dets.size(0):
+        raise RuntimeError(f"scores should be a 1d tensor of {dets.size(0)} elements, got "
+                           f"{tuple(scores.shape)}")
+    if dets.numel() == 0:
+        return torch.empty(0, dtype=torch.int64)
+    order = scores.sort(stable=True, descending=True).indices
+    x1, y1, x2, y2 = dets[order].unbind(1)
+    areas = (x2 - x1) * (y2 - y1)
+    zero = torch.zeros((), dtype=dets.dtype)
+    suppressed = torch.zeros(len(order), dtype=torch.bool)
+    keep = []
+    for i in range(len(order)):
+        if suppressed[i]:
+            continue
+        keep.append(i)
+        w = torch.maximum(zero, torch.minimum(x2[i], x2) - torch.maximum(x1[i], x1))
+        h = torch.maximum(zero, torch.minimum(y2[i], y2) - torch.maximum(y1[i], y1))
+        inter = w * h
+        suppressed |= inter / (areas[i] + areas - inter) > iou_threshold
+    return order[torch.tensor(keep, dtype=torch.int64)]
 
 
 def _has_op(name: str) -> bool:
@@ -69,6 +102,24 @@ def _define_missing_schemas() -> None:
         _LIB.define(_SCHEMAS[name])
 
 
+def _add_nms_kernel(torchvision: ModuleType) -> None:
+    """The pure-PyTorch CPU kernel for the nms schema defined here, and torchvision.ops'
+    check for compiled ops relaxed to "nms has a kernel" (its nms and batched_nms call it)."""
+    global _NMS_KERNEL
+    if _LIB is None or _NMS_KERNEL:
+        return
+    _LIB.impl("nms", nms_reference, "CPU")
+    _NMS_KERNEL = True
+    boxes = importlib.import_module("torchvision.ops.boxes")
+    original = boxes._assert_has_ops
+
+    def assert_nms_has_a_kernel() -> None:
+        if not _NMS_KERNEL:
+            original()
+
+    boxes._assert_has_ops = assert_nms_has_a_kernel
+
+
 def _forget_torchvision() -> None:
     for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
         del sys.modules[name]
@@ -82,7 +133,9 @@ def import_torchvision() -> ModuleType:
     if not (_has_op("nms") and _has_op("qnms")) and not _extension_loads():
         _define_missing_schemas()
     try:
-        return importlib.import_module("torchvision")
+        module = importlib.import_module("torchvision")
     except Exception:
         _forget_torchvision()
         raise
+    _add_nms_kernel(module)
+    return module

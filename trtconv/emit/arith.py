@@ -7,6 +7,7 @@ ITensor; ranks are equalised here, so operands may differ in rank.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -173,3 +174,36 @@ def identity(network: Any, x: Any) -> Any:
     """A copy of `x` as a new tensor (an op whose result is its input still needs a layer:
     a network input cannot also be its output)."""
     return network.add_identity(x).get_output(0)
+
+
+def _negative_signed(network: trt.INetworkDefinition, x: trt.ITensor) -> trt.ITensor:
+    """Bool: x's sign bit is set (negative numbers, -inf and -0.0, which `1/x < 0` tells
+    from +0.0)."""
+    zero = const(network, 0, x)
+    below = elementwise(network, x, zero, E.LESS)
+    return either(network, below, elementwise(network, unary(network, x, U.RECIP), zero, E.LESS))
+
+
+def atan2(network: trt.INetworkDefinition, y: trt.ITensor, x: trt.ITensor) -> trt.ITensor:
+    """torch.atan2(y, x) for floats, as C's atan2: the angle of (x, y) in [-pi, pi], with
+    signed zeros and infinities as C has them (atan2(+0, -0) = pi, atan2(inf, -inf) = 3pi/4).
+
+    TensorRT has atan only: the angle is atan(min/max) of the magnitudes (in [0, pi/4],
+    exact ratio 1 where they are equal, so inf/inf works), reflected into [0, pi/2] when
+    |y| > |x|, into [0, pi] when x is negative-signed, then given y's sign. NaN in, NaN out.
+    """
+    ax, ay = unary(network, x, U.ABS), unary(network, y, U.ABS)
+    low, high = elementwise(network, ax, ay, E.MIN), elementwise(network, ax, ay, E.MAX)
+    ratio = select(network, elementwise(network, ax, ay, E.EQUAL), const(network, 1, x),
+                   elementwise(network, low, high, E.DIV))
+    angle = unary(network, ratio, U.ATAN)
+    steep = elementwise(network, ay, ax, E.GREATER)
+    angle = select(network, steep, elementwise(network, const(network, math.pi / 2, x), angle,
+                                               E.SUB), angle)
+    origin = elementwise(network, high, const(network, 0, x), E.EQUAL)
+    angle = select(network, origin, const(network, 0, x), angle)
+    angle = select(network, _negative_signed(network, x),
+                   elementwise(network, const(network, math.pi, x), angle, E.SUB), angle)
+    angle = select(network, _negative_signed(network, y), unary(network, angle, U.NEG), angle)
+    either_nan = either(network, unary(network, x, U.ISNAN), unary(network, y, U.ISNAN))
+    return select(network, either_nan, const(network, math.nan, x), angle)

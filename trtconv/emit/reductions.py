@@ -13,8 +13,8 @@ from ..reference import trt
 from .arith import const, elementwise, identity, is_float, nonzero, select, unary
 from .axes import axes_mask, normalize_dims
 from .constants import cast
-from .layout import dim_op
-from .shapes import dims_of, reshape
+from .layout import dim_as_tensor, dim_op
+from .shapes import Dim, dims_of, is_dynamic, reshape
 
 R = trt.ReduceOperation
 E = trt.ElementWiseOperation
@@ -95,16 +95,17 @@ def _drop_leading(network: Any, x: Any, count: int) -> Any:
     return reshape(network, x, dims_of(network, x)[count:]) if count else x
 
 
-def topk(network: Any, x: Any, k: int, axis: int, largest: bool,
+def topk(network: Any, x: Any, k: Dim, axis: int, largest: bool,
          nan_is_largest: bool = True) -> tuple[Any, Any]:
     """Values and INT64 indices of the `k` largest (or smallest) along `axis`, sorted.
 
     NaN ranks above every number (below, with `nan_is_largest=False`) and the values are read
     back from `x`, so NaNs come out as NaN. BOOL inputs rank as INT32 (top-k takes no BOOL);
-    inputs of rank < 2 get leading size-1 dims (top-k needs two). Raises ValueError when `k`
-    exceeds TensorRT's limit.
+    inputs of rank < 2 get leading size-1 dims (top-k needs two). Raises ValueError when a
+    static `k` exceeds TensorRT's limit; a dynamic one (a DimInt or (1,) INT64 tensor) is the
+    layer's k input, which the engine checks against the limit when it runs.
     """
-    if k > MAX_TOPK:
+    if not is_dynamic(k) and k > MAX_TOPK:
         raise ValueError(f"top-k of {k} elements exceeds TensorRT's limit of {MAX_TOPK}")
     lifted = max(0, 2 - len(x.shape))
     data = _lift(network, x, 2)
@@ -112,7 +113,11 @@ def topk(network: Any, x: Any, k: int, axis: int, largest: bool,
     source = cast(network, data, torch.int32) if data.dtype == trt.DataType.BOOL else data
     source = nan_ranked(network, source, nan_is_largest)
     op = trt.TopKOperation.MAX if largest else trt.TopKOperation.MIN
-    layer = network.add_topk(source, op, k, 1 << axis, trt.DataType.INT64)
+    k_input = reshape(network, dim_as_tensor(network, k), []) if is_dynamic(k) else None
+    layer = network.add_topk(source, op, 1 if k_input is not None else k, 1 << axis,
+                             trt.DataType.INT64)
+    if k_input is not None:
+        layer.set_input(1, k_input)
     indices = layer.get_output(1)
     if is_float(data):
         gather = network.add_gather_v2(data, indices, trt.GatherMode.ELEMENT)

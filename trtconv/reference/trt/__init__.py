@@ -41,7 +41,7 @@ from .enums import DataType
 from .layers import load_all as _load_layers
 from .network import INetworkDefinition, _install_network_methods
 from .plan import PlanError
-from .runtime import ICudaEngine, IExecutionContext, Runtime
+from .runtime import ICudaEngine, IExecutionContext, IOutputAllocator, Runtime
 
 _load_layers()
 _install_network_methods()
@@ -68,5 +68,6 @@ __all__ = [
     "Builder", "IBuilderConfig", "IHostMemory", "ILogger", "IOptimizationProfile", "Logger",
     "Dims", "Dims2", "Dims3", "Dims4", "DimsHW", "ILayer", "ITensor", "LayerError",
     "Permutation", "TensorInfo", "Weights", "torch_dtype", "trt_dtype", "volume",
-    "INetworkDefinition", "PlanError", "ICudaEngine", "IExecutionContext", "Runtime",
+    "INetworkDefinition", "PlanError", "ICudaEngine", "IExecutionContext", "IOutputAllocator",
+    "Runtime",
 ]

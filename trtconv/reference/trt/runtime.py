@@ -1,8 +1,14 @@
-"""Runtime, ICudaEngine and IExecutionContext over host memory.
+"""Runtime, ICudaEngine, IExecutionContext and IOutputAllocator over host memory.
 
 Tensor addresses are host pointers of torch CPU tensors (`tensor.data_ptr()`), laid out
 contiguously as TensorRT's linear format. The engine compiles its layers once into a flat list
 of steps; executing runs each layer's torch code and drops intermediates after their last use.
+
+An output whose shape depends on the data (after a non-zero or NMS layer, -1 in
+`get_tensor_shape` even with every input shape set) is sized by the runtime after execution:
+its `IOutputAllocator` (`set_output_allocator`) is asked for memory of the exact size
+(`reallocate_output_async`, which defaults to `reallocate_output`) and told the shape
+(`notify_shape`), as TensorRT does. Without an allocator such an output fails the execution.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from typing import Any
 import torch
 
 from .builder import ILogger, infer_concrete
-from .core import ITensor, LayerError, TensorInfo, torch_dtype
+from .core import Dims, ITensor, LayerError, TensorInfo, torch_dtype
 from .enums import (
     DataType,
     ExecutionContextAllocationStrategy,
@@ -29,6 +35,36 @@ _Step = tuple[Callable[[list[Any]], list[torch.Tensor]], list[int], list[int], l
 # Reference-only: sees each executed layer's output names and values (trtconv.debug.compare
 # reads intermediate values with it; nothing is marked, the engine runs as it is).
 Inspector = Callable[[tuple[str, ...], list[torch.Tensor]], None]
+
+
+# The alignment TensorRT asks output allocators for.
+OUTPUT_ALIGNMENT = 256
+
+
+class IOutputAllocator:
+    """`trt.IOutputAllocator`: subclass it (calling `IOutputAllocator.__init__(self)`) to
+    place outputs whose size is known only after execution.
+
+    `reallocate_output(tensor_name, memory, size, alignment)` returns the address of at least
+    `size` bytes (always positive, even for an empty tensor; `memory` is the address set with
+    `set_tensor_address`, 0 if none), or 0 to fail the execution;
+    `reallocate_output_async(..., stream)` defaults to it; `notify_shape(tensor_name, shape)`
+    is called with the output's shape once it is written.
+    """
+
+    def __init__(self) -> None:
+        pass
+
+    def reallocate_output(self, tensor_name: str, memory: int, size: int,
+                          alignment: int) -> int:
+        raise NotImplementedError("IOutputAllocator.reallocate_output must be overridden")
+
+    def reallocate_output_async(self, tensor_name: str, memory: int, size: int, alignment: int,
+                                stream: int) -> int:
+        return self.reallocate_output(tensor_name, memory, size, alignment)
+
+    def notify_shape(self, tensor_name: str, shape: Dims) -> None:
+        raise NotImplementedError("IOutputAllocator.notify_shape must be overridden")
 
 
 class _SilentLogger(ILogger):
@@ -173,9 +209,11 @@ def _reference_module() -> Any:
 
 
 def _compile(network: INetworkDefinition) -> tuple[list[_Step], int, list[int]]:
-    """Order the layers the outputs need into steps with integer slots and last-use frees."""
+    """Order the layers the outputs (and the layers without outputs: assertions) need into
+    steps with integer slots and last-use frees."""
     needed: set[int] = set()
     stack = [t._producer for t in network._outputs if t._producer is not None]
+    stack += [layer for layer in network._layers if not layer._outputs]
     while stack:
         layer = stack.pop()
         if layer._index in needed:
@@ -235,6 +273,7 @@ class IExecutionContext:
         self._shapes: dict[str, tuple[int, ...]] = {
             t.name: tuple(t.shape) for t in engine._inputs if all(d >= 0 for d in t.shape)}
         self._addresses: dict[str, int] = {}
+        self._allocators: dict[str, IOutputAllocator] = {}
         # host-tensor views of the I/O addresses, reused while address, shape and type stay
         self._views: dict[str, tuple[tuple[Any, ...], torch.Tensor]] = {}
         self._profile = 0
@@ -312,6 +351,19 @@ class IExecutionContext:
     def get_tensor_address(self, name: str) -> int:
         return self._addresses.get(name, 0)
 
+    def set_output_allocator(self, name: str, output_allocator: IOutputAllocator | None) -> bool:
+        """Let `output_allocator` place output `name` at each execution (None: unset)."""
+        if self._engine.get_tensor_mode(name) != TensorIOMode.OUTPUT:
+            return self._error(f"set_output_allocator: {name!r} is not an output of the engine")
+        if output_allocator is None:
+            self._allocators.pop(name, None)
+        else:
+            self._allocators[name] = output_allocator
+        return True
+
+    def get_output_allocator(self, name: str) -> IOutputAllocator | None:
+        return self._allocators.get(name)
+
     def execute_async_v3(self, stream_handle: int) -> bool:
         """Run the engine (synchronously, on the host). False, with the reason logged, if the
         shapes or addresses are incomplete or a layer fails."""
@@ -319,7 +371,7 @@ class IExecutionContext:
         missing = self.infer_shapes()
         if missing:
             return self._error(f"execute_async_v3: input shape not set for {missing}")
-        absent = [n for n in engine._io if n not in self._addresses]
+        absent = [n for n in engine._io if n not in self._addresses and n not in self._allocators]
         if absent:
             return self._error(f"execute_async_v3: tensor address not set for {absent}")
         try:
@@ -328,11 +380,32 @@ class IExecutionContext:
             inputs = [self._view(t.name, self._shapes[t.name], t.dtype) for t in engine._inputs]
             outputs = engine._run(inputs, self.inspector)
             for tensor, value in zip(engine._outputs, outputs):
-                shape = infos[tensor].shape
-                self._view(tensor.name, shape, tensor.dtype).copy_(value.reshape(shape))
+                self._write_output(tensor, infos[tensor].shape, value, stream_handle)
         except (LayerError, RuntimeError, ValueError, TypeError) as e:
             return self._error(f"execute_async_v3: {e}")
         return True
+
+    def _write_output(self, tensor: ITensor, shape: tuple[int, ...], value: torch.Tensor,
+                      stream: int) -> None:
+        """Copy an output's value to its address, or to the memory its allocator gives."""
+        name = tensor.name
+        allocator = self._allocators.get(name)
+        if allocator is None:
+            if any(d < 0 for d in shape):
+                raise ValueError(f"output {name!r} has a data-dependent shape {shape}: set an "
+                                 "IOutputAllocator for it (set_output_allocator)")
+            self._view(name, shape, tensor.dtype).copy_(value.reshape(shape))
+            return
+        dtype = torch_dtype(tensor.dtype)
+        size = max(1, value.numel() * dtype.itemsize)
+        address = allocator.reallocate_output_async(name, self._addresses.get(name, 0), size,
+                                                    OUTPUT_ALIGNMENT, stream)
+        if not address:
+            raise ValueError(f"the output allocator of {name!r} gave no memory for {size} "
+                             "bytes")
+        self._addresses[name] = int(address)
+        _host_tensor(int(address), tuple(value.shape), dtype).copy_(value)
+        allocator.notify_shape(name, Dims(value.shape))
 
     def _view(self, name: str, shape: tuple[int, ...], dtype: DataType) -> torch.Tensor:
         """The host tensor at `name`'s address (made once per address, shape and type: a

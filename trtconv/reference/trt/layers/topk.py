@@ -1,6 +1,8 @@
 """ITopKLayer: the k largest or smallest values along one axis, and their indices.
 
-k is a static property (0..3840) or a 0-D INT32/INT64 shape tensor on input 1.
+k is a static property (0..3840) or a 0-D INT32/INT64 shape tensor on input 1, whose value
+must not exceed 3840 either (checked when it is known: at build time for the profile's
+extremes, else when the engine runs).
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class ITopKLayer(ILayer):
             raise self.fail(f"at least 2 dimensions are required for input, got {x.shape}")
         axis = self._axis(x.rank)
         k = self._k_of(ins)
+        if k is not None and k > MAX_K:
+            raise self.fail(f"k of {k} exceeds the limit of {MAX_K}")
         if k is not None and x.shape[axis] >= 0 and k > x.shape[axis]:
             raise self.fail(f"k of {k} exceeds axis {axis} of length {x.shape[axis]}")
         shape = x.shape[:axis] + (-1 if k is None else k,) + x.shape[axis + 1:]
@@ -91,6 +95,8 @@ class ITopKLayer(ILayer):
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
         x = ins[0]
         k = int(ins[1]) if len(ins) > 1 and ins[1] is not None else self.k
+        if k > MAX_K:  # a k known only now (from a data-dependent size)
+            raise ValueError(f"{self.name}: k of {k} exceeds the limit of {MAX_K}")
         values, indices = torch.topk(x, k, self._axis(x.dim()),
                                      largest=self.op == TopKOperation.MAX, sorted=True)
         return [values, indices.to(torch_dtype(self.indices_type))]
