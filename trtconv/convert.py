@@ -28,6 +28,7 @@ from .export.facts import conversion_facts
 from .guards import GUARD_OUTPUT_PREFIX
 from .marking import constant_args, mark_outputs
 from .module import TRTModule
+from .partition import PartialOptions
 from .plugins.automatic import custom_op_fallback
 from .precision import PRECISIONS, lower_precision, rebuild
 from .progress import Progress
@@ -80,8 +81,10 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
             int8_mode: bool = False, calibration_data: Iterable[Any] | None = None,
             calibration_method: str = "entropy", calibration_cache: str | Path | None = None,
             guards: bool = True, strict: bool = False, check_indices: bool = False,
-            custom_op_plugins: bool = False,
-            progress: bool | None = None) -> TRTModule | ConversionReport:
+            custom_op_plugins: bool = False, fallback: bool = False,
+            torch_executed_ops: Sequence[Any] = (), torch_executed_modules: Sequence[Any] = (),
+            min_block_size: int = 5,
+            progress: bool | None = None) -> Any:
     """Convert `module` by running it once on `inputs` with torch's functions patched.
 
     `inputs` are the positional arguments of `module.forward`: tensors or any nesting of
@@ -114,6 +117,12 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
     checks out; `strict=True` refuses every such read at conversion. Arguments of the forward
     that are not tensors are part of the engine: calling it with other values is an error.
 
+    With `fallback=True`, calls TensorRT cannot run stay in PyTorch and the rest becomes
+    engines: the result is a `trtconv.partitioned.PartitionedModule` (see `trtconv.partition`).
+    `torch_executed_ops` (callables or dotted names) and `torch_executed_modules` (module paths
+    or classes) run in PyTorch too; a run of fewer than `min_block_size` converted calls stays
+    in PyTorch (each boundary costs a synchronisation and copies).
+
     Raises `UnsupportedOperatorError` listing every unconverted call with its module path,
     `ConversionError` when a converter fails, `InputError` for unusable arguments.
 
@@ -131,6 +140,13 @@ def convert(module: torch.nn.Module, inputs: Sequence[Any], *, backend: str = "a
                       "timing_cache": timing_cache}
     settings.calibration = (calibration_data, calibration_method, calibration_cache)
     given = examples(module, inputs, input_names, min_shapes, opt_shapes, max_shapes, profiles)
+    if fallback:
+        from .fallback import convert_partial
+
+        options = PartialOptions.of(torch_executed_ops, torch_executed_modules, min_block_size)
+        return convert_partial(module, given, settings, options, dry_run)
+    if torch_executed_ops or torch_executed_modules:
+        raise InputError("torch_executed_ops and torch_executed_modules need fallback=True")
     traced = _trace_model(module, given, settings, output_names)
     if dry_run:
         return traced.report
@@ -174,7 +190,7 @@ def _trace_model(module: Any, given: Examples, settings: Settings,
 
 
 def _run_traced(module: Any, network: Any, given: Examples, options: GuardOptions,
-                fallback: Any) -> tuple[Any, Tracer]:
+                fallback: Any, partial: Any = None) -> tuple[Any, Tracer]:
     """Run the forward once under the trace, on copies of the input tensors (the model may
     update them in place; the caller's tensors stay as they were)."""
     copies = {id(x): x.detach().clone() for x in given.tensors}
@@ -186,7 +202,7 @@ def _run_traced(module: Any, network: Any, given: Examples, options: GuardOption
             inputs.append(x)
         leaves.append(x)
     args = pytree.tree_unflatten(leaves, given.in_spec)
-    with tracing(network, module, options, fallback) as tracer:
+    with tracing(network, module, options, fallback, partial) as tracer:
         ctx = tracer.ctx
         bound = []
         for name, x in zip(given.names, inputs):

@@ -34,6 +34,8 @@ class ConversionReport:
     calls: list[Any] = field(default_factory=list)
     # values read from traced tensors that the engine checks (`trtconv.guards.Guard`)
     guards: list[Any] = field(default_factory=list)
+    # with fallback=True: the engines and the calls left to PyTorch (`trtconv.partition`)
+    partition: list[str] = field(default_factory=list)
     # metadata-like numbers for summary(): layers_by_type/_module, fp32_islands, guards, ...
     stats: dict[str, Any] = field(default_factory=dict)
 
@@ -46,6 +48,7 @@ class ConversionReport:
         if self.unsupported:
             lines.append(f"{len(self.unsupported)} unsupported:")
             lines += [f"  {u.describe()}" for u in self.unsupported]
+        lines += self.partition
         lines += [f"guard ({g.kind}): {g.describe()}, {g.expected!r} on the example"
                   for g in self.guards]
         lines += [f"warning: {w}" for w in self.warnings]
@@ -67,8 +70,9 @@ class UnsupportedOperatorError(TrtconvError):
         ops = sorted({u.op for u in report.unsupported})
         lines = [f"{len(ops)} unsupported operator(s) ({', '.join(ops)}):"]
         lines += [f"  {u.describe()}" for u in report.unsupported]
-        lines.append("Register converters for them with @trtconv.tensorrt_converter, "
-                     "or run convert(..., dry_run=True) for the full report.")
+        lines.append("Register converters for them with @trtconv.tensorrt_converter, run "
+                     "them in PyTorch with convert(..., fallback=True), or run convert(..., "
+                     "dry_run=True) for the full report.")
         super().__init__("\n".join(lines))
 
 

@@ -199,10 +199,10 @@ class TRTModule(torch.nn.Module):
         for entry in self._constant_args:
             index = entry["leaf"]
             value = leaves[index] if index < len(leaves) else None
-            if not _same_argument(entry, value):
+            if not same_argument(entry, value):
                 raise InputError(
                     f"argument {entry['name']} was {entry['shown']} at conversion and is "
-                    f"{_shown(value)} now; the engine computes with the conversion's value "
+                    f"{shown(value)} now; the engine computes with the conversion's value "
                     f"(only tensors are engine inputs). Convert again with this value, or pass "
                     f"it as a tensor.")
 
@@ -366,12 +366,12 @@ def _dtype(name: Any) -> torch.dtype | None:
     return value if isinstance(value, torch.dtype) else None
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _same_argument(entry: dict[str, Any], value: Any) -> bool:
+def same_argument(entry: dict[str, Any], value: Any) -> bool:
     """Whether a non-tensor argument equals the conversion's (by value for plain data, by
     type and repr otherwise)."""
     if "value" in entry:
@@ -382,7 +382,7 @@ def _same_argument(entry: dict[str, Any], value: Any) -> bool:
 def describe_constant_arg(leaf: int, name: str, value: Any) -> dict[str, Any]:
     """How a non-tensor argument is recorded (plain data only: states load weights_only)."""
     entry: dict[str, Any] = {"leaf": leaf, "name": name, "type": type(value).__name__,
-                             "shown": _shown(value)}
+                             "shown": shown(value)}
     if _is_plain(value):
         entry["value"] = value
     else:

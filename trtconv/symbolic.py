@@ -41,11 +41,15 @@ class DimInt(int):
 
     trt_dim: Any
     _ctx: Any
+    # how PyTorch computes it from tensors' sizes: ("size", tensor, axis), an int, or
+    # (operation, expr, expr) (PyTorch code of a partially converted model evaluates it)
+    expr: Any
 
-    def __new__(cls, value: int, tensor: Any, ctx: Any) -> DimInt:
+    def __new__(cls, value: int, tensor: Any, ctx: Any, expr: Any = None) -> DimInt:
         obj = super().__new__(cls, value)
         obj.trt_dim = tensor
         obj._ctx = ctx
+        obj.expr = expr
         return obj
 
     def __repr__(self) -> str:
@@ -85,7 +89,7 @@ class DimInt(int):
         value = fn(int.__int__(a), int.__int__(b))
         tensor = self._ctx.network.add_elementwise(_tensor_of(self._ctx, a),
                                                    _tensor_of(self._ctx, b), op).get_output(0)
-        return DimInt(value, tensor, self._ctx)
+        return DimInt(value, tensor, self._ctx, (fn.__name__, _expr_of(a), _expr_of(b)))
 
     def __add__(self, other: Any) -> Any:
         return self._binary(other, _E.SUM, operator.add)
@@ -203,8 +207,30 @@ def dim_tensor(ctx: Any, itensor: Any, axis: int) -> Any:
 def symbolic_size(ctx: Any, value: torch.Tensor, itensor: Any) -> torch.Size:
     """`value.shape` with DimInts where `itensor` has dynamic dims."""
     dims = tuple(itensor.shape)
-    return torch.Size([DimInt(size, dim_tensor(ctx, itensor, axis), ctx) if dims[axis] < 0
-                       else size for axis, size in enumerate(value.shape)])
+    return torch.Size([DimInt(size, dim_tensor(ctx, itensor, axis), ctx, ("size", value, axis))
+                       if dims[axis] < 0 else size for axis, size in enumerate(value.shape)])
+
+
+def _expr_of(value: int) -> Any:
+    return value.expr if isinstance(value, DimInt) else int(value)
+
+
+_OPERATIONS: dict[str, Callable[[int, int], int]] = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
+    "floordiv": operator.floordiv,
+}
+
+
+def evaluate(expr: Any, size_of: Callable[[Any, int], int]) -> int:
+    """The value of a DimInt's `expr` for other tensors: `size_of(tensor, axis)` gives the
+    sizes the expression reads."""
+    if isinstance(expr, int):
+        return expr
+    if expr is None:
+        raise ValueError("a size without a recorded expression")
+    if expr[0] == "size":
+        return size_of(expr[1], expr[2])
+    return _OPERATIONS[expr[0]](evaluate(expr[1], size_of), evaluate(expr[2], size_of))
 
 
 def is_symbolic(value: Any) -> bool:

@@ -30,6 +30,7 @@ from .calls import CallRecord, user_source
 from .context import ConversionContext, GuardOptions, UnsupportedCaseError
 from .errors import ConversionError, ConversionReport, UnsupportedCall
 from .exporting import exporting
+from .partition import ASKED, NO_CONVERTER, PartialTrace
 from .reference import trt
 from .registry import ConverterSpec, active_converters, call_name, op_converter
 from .symbolic import is_symbolic
@@ -74,7 +75,9 @@ class Tracer:
         self.thread = threading.get_ident()
         ctx.in_user_code = self.active_here
         self.patched_specs: dict[str, ConverterSpec] = {}
+        self.partial: PartialTrace | None = None  # fallback=True: unconverted calls are steps
         self._module_names = module_names
+        self._module_classes: list[type] = []
         self._layer_counts: Counter[str] = Counter()
         self._observers = tuple(getattr(call_observers, "active", ()))
 
@@ -111,7 +114,7 @@ class Tracer:
         try:
             result = self.run_untraced(original, args, kwargs)
             self.ctx.tensors.refresh_versions((args, kwargs))
-            return self._dispatch_traced(spec, args, kwargs, result)
+            return self._dispatch_traced(spec, original, args, kwargs, result)
         finally:
             self.ctx.before_update = {}
 
@@ -136,18 +139,35 @@ class Tracer:
             return {}
         return {id(target): target.detach().clone()}
 
-    def _dispatch_traced(self, spec: ConverterSpec, args: tuple[Any, ...],
-                         kwargs: dict[str, Any], result: Any) -> Any:
+    def _dispatch_traced(self, spec: ConverterSpec, original: Callable[..., Any],
+                         args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> Any:
         if result is None:
             self.ctx.tensors.restore_assigned((args, kwargs))
         if self._touches_tainted((args, kwargs)):
             self.ctx.tensors.taint(result)  # the unconverted producer is already reported
             return result
+        if self.partial is not None and self.partial.options.runs_in_torch(
+                spec.target, self.ctx.module_path, self._module_classes):
+            return self.not_converted(spec.target, original, args, kwargs, result, ASKED)
         if not self._accepts(spec, args, kwargs):
-            self.ctx.record_unsupported(spec.target, "arguments not supported by its converter")
-            self.ctx.tensors.taint(result)
+            return self.not_converted(spec.target, original, args, kwargs, result,
+                                      "arguments not supported by its converter")
+        return self._convert(spec, original, args, kwargs, result)
+
+    def not_converted(self, op: str, func: Callable[..., Any], args: tuple[Any, ...],
+                      kwargs: dict[str, Any], result: Any, reason: str) -> Any:
+        """A call that stays in PyTorch: reported (one engine: the conversion fails listing
+        them), or, with fallback=True, a PyTorch step whose results the network reads."""
+        if self.partial is not None:
+            self.depth += 1
+            try:
+                self.partial.in_torch(self.ctx, op, func, args, kwargs, result, reason)
+            finally:
+                self.depth -= 1
             return result
-        return self._convert(spec, args, kwargs, result)
+        self.ctx.record_unsupported(op, reason)
+        self.ctx.tensors.taint(result)
+        return result
 
     def _accepts(self, spec: ConverterSpec, args: tuple[Any, ...], kwargs: dict[str, Any]
                  ) -> bool:
@@ -163,11 +183,13 @@ class Tracer:
         finally:
             self.depth -= 1
 
-    def _convert(self, spec: ConverterSpec, args: tuple[Any, ...], kwargs: dict[str, Any],
-                 result: Any) -> Any:
+    def _convert(self, spec: ConverterSpec, original: Callable[..., Any], args: tuple[Any, ...],
+                 kwargs: dict[str, Any], result: Any) -> Any:
         """Run the converter; return what the traced call returns: the torch result, or the
         converter's own value for calls without tensor results (sizes as DimInts)."""
         ctx = self.ctx
+        called = (args, kwargs)
+        keys = self.partial.keys(ctx, called) if self.partial is not None else {}
         args, kwargs = self._read_slice_bounds((args, kwargs))
         first_layer = ctx.network.num_layers
         ctx.output, ctx.current = result, spec
@@ -179,9 +201,11 @@ class Tracer:
                 ctx.tensors.taint(result)
                 return result
             except UnsupportedCaseError as e:
-                ctx.record_unsupported(spec.target, str(e))
-                ctx.tensors.taint(result)
-                return result
+                self.depth -= 1
+                try:
+                    return self.not_converted(spec.target, original, *called, result, str(e))
+                finally:
+                    self.depth += 1
             except Exception as e:
                 where = ctx.module_path or "<root>"
                 raise ConversionError(f"converter for {spec.target} failed in module "
@@ -195,6 +219,9 @@ class Tracer:
             self._name_layers(spec, first_layer, outputs)
             for observe in self._observers:
                 observe(ctx.calls[-1], tensors_in(result))
+            if self.partial is not None:
+                self.partial.converted(ctx, spec.target, original, *called, result,
+                                       ctx.calls[-1].layers, keys)
         finally:
             self.depth -= 1
             ctx.output, ctx.current = None, None
@@ -271,6 +298,7 @@ class Tracer:
 
     # --- module paths ---------------------------------------------------------------------------
     def enter_module(self, module: torch.nn.Module) -> None:
+        self._module_classes.append(type(module))
         stack = self.ctx.module_stack
         name = self._module_names.get(id(module))
         if name is None:  # a module built inside forward: name it after its parent and class
@@ -281,6 +309,8 @@ class Tracer:
     def exit_module(self) -> None:
         if self.ctx.module_stack:
             self.ctx.module_stack.pop()
+        if self._module_classes:
+            self._module_classes.pop()
 
     def finish(self) -> ConversionReport:
         report = self.ctx.report
@@ -320,8 +350,8 @@ class _Audit(TorchFunctionMode):
             return self._property(func, args, kwargs)
         result = func(*args, **kwargs)
         if name not in _METADATA and tracer.touches_traced((args, kwargs)):
-            tracer.ctx.record_unsupported(call_name(func, args, kwargs), "no converter")
-            tracer.ctx.tensors.taint(result)
+            return tracer.not_converted(call_name(func, args, kwargs), func, args, kwargs,
+                                        result, NO_CONVERTER)
         return result
 
     def _op_spec(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -342,8 +372,8 @@ class _Audit(TorchFunctionMode):
             return tracer.dispatch(spec, getter, args, kwargs)
         result = getter(*args, **kwargs)
         if name in _TENSOR_PROPERTIES and tracer.touches_traced(args):
-            tracer.ctx.record_unsupported(f"torch.Tensor.{name}", "no converter")
-            tracer.ctx.tensors.taint(result)
+            return tracer.not_converted(f"torch.Tensor.{name}", getter, args, kwargs, result,
+                                        NO_CONVERTER)
         return result
 
 
@@ -455,7 +485,8 @@ def _converting_forward(tracer: Tracer, spec: ConverterSpec, module: torch.nn.Mo
 
 @contextmanager
 def tracing(network: Any, module: Any, guard_options: GuardOptions | None = None,
-            fallback: OpFallback | None = None) -> Iterator[Tracer]:
+            fallback: OpFallback | None = None, partial: PartialTrace | None = None
+            ) -> Iterator[Tracer]:
     """Trace `module`'s forward on the calling thread, and always restore.
 
     Dispatch is thread-local: a `TorchFunctionMode` (which acts only on the thread that
@@ -465,6 +496,9 @@ def tracing(network: Any, module: Any, guard_options: GuardOptions | None = None
     static and class methods), whose wrappers pass straight through on other threads. Torch
     itself is never patched: other threads, and torch.jit, see it unchanged.
     `fallback(op, args, kwargs)` may give a converter for torch op calls that have none.
+    With `partial` (convert's fallback=True), calls that stay in PyTorch are recorded there,
+    and module forwards are traced call by call (a module's converter cannot hand a call it
+    refuses back to PyTorch).
     """
     if getattr(_LOCAL, "tracer", None) is not None:
         raise NestedConversionError(
@@ -476,6 +510,9 @@ def tracing(network: Any, module: Any, guard_options: GuardOptions | None = None
     tracer = Tracer(ConversionContext(network, guard_options), names)
     table = _dispatch_table(active_converters())
     tracer.patched_specs = {spec.target: spec for spec in table.patched}
+    tracer.partial = partial
+    if partial is not None:
+        table.by_forward.clear()
     hooks: list[Any] = []
     saved: list[tuple[torch.nn.Module, Any]] = []
     _LOCAL.tracer = tracer
