@@ -104,7 +104,10 @@ def _flatten(ctx: Any, input: Any, start_dim: int = 0, end_dim: int = -1) -> Any
     start, end = emit.normalize_dim(start_dim, rank), emit.normalize_dim(end_dim, rank)
     merged = end - start
     source = [j if j < start else None if j == start else j + merged for j in range(len(out))]
-    return emit.reshape_to(ctx.network, x, out, source, start)
+    # merging static dims gives a static size: no -1 (which a zero-size tensor leaves
+    # undefined, as in TensorRT)
+    infer = start if any(d < 0 for d in x.shape[start:end + 1]) else None
+    return emit.reshape_to(ctx.network, x, out, source, infer)
 
 
 for _target in ("torch.flatten", "torch.Tensor.flatten"):

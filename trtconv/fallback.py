@@ -147,7 +147,7 @@ def _engine(graph: SegmentGraph, traced: PartialResult, settings: Settings,
             examples: dict[str, torch.Tensor]) -> TRTModule:
     """Build one segment's engine."""
     partial = traced.partial
-    shapes = {name: [partial.itensor_shape_at(t, c) for c in range(len(partial.corners))]
+    shapes = {name: _corner_shapes(partial, name, t, examples)
               for name, t in graph.inputs.items()}
     recording = segment_recording(graph, record_network(traced.network), shapes)
     profiles = segment_profiles(graph, partial, CORNERS_PER_PROFILE, shapes)
@@ -173,6 +173,40 @@ def _engine(graph: SegmentGraph, traced: PartialResult, settings: Settings,
                      metadata={"precision": settings.precision, **info,
                                "num_layers": network.num_layers},
                      guards=[g.to_state() for g in graph.guards])
+
+
+def _corner_shapes(partial: PartialTrace, name: str, itensor: Any,
+                   examples: dict[str, torch.Tensor]) -> list[tuple[int, ...]]:
+    """An engine input's shape at each corner. A size the network computes from the data
+    (what a non-zero or NMS layer keeps) is not known at any corner: it ranges from 0 to a
+    bound, the largest element count of the trace's tensors scaled to the corner."""
+    example = examples.get(name)
+    found = []
+    for corner, (inputs, mode) in enumerate(partial.corners):
+        shape = partial.itensor_shape_at(itensor, corner)
+        if all(d >= 0 for d in shape):
+            found.append(shape)
+            continue
+        bound = _data_bound(partial, examples, inputs)
+        found.append(tuple(d if d >= 0 else 0 if mode == "lo" else
+                           example.shape[a] if mode == "example" and example is not None else
+                           bound for a, d in enumerate(shape)))
+    return found
+
+
+def _data_bound(partial: PartialTrace, examples: dict[str, torch.Tensor],
+                inputs: dict[str, tuple[int, ...]]) -> int:
+    largest = max((t.numel() for t in examples.values()), default=1)
+    given = sum(_numel(s) for s in inputs.values())
+    traced = sum(examples[n].numel() for n in inputs if n in examples) or 1
+    return max(1, largest * max(1, -(-given // traced)))
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    total = 1
+    for d in shape:
+        total *= d
+    return total
 
 
 def _steps(partition: Plan, graphs: list[SegmentGraph], constants: list[torch.Tensor]

@@ -14,6 +14,7 @@ for the converting thread only: other threads see torch as it is.
 from __future__ import annotations
 
 import inspect
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -525,7 +526,7 @@ def tracing(network: Any, module: Any, guard_options: GuardOptions | None = None
                 lambda m, a, o: tracer.exit_module() if tracer.on_thread() else None))
             try:
                 with _Audit(tracer, table.by_callable, table.by_property, table.by_op,
-                            fallback), exporting():
+                            fallback), exporting(), _eager():
                     yield tracer
             finally:
                 for handle in hooks:
@@ -537,6 +538,18 @@ def tracing(network: Any, module: Any, guard_options: GuardOptions | None = None
                         m.__dict__["forward"] = own
     finally:
         _LOCAL.tracer = None
+
+
+@contextmanager
+def _eager() -> Iterator[None]:
+    """torch.compile'd functions the forward calls run eagerly while it is traced: compiling
+    would trace the conversion itself. (torch's compile stance is process-wide: compiled
+    functions of other threads run eagerly meanwhile too, with the same results.)"""
+    if "torch._dynamo" not in sys.modules:  # nothing compiled anywhere yet
+        yield
+        return
+    with torch.compiler.set_stance("force_eager"):
+        yield
 
 
 # Patches of user-owned targets, shared by concurrent conversions: installed by the first,
