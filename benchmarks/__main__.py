@@ -7,6 +7,7 @@ Benchmarks (all by default, in this order):
   onnx_route         the model zoo: trtconv vs the ONNX route onto TensorRT-RTX (alias: zoo)
   guards             per-call cost of guarded value reads: 0, 1 and 20 guards (reference)
   threads            TRTModule throughput from 1, 2 and 4 threads (reference)
+  partition          one engine vs the same model split into 2 and 4 (fallback=True)
 
 Examples:
 
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from . import common
 
-BENCHES = ("reference_runtime", "conversion", "onnx_route", "guards", "threads")
+BENCHES = ("reference_runtime", "conversion", "onnx_route", "guards", "threads", "partition")
 ALIASES = {"zoo": "onnx_route", "reference": "reference_runtime", "convert": "conversion"}
 
 
