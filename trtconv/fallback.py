@@ -27,12 +27,14 @@ from . import backends
 from .convert import Settings, _lower, _run_traced, _untouched
 from .errors import ConversionError, ConversionReport, InputError, UnsupportedOperatorError
 from .examples import Examples
+from .export.facts import dtype_name
 from .marking import constant_args
 from .module import TRTModule
 from .partition import PartialOptions, PartialTrace, Plan, Step, corners_of, describe_plan, plan
 from .partitioned import STATE_VERSION, PartitionedModule, encode, resolve_step, step_name
 from .reference import trt
 from .reference.trt.plan import record_network, replay
+from .registry import qualified_name
 from .segments import SegmentGraph, segment_profiles, segment_recording, split
 from .structure import describe
 
@@ -99,6 +101,8 @@ def _assemble(module: Any, given: Examples, settings: Settings, traced: PartialR
         "input_spec": pytree.treespec_dumps(given.in_spec), "output_keys": output_keys,
         "output_structure": structure, "constant_args": constant_args(module, given.args),
         "metadata": {"engines": len(engines), "precision": settings.precision,
+                     "io": _io(ctx, given, traced, leaves), "backend": settings.backend.name,
+                     "source_model": qualified_name(type(module)),
                      "partition": traced.report.partition,
                      "calls_in_tensorrt": sum(len(s) for s in traced.partition.segments),
                      "calls": len(traced.partition.steps),
@@ -123,6 +127,28 @@ def _with_outputs(graphs: list[SegmentGraph], partition: Plan) -> list[SegmentGr
     for k, graph in enumerate(kept):
         graph.index = k
     return kept
+
+
+def _io(ctx: Any, given: Examples, traced: PartialResult, outputs: list[torch.Tensor]
+        ) -> dict[str, Any]:
+    """Inputs and outputs with -1 for dynamic dims, and the profiles (what deploy tools read:
+    engine sidecars, Triton configs)."""
+    partial = traced.partial
+
+    def entry(name: str, value: torch.Tensor, shapes: list[tuple[int, ...]]) -> dict[str, Any]:
+        dims = [d if all(s[a] == d for s in shapes) else -1
+                for a, d in enumerate(value.shape)]
+        return {"name": name, "dtype": dtype_name(value.dtype), "shape": dims}
+
+    corners = range(len(partial.corners))
+    return {
+        "inputs": [entry(n, x, [partial.corners[c][0][n] for c in corners])
+                   for n, x in zip(given.names, given.tensors)],
+        "outputs": [entry(f"output_{i}", x, [partial.shape_at(ctx, x, c) for c in corners])
+                    for i, x in enumerate(outputs)],
+        "profiles": [{n: [list(s) for s in shapes] for n, shapes in p.items()}
+                     for p in given.profiles],
+    }
 
 
 def _output_key(ctx: Any, value: torch.Tensor, constants: list[torch.Tensor]) -> str | int:

@@ -190,6 +190,11 @@ class PartitionedModule(torch.nn.Module):
     def metadata(self) -> dict[str, Any]:
         return dict(self._state.get("metadata", {}))
 
+    @property
+    def backend(self) -> str:
+        """The backend its engines were built for."""
+        return str(self.metadata.get("backend", ""))
+
     # --- state ----------------------------------------------------------------------------------
     def get_extra_state(self) -> dict[str, Any]:
         unsaved = [s["op"] for s in self._state.get("steps", []) if s.get("unsaved")]

@@ -49,7 +49,8 @@ def _free_ports(count: int) -> list[int]:
 
 
 def _export(repo: Path, torchvision: object) -> dict[str, dict[str, object]]:
-    """Export resnet18 (static 1x3x64x64) and Dyn (batch 1-16); the PyTorch answers."""
+    """Export resnet18 (static 1x3x64x64), Dyn (batch 1-16) and a partially converted model;
+    the PyTorch answers."""
     resnet = torchvision.models.resnet18().eval()
     x = torch.randn(1, 3, 64, 64)
     resnet_trt = trtconv.convert(resnet, [x], backend="reference", input_names=["image"],
@@ -59,15 +60,34 @@ def _export(repo: Path, torchvision: object) -> dict[str, dict[str, object]]:
     dyn_trt = trtconv.convert(dyn, [trtconv.Input((1, 8), (4, 8), (16, 8))], backend="reference",
                               input_names=["x"], output_names=["probs"])
     trtconv.export_triton(dyn_trt, repo, "dyn", max_queue_delay_us=5000)
+    part = PartlyConvertible().eval()
+    part_trt = trtconv.convert(part, [torch.randn(4, 8)], backend="reference", fallback=True,
+                               min_block_size=1, min_shapes=[(1, 8)], max_shapes=[(16, 8)],
+                               input_names=["x"])
+    trtconv.export_triton(part_trt, repo, "partial")
     requests = [torch.randn(int(b), 8) for b in torch.randint(1, 5, (100,))]
-    xd = torch.randn(3, 8)
+    xd, xp = torch.randn(3, 8), torch.randn(2, 8)
     with torch.no_grad():
         return {
             "resnet18": {"input": "image", "output": "logits", "single": x,
                          "single_expected": resnet(x)},
             "dyn": {"input": "x", "output": "probs", "single": xd, "single_expected": dyn(xd),
                     "requests": requests, "requests_expected": [dyn(r) for r in requests]},
+            "partial": {"input": "x", "output": "output_0", "single": xp,
+                        "single_expected": part(xp)},
         }
+
+
+class PartlyConvertible(torch.nn.Module):
+    """A model with an op no converter takes: served as a PartitionedModule (fallback=True)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.first, self.second = torch.nn.Linear(8, 16), torch.nn.Linear(16, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.second(torch.special.i1e(torch.relu(self.first(x))))
 
 
 class Served:
@@ -138,7 +158,7 @@ def test_triton_serves_exported_models(tmp_path, torchvision):
         server_pid = served.server_pid()
         text = "".join(served.output)
         assert f"HTTP:    http://127.0.0.1:{ports[0]}" in text
-        assert f"gRPC:    127.0.0.1:{ports[1]}" in text and "models:  dyn, resnet18" in text
+        assert f"gRPC:    127.0.0.1:{ports[1]}" in text and "models:  dyn, partial, resnet18" in text
         check = subprocess.run(
             [str(python), str(SUPPORT / "triton_client_check.py"), f"127.0.0.1:{ports[0]}",
              f"127.0.0.1:{ports[1]}", str(tmp_path / "cases.pt"), str(tmp_path / "out.json")],
@@ -146,8 +166,8 @@ def test_triton_serves_exported_models(tmp_path, torchvision):
         assert check.returncode == 0, check.stderr[-4000:]
         result = json.loads((tmp_path / "out.json").read_text())
 
-        assert set(result["single"]) == {"resnet18/http", "resnet18/grpc", "dyn/http",
-                                         "dyn/grpc"}
+        assert set(result["single"]) == {f"{m}/{p}" for m in ("resnet18", "dyn", "partial")
+                                          for p in ("http", "grpc")}
         assert all(err < 1e-4 for err in result["single"].values()), result["single"]
         concurrent = result["concurrent"]["dyn"]
         assert concurrent["answers"] == 100

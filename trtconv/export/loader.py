@@ -34,6 +34,7 @@ from ..errors import TrtconvError
 
 SERVABLE_CLASSES: tuple[str, ...] = (
     "trtconv.module.TRTModule",
+    "trtconv.partitioned.PartitionedModule",
 )
 
 
