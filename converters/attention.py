@@ -14,12 +14,10 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
-
-E = trt.ElementWiseOperation
-R = trt.ReduceOperation
+from trtconv.api import Ctx, E, ITensor, Network, R
 
 
-def _repeat_heads(ctx: Any, x: Any, heads: int) -> Any:
+def _repeat_heads(ctx: Ctx, x: Any, heads: int) -> ITensor:
     """`x` with each of its heads (axis -3) repeated to make `heads` (enable_gqa)."""
     have = x.shape[-3]
     if have == heads:
@@ -30,7 +28,7 @@ def _repeat_heads(ctx: Any, x: Any, heads: int) -> Any:
     return ctx.network.add_gather(x, index, len(x.shape) - 3).get_output(0)
 
 
-def _causal_mask(ctx: Any, q: Any, k: Any) -> Any:
+def _causal_mask(ctx: Ctx, q: Any, k: Any) -> ITensor:
     """[L, S] bool: key j is visible to query i where j <= i (torch's upper-left alignment);
     built from run-time indices when a sequence length is dynamic."""
     network = ctx.network
@@ -43,7 +41,7 @@ def _causal_mask(ctx: Any, q: Any, k: Any) -> Any:
     return network.add_unary(future, trt.UnaryOperation.NOT).get_output(0)
 
 
-def _attend(ctx: Any, q: Any, k: Any, v: Any, scale: float, causal: bool = False,
+def _attend(ctx: Ctx, q: Any, k: Any, v: Any, scale: float, causal: bool = False,
             keep: Any = None, bias: Any = None, zero_dead_rows: bool = True) -> tuple[Any, Any]:
     """softmax(q @ k^T * scale + masks) @ v and the probabilities, for ITensors [..., L, E],
     [..., S, E], [..., S, Ev]. `causal` keeps the lower triangle; `keep` (bool) keeps where
@@ -72,10 +70,10 @@ def _attend(ctx: Any, q: Any, k: Any, v: Any, scale: float, causal: bool = False
 
 
 @tensorrt_converter("torch.nn.functional.scaled_dot_product_attention")
-def convert_scaled_dot_product_attention(ctx: Any, query: Any, key: Any, value: Any,
+def convert_scaled_dot_product_attention(ctx: Ctx, query: Any, key: Any, value: Any,
                                          attn_mask: Any = None, dropout_p: float = 0.0,
                                          is_causal: bool = False, scale: float | None = None,
-                                         enable_gqa: bool = False) -> Any:
+                                         enable_gqa: bool = False) -> ITensor:
     if dropout_p:
         raise ctx.unsupported("dropout_p > 0 (random)")
     q, k, v = (ctx.trt(t) for t in (query, key, value))
@@ -98,7 +96,7 @@ def convert_scaled_dot_product_attention(ctx: Any, query: Any, key: Any, value: 
 # --- nn.MultiheadAttention's functional form ------------------------------------------------
 
 
-def _project(ctx: Any, x: Any, weight: torch.Tensor, bias: torch.Tensor | None) -> Any:
+def _project(ctx: Ctx, x: Any, weight: torch.Tensor, bias: torch.Tensor | None) -> ITensor:
     """x @ weight^T + bias for constant weights."""
     network = ctx.network
     dtype = trt.torch_dtype(x.dtype)
@@ -108,14 +106,14 @@ def _project(ctx: Any, x: Any, weight: torch.Tensor, bias: torch.Tensor | None) 
     return emit.arith.elementwise(network, y, ctx.constant(bias.detach().to(dtype)), E.SUM)
 
 
-def _split_heads(network: Any, x: Any, heads: int) -> Any:
+def _split_heads(network: Network, x: Any, heads: int) -> ITensor:
     """[L, N, E] -> [N, heads, L, E / heads]."""
     dims = emit.dims_of(network, x)
     split = emit.reshape(network, x, dims[:2] + [heads, x.shape[2] // heads])
     return emit.permute(network, split, (1, 2, 0, 3))
 
 
-def _additive_mask(ctx: Any, mask: Any, dtype: torch.dtype) -> Any:
+def _additive_mask(ctx: Ctx, mask: Any, dtype: torch.dtype) -> ITensor:
     """torch's canonical mask: float as given, bool as -inf where true."""
     network = ctx.network
     m = ctx.trt(mask)
@@ -127,13 +125,13 @@ def _additive_mask(ctx: Any, mask: Any, dtype: torch.dtype) -> Any:
 
 @tensorrt_converter("torch.nn.functional.multi_head_attention_forward")
 def convert_multi_head_attention_forward(
-        ctx: Any, query: Any, key: Any, value: Any, embed_dim_to_check: int, num_heads: int,
+        ctx: Ctx, query: Any, key: Any, value: Any, embed_dim_to_check: int, num_heads: int,
         in_proj_weight: Any, in_proj_bias: Any, bias_k: Any, bias_v: Any, add_zero_attn: bool,
         dropout_p: float, out_proj_weight: Any, out_proj_bias: Any, training: bool = True,
         key_padding_mask: Any = None, need_weights: bool = True, attn_mask: Any = None,
         use_separate_proj_weight: bool = False, q_proj_weight: Any = None,
         k_proj_weight: Any = None, v_proj_weight: Any = None, static_k: Any = None,
-        static_v: Any = None, average_attn_weights: bool = True, is_causal: bool = False) -> Any:
+        static_v: Any = None, average_attn_weights: bool = True, is_causal: bool = False) -> ITensor:
     network = ctx.network
     if training and dropout_p > 0:
         raise ctx.unsupported("dropout in training mode (random)")

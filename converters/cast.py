@@ -12,9 +12,10 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter
+from trtconv.api import Ctx, ITensor
 
 
-def cast_to_result(ctx: Any, input: Any) -> Any:
+def cast_to_result(ctx: Ctx, input: Any) -> ITensor:
     """`input` cast to the dtype of the torch result (float64: float32, with a warning)."""
     if ctx.output.dtype == torch.uint8:
         raise ctx.unsupported("a cast to uint8 (TensorRT allows uint8 only at network inputs "
@@ -22,7 +23,7 @@ def cast_to_result(ctx: Any, input: Any) -> Any:
     return emit.cast(ctx.network, ctx.trt(input), emit.storable_dtype(ctx, ctx.output.dtype))
 
 
-def _to(ctx: Any, input: Any, *args: Any, **kwargs: Any) -> Any:
+def _to(ctx: Ctx, input: Any, *args: object, **kwargs: object) -> ITensor:
     return cast_to_result(ctx, input)
 
 
@@ -33,8 +34,8 @@ for _name in _METHODS:
 
 
 @tensorrt_converter("torch.Tensor.type")
-def convert_type(ctx: Any, input: Any, dtype: Any = None, non_blocking: bool = False,
-                 **kwargs: Any) -> Any:
+def convert_type(ctx: Ctx, input: Any, dtype: Any = None, non_blocking: bool = False,
+                 **kwargs: object) -> ITensor:
     if not isinstance(ctx.output, torch.Tensor):
         return None  # x.type() names the type: no tensor
     return cast_to_result(ctx, input)

@@ -12,22 +12,19 @@ from typing import Any
 
 import torch
 
-from trtconv import trt
+from trtconv.api import Ctx, E, ITensor, Network
 from trtconv.emit import arith
 from trtconv.emit.compute import apply
 from trtconv.registry import register_spellings
 
-E = trt.ElementWiseOperation
-U = trt.UnaryOperation
 
-
-def clamp(ctx: Any, input: Any, min: Any = None, max: Any = None, *, out: Any = None) -> Any:
+def clamp(ctx: Ctx, input: Any, min: Any = None, max: Any = None, *, out: torch.Tensor | None = None) -> ITensor:
     """torch.clamp: `minimum(maximum(input, min), max)` with NaN propagated."""
     bounds = [(b, op) for b, op in ((min, E.MAX), (max, E.MIN)) if b is not None]
     if not bounds:
         raise ctx.unsupported("clamp without min and max")
 
-    def emit_(network: Any, x: Any, *limits: Any) -> Any:
+    def emit_(network: Network, x: Any, *limits: Any) -> ITensor:
         result = x
         nan = arith.is_nan(network, x) if arith.is_float(x) else None
         for limit, (bound, op) in zip(limits, bounds):
@@ -41,11 +38,11 @@ def clamp(ctx: Any, input: Any, min: Any = None, max: Any = None, *, out: Any = 
     return apply(ctx, [input] + [b for b, _ in bounds], emit_)
 
 
-def clamp_min(ctx: Any, input: Any, min: Any, *, out: Any = None) -> Any:
+def clamp_min(ctx: Ctx, input: Any, min: Any, *, out: torch.Tensor | None = None) -> ITensor:
     return clamp(ctx, input, min=min)
 
 
-def clamp_max(ctx: Any, input: Any, max: Any, *, out: Any = None) -> Any:
+def clamp_max(ctx: Ctx, input: Any, max: Any, *, out: torch.Tensor | None = None) -> ITensor:
     return clamp(ctx, input, max=max)
 
 

@@ -13,20 +13,19 @@ from typing import Any
 
 import torch
 
-from trtconv import trt
+from trtconv.api import Ctx, E, ITensor, Network
 from trtconv.emit import arith
 from trtconv.emit.compute import apply
 from trtconv.registry import register_spellings
 
-E = trt.ElementWiseOperation
 Emit = Callable[[Any, Any, Any], Any]
 
 
-def _eq(network: Any, a: Any, b: Any) -> Any:
+def _eq(network: Network, a: Any, b: Any) -> ITensor:
     return arith.compare(network, a, b, E.EQUAL)
 
 
-def _ne(network: Any, a: Any, b: Any) -> Any:
+def _ne(network: Network, a: Any, b: Any) -> ITensor:
     return arith.logical_not(network, _eq(network, a, b))
 
 
@@ -35,7 +34,7 @@ def _strict(op: Any) -> Emit:
 
 
 def _or_equal(op: Any) -> Emit:
-    def emit_(network: Any, a: Any, b: Any) -> Any:
+    def emit_(network: Network, a: Any, b: Any) -> ITensor:
         return arith.either(network, arith.compare(network, a, b, op), _eq(network, a, b))
 
     return emit_
@@ -50,7 +49,7 @@ _ALIASES = {"greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": 
 
 
 def _converter(emit_: Emit) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+    def convert(ctx: Ctx, input: Any, other: Any, *, out: torch.Tensor | None = None) -> ITensor:
         if not isinstance(ctx.output, torch.Tensor):
             return None  # `tensor == None` and the like: a Python bool, nothing to convert
         return apply(ctx, [input, other], emit_)

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from trtconv import emit, tensorrt_converter
+from trtconv.api import Ctx, ITensor
 
 
-def concatenate(ctx: Any, tensors: Sequence[Any], axis: int) -> Any:
+def concatenate(ctx: Ctx, tensors: Sequence[Any], axis: int) -> ITensor:
     """The ITensors `tensors` (one dtype and rank) joined along `axis`."""
     if len(tensors) == 1:
         return tensors[0]
@@ -21,7 +22,7 @@ def concatenate(ctx: Any, tensors: Sequence[Any], axis: int) -> Any:
     return layer.get_output(0)
 
 
-def _cat(ctx: Any, tensors: Sequence[Any], dim: int = 0, *, out: Any = None) -> Any:
+def _cat(ctx: Ctx, tensors: Sequence[Any], dim: int = 0, *, out: torch.Tensor | None = None) -> ITensor:
     dtype = emit.storable_dtype(ctx, ctx.output.dtype)
     axis = emit.normalize_dim(dim, ctx.output.dim())
     kept = [t for t in tensors if t.numel() > 0 or ctx.is_traced(t) and any(
@@ -37,13 +38,13 @@ for _target in ("torch.cat", "torch.concat"):
 
 
 @tensorrt_converter("torch.concatenate")
-def convert_concatenate(ctx: Any, tensors: Sequence[Any], axis: int = 0, *,
-                        out: Any = None) -> Any:
+def convert_concatenate(ctx: Ctx, tensors: Sequence[Any], axis: int = 0, *,
+                        out: torch.Tensor | None = None) -> ITensor:
     return _cat(ctx, tensors, axis)
 
 
 @tensorrt_converter("torch.stack")
-def convert_stack(ctx: Any, tensors: Sequence[Any], dim: int = 0, *, out: Any = None) -> Any:
+def convert_stack(ctx: Ctx, tensors: Sequence[Any], dim: int = 0, *, out: torch.Tensor | None = None) -> ITensor:
     dtype = emit.storable_dtype(ctx, ctx.output.dtype)
     rank = ctx.output.dim()
     axis = emit.normalize_dim(dim, rank)

@@ -14,8 +14,7 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
-
-E = trt.ElementWiseOperation
+from trtconv.api import Ctx, E, ITensor
 
 # Module padding_mode -> emit.pad mode.
 _PAD_MODES = {"reflect": "reflect", "replicate": "replicate", "circular": "circular"}
@@ -34,7 +33,7 @@ def _explicit_padding(padding: Any, kernel: tuple[int, ...], dilation: tuple[int
     return pads, pads
 
 
-def _kernel(ctx: Any, weight: torch.Tensor, nsp: int, dtype: torch.dtype) -> tuple[Any, Any]:
+def _kernel(ctx: Ctx, weight: torch.Tensor, nsp: int, dtype: torch.dtype) -> tuple[Any, Any]:
     """(weights, kernel tensor or None): weights of `dtype` for a constant kernel, else empty
     weights and the kernel as an ITensor (1-D kernels get their trailing axis of 1 either
     way)."""
@@ -51,16 +50,16 @@ def _kernel(ctx: Any, weight: torch.Tensor, nsp: int, dtype: torch.dtype) -> tup
     return trt.Weights(trt.trt_dtype(dtype)), tensor
 
 
-def _add_bias(ctx: Any, y: Any, bias: torch.Tensor) -> Any:
+def _add_bias(ctx: Ctx, y: Any, bias: torch.Tensor) -> ITensor:
     """`y + bias` over the channel axis 1 (bias as a (1, C, 1, ...) tensor)."""
     channels = bias.shape[0]
     b = emit.reshape(ctx.network, ctx.trt(bias), [1, channels] + [1] * (len(y.shape) - 2))
     return emit.arith.elementwise(ctx.network, y, b, E.SUM)
 
 
-def convolution(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor | None,
+def convolution(ctx: Ctx, input: Any, weight: torch.Tensor, bias: torch.Tensor | None,
                 stride: Any, padding: Any, dilation: Any, groups: int, nsp: int,
-                transposed: bool = False, output_padding: Any = 0) -> Any:
+                transposed: bool = False, output_padding: Any = 0) -> ITensor:
     """A (transposed) convolution with torch's parameters over `nsp` spatial axes."""
     network = ctx.network
     if weight.dtype != ctx.output.dtype:
@@ -88,7 +87,7 @@ def convolution(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor |
                                        groups)
         if bias is not None:
             y = _add_bias(ctx, y, bias)
-        return emit.reductions.drop_axes(network, y, drop) if drop else y
+        return emit.spatial.drop_axes(network, y, drop)
     if transposed:
         out_maps = weight.shape[1] * groups
         layer = network.add_deconvolution_nd(x, out_maps, kernel_size, weights, bias_weights)
@@ -108,13 +107,13 @@ def convolution(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor |
         y = emit.pad_axes(network, y, [(0, 0)] * (rank - len(extra)) + [(0, e) for e in extra])
     if bias is not None and not bias_in_layer:
         y = _add_bias(ctx, y, bias)
-    return emit.reductions.drop_axes(network, y, drop) if drop else y
+    return emit.spatial.drop_axes(network, y, drop)
 
 
-def _strided_dilated_transpose(ctx: Any, x: Any, weight: torch.Tensor, stride: tuple[int, ...],
+def _strided_dilated_transpose(ctx: Ctx, x: Any, weight: torch.Tensor, stride: tuple[int, ...],
                                pre: tuple[int, ...], post: tuple[int, ...],
                                extra: tuple[int, ...], dilation: tuple[int, ...],
-                               groups: int) -> Any:
+                               groups: int) -> ITensor:
     """A transposed convolution as a stride-1 convolution (TensorRT builds no deconvolution
     that is both strided and dilated): the input with stride-1 zeros after each element, padded
     by the dilated kernel's extent less the crop, convolved with the flipped, transposed kernel.
@@ -150,26 +149,26 @@ def _strided_dilated_transpose(ctx: Any, x: Any, weight: torch.Tensor, stride: t
     return layer.get_output(0)
 
 
-def _functional(nsp: int) -> Any:
-    def convert(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor | None = None,
-                stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Any:
+def _functional(nsp: int) -> ITensor:
+    def convert(ctx: Ctx, input: Any, weight: torch.Tensor, bias: torch.Tensor | None = None,
+                stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1) -> ITensor:
         return convolution(ctx, input, weight, bias, stride, padding, dilation, groups, nsp)
 
     return convert
 
 
-def _functional_transpose(nsp: int) -> Any:
-    def convert(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor | None = None,
+def _functional_transpose(nsp: int) -> ITensor:
+    def convert(ctx: Ctx, input: Any, weight: torch.Tensor, bias: torch.Tensor | None = None,
                 stride: Any = 1, padding: Any = 0, output_padding: Any = 0, groups: int = 1,
-                dilation: Any = 1) -> Any:
+                dilation: Any = 1) -> ITensor:
         return convolution(ctx, input, weight, bias, stride, padding, dilation, groups, nsp,
                            transposed=True, output_padding=output_padding)
 
     return convert
 
 
-def _module(nsp: int) -> Any:
-    def convert(ctx: Any, self: torch.nn.Module, input: Any) -> Any:
+def _module(nsp: int) -> ITensor:
+    def convert(ctx: Ctx, self: torch.nn.Module, input: Any) -> ITensor:
         x, padding = input, self.padding
         if self.padding_mode != "zeros":
             x = emit.pad(ctx.network, ctx.trt(input), self._reversed_padding_repeated_twice,
@@ -181,8 +180,8 @@ def _module(nsp: int) -> Any:
     return convert
 
 
-def _module_transpose(nsp: int) -> Any:
-    def convert(ctx: Any, self: torch.nn.Module, input: Any, output_size: Any = None) -> Any:
+def _module_transpose(nsp: int) -> ITensor:
+    def convert(ctx: Ctx, self: torch.nn.Module, input: Any, output_size: Any = None) -> ITensor:
         output_padding = self._output_padding(input, output_size, self.stride, self.padding,
                                               self.kernel_size, nsp, self.dilation)
         return convolution(ctx, input, self.weight, self.bias, self.stride, self.padding,

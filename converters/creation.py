@@ -16,9 +16,10 @@ import torch
 from torch.utils import _pytree as pytree
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.api import Ctx, ITensor
 
 
-def _fill_value(ctx: Any, value: Any) -> Any:
+def _fill_value(ctx: Ctx, value: Any) -> ITensor:
     """A Python number as itself, a tensor as its (one-element) ITensor."""
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
@@ -27,8 +28,8 @@ def _fill_value(ctx: Any, value: Any) -> Any:
     return value
 
 
-def _like(fill: Any) -> Any:
-    def convert(ctx: Any, input: Any, *args: Any, **kwargs: Any) -> Any:
+def _like(fill: Any) -> ITensor:
+    def convert(ctx: Ctx, input: Any, *args: object, **kwargs: object) -> ITensor:
         dims = emit.dims_of(ctx.network, ctx.trt(input))
         return emit.full(ctx, dims, fill, ctx.output.dtype)
 
@@ -40,7 +41,7 @@ for _name, _fill in (("zeros_like", 0), ("ones_like", 1), ("empty_like", 0)):
 
 
 @tensorrt_converter("torch.full_like")
-def convert_full_like(ctx: Any, input: Any, fill_value: Any, **kwargs: Any) -> Any:
+def convert_full_like(ctx: Ctx, input: Any, fill_value: Any, **kwargs: object) -> ITensor:
     dims = emit.dims_of(ctx.network, ctx.trt(input))
     return emit.full(ctx, dims, _fill_value(ctx, fill_value), ctx.output.dtype)
 
@@ -51,8 +52,8 @@ def _size_arg(size: Sequence[Any]) -> list[Any]:
     return list(size)
 
 
-def _new(fill: Any) -> Any:
-    def convert(ctx: Any, input: Any, *size: Any, **kwargs: Any) -> Any:
+def _new(fill: Any) -> ITensor:
+    def convert(ctx: Ctx, input: Any, *size: Any, **kwargs: object) -> ITensor:
         return emit.full(ctx, _size_arg(size), fill, ctx.output.dtype)
 
     return convert
@@ -63,17 +64,17 @@ for _name, _fill in (("new_zeros", 0), ("new_ones", 1), ("new_empty", 0)):
 
 
 @tensorrt_converter("torch.Tensor.new_full")
-def convert_new_full(ctx: Any, input: Any, size: Sequence[Any], fill_value: Any,
-                     **kwargs: Any) -> Any:
+def convert_new_full(ctx: Ctx, input: Any, size: Sequence[Any], fill_value: Any,
+                     **kwargs: object) -> ITensor:
     return emit.full(ctx, list(size), _fill_value(ctx, fill_value), ctx.output.dtype)
 
 
 @tensorrt_converter("torch.full")
-def convert_full(ctx: Any, size: Sequence[Any], fill_value: Any, **kwargs: Any) -> Any:
+def convert_full(ctx: Ctx, size: Sequence[Any], fill_value: Any, **kwargs: object) -> ITensor:
     return emit.full(ctx, list(size), _fill_value(ctx, fill_value), ctx.output.dtype)
 
 
-def tensor_of(ctx: Any, data: Any) -> Any:
+def tensor_of(ctx: Ctx, data: Any) -> ITensor:
     """torch.tensor(data) where elements of `data` are traced 0-d/one-element tensors: each
     element cast to the result's dtype, joined, and shaped like the result."""
     result = ctx.output
@@ -99,14 +100,14 @@ def tensor_of(ctx: Any, data: Any) -> Any:
 
 
 @tensorrt_converter("torch.tensor")
-def convert_tensor(ctx: Any, data: Any, **kwargs: Any) -> Any:
+def convert_tensor(ctx: Ctx, data: Any, **kwargs: object) -> ITensor:
     if isinstance(data, torch.Tensor) and ctx.is_traced(data):
         return emit.cast(ctx.network, ctx.trt(data), emit.storable_dtype(ctx, ctx.output.dtype))
     return tensor_of(ctx, data)
 
 
 @tensorrt_converter("torch.Tensor.new_tensor")
-def convert_new_tensor(ctx: Any, input: Any, data: Any, **kwargs: Any) -> Any:
+def convert_new_tensor(ctx: Ctx, input: Any, data: Any, **kwargs: object) -> ITensor:
     if isinstance(data, torch.Tensor) and ctx.is_traced(data):
         return emit.cast(ctx.network, ctx.trt(data), emit.storable_dtype(ctx, ctx.output.dtype))
     return tensor_of(ctx, data)
@@ -121,7 +122,7 @@ def _range_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any
 
 
 @tensorrt_converter("torch.arange")
-def convert_arange(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+def convert_arange(ctx: Ctx, *args: object, **kwargs: object) -> ITensor:
     """arange whose bounds are sizes read off traced tensors (DimInts): a run-time iota,
     scaled and shifted, so `arange(x.size(1))` follows the input's dynamic dims."""
     start, end, step = _range_args(args, kwargs)

@@ -8,9 +8,10 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.api import Ctx, ITensor
 
 
-def _cumsum(ctx: Any, input: Any, dim: int, *, dtype: Any = None, out: Any = None) -> Any:
+def _cumsum(ctx: Ctx, input: Any, dim: int, *, dtype: Any = None, out: torch.Tensor | None = None) -> ITensor:
     # torch sums integers and bools as int64 unless asked otherwise: the result's dtype.
     x = emit.cast(ctx.network, ctx.trt(input), emit.storable_dtype(ctx, ctx.output.dtype))
     if not x.shape:

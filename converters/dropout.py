@@ -8,27 +8,28 @@ from typing import Any
 import torch
 
 from trtconv import tensorrt_converter
+from trtconv.api import Ctx, ITensor
 
 
-def _identity(ctx: Any, input: Any, p: float, training: bool) -> Any:
+def _identity(ctx: Ctx, input: Any, p: float, training: bool) -> ITensor:
     if training and p != 0:
         raise ctx.unsupported("dropout in training mode (random)")
     return ctx.trt(input)
 
 
-def _functional(default_training: bool) -> Any:
-    def convert(ctx: Any, input: Any, p: float = 0.5, training: bool = default_training,
-                inplace: bool = False) -> Any:
+def _functional(default_training: bool) -> ITensor:
+    def convert(ctx: Ctx, input: Any, p: float = 0.5, training: bool = default_training,
+                inplace: bool = False) -> ITensor:
         return _identity(ctx, input, p, training)
 
     return convert
 
 
-def _aten(ctx: Any, input: Any, p: float, train: bool) -> Any:
+def _aten(ctx: Ctx, input: Any, p: float, train: bool) -> ITensor:
     return _identity(ctx, input, p, train)
 
 
-def _module(ctx: Any, self: torch.nn.Module, input: Any) -> Any:
+def _module(ctx: Ctx, self: torch.nn.Module, input: Any) -> ITensor:
     return _identity(ctx, input, self.p, self.training)
 
 

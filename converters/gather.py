@@ -8,24 +8,25 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.api import Ctx, ITensor
 
 
-def _indices(ctx: Any, index: Any) -> Any:
+def _indices(ctx: Ctx, index: Any) -> ITensor:
     idx = ctx.trt(index)
     if idx.dtype not in (trt.DataType.INT32, trt.DataType.INT64):
         idx = emit.cast(ctx.network, idx, torch.int64)
     return idx
 
 
-def gather_elements(ctx: Any, x: Any, idx: Any, axis: int) -> Any:
+def gather_elements(ctx: Ctx, x: Any, idx: Any, axis: int) -> ITensor:
     """out[i][j][k] = x[idx[i][j][k]][j][k] (for axis 0): TensorRT's ELEMENT gather."""
     layer = ctx.network.add_gather_v2(x, idx, trt.GatherMode.ELEMENT)
     layer.axis = axis
     return layer.get_output(0)
 
 
-def _gather(ctx: Any, input: Any, dim: int, index: Any, *, sparse_grad: bool = False,
-            out: Any = None) -> Any:
+def _gather(ctx: Ctx, input: Any, dim: int, index: Any, *, sparse_grad: bool = False,
+            out: torch.Tensor | None = None) -> ITensor:
     x = ctx.trt(input)
     rank = len(x.shape)
     if rank == 0:
@@ -45,7 +46,7 @@ for _target in ("torch.gather", "torch.Tensor.gather"):
     tensorrt_converter(_target)(_gather)
 
 
-def _index_select(ctx: Any, input: Any, dim: int, index: Any, *, out: Any = None) -> Any:
+def _index_select(ctx: Ctx, input: Any, dim: int, index: Any, *, out: torch.Tensor | None = None) -> ITensor:
     x = ctx.trt(input)
     rank = max(len(x.shape), 1)
     if not x.shape:
@@ -62,8 +63,8 @@ for _target in ("torch.index_select", "torch.Tensor.index_select"):
     tensorrt_converter(_target)(_index_select)
 
 
-def _take_along_dim(ctx: Any, input: Any, indices: Any, dim: int | None = None, *,
-                    out: Any = None) -> Any:
+def _take_along_dim(ctx: Ctx, input: Any, indices: Any, dim: int | None = None, *,
+                    out: torch.Tensor | None = None) -> ITensor:
     x, idx = ctx.trt(input), _indices(ctx, indices)
     if dim is None:
         x = emit.reshape_to(ctx.network, x, (input.numel(),), infer_at=0)

@@ -24,10 +24,8 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.api import Ctx, E, ITensor, Network
 from trtconv.emit.shapes import is_dynamic
-
-E = trt.ElementWiseOperation
-
 
 # --- the key ---------------------------------------------------------------------------------
 
@@ -43,7 +41,7 @@ class _Plan:
     advanced: dict[int, Any] = field(default_factory=dict)  # intermediate axis -> index
 
 
-def _entries(ctx: Any, key: Any) -> list[Any]:
+def _entries(ctx: Ctx, key: Any) -> list[Any]:
     """The key as a list of int, slice, None, Ellipsis and index tensors."""
     items = list(key) if isinstance(key, tuple) else [key]
     out: list[Any] = []
@@ -67,7 +65,7 @@ def _entries(ctx: Any, key: Any) -> list[Any]:
     return out
 
 
-def _tensor_entry(ctx: Any, index: torch.Tensor) -> list[Any]:
+def _tensor_entry(ctx: Ctx, index: torch.Tensor) -> list[Any]:
     if index.dtype in (torch.bool, torch.uint8):
         if ctx.is_traced(index):
             raise ctx.unsupported("reading through a boolean mask computed by the network "
@@ -84,7 +82,7 @@ def _consumed(entry: Any) -> int:
     return 0 if entry is None or entry is Ellipsis else 1
 
 
-def _expand_ellipsis(ctx: Any, entries: list[Any], rank: int) -> list[Any]:
+def _expand_ellipsis(ctx: Ctx, entries: list[Any], rank: int) -> list[Any]:
     used = sum(_consumed(e) for e in entries)
     if used > rank:
         raise ctx.unsupported(f"too many indices ({used}) for a tensor of rank {rank}")
@@ -97,7 +95,7 @@ def _expand_ellipsis(ctx: Any, entries: list[Any], rank: int) -> list[Any]:
     return entries + fill
 
 
-def _clamp(network: Any, bound: Any, n: Any, default: Any) -> Any:
+def _clamp(network: Network, bound: Any, n: Any, default: Any) -> ITensor:
     """A slice bound as Python clamps it into [0, n] (negative bounds count from the end)."""
     if bound is None:
         return default
@@ -108,7 +106,7 @@ def _clamp(network: Any, bound: Any, n: Any, default: Any) -> Any:
     return emit.dim_op(network, bound, n, E.MIN)
 
 
-def _plan(ctx: Any, entries: list[Any], size_of: Callable[[int], Any],
+def _plan(ctx: Ctx, entries: list[Any], size_of: Callable[[int], Any],
           example: tuple[int, ...]) -> _Plan:
     net = ctx.network
     plan = _Plan()
@@ -173,13 +171,13 @@ def _plan(ctx: Any, entries: list[Any], size_of: Callable[[int], Any],
     return plan
 
 
-def _example(bound: Any) -> Any:
+def _example(bound: Any) -> ITensor:
     return None if bound is None else operator.index(bound)
 
 
 # --- reading ---------------------------------------------------------------------------------
 
-def index(ctx: Any, x: Any, example: tuple[int, ...], key: Any) -> Any:
+def index(ctx: Ctx, x: Any, example: tuple[int, ...], key: Any) -> ITensor:
     """`x[key]` for an ITensor `x` whose example shape is `example`."""
     entries = _expand_ellipsis(ctx, _entries(ctx, key), len(example))
     plan = _plan(ctx, entries, lambda axis: emit.dim_of(ctx, x, axis), example)
@@ -190,7 +188,7 @@ def index(ctx: Any, x: Any, example: tuple[int, ...], key: Any) -> Any:
     return _gather(ctx, x, plan)
 
 
-def _index_tensor(ctx: Any, index: torch.Tensor, n: Any, example_n: int) -> Any:
+def _index_tensor(ctx: Ctx, index: torch.Tensor, n: Any, example_n: int) -> ITensor:
     """An index as an INT32/INT64 ITensor with negative entries counted from the end."""
     if not ctx.is_traced(index):
         if index.numel() and not is_dynamic(n):
@@ -214,7 +212,7 @@ def _index_tensor(ctx: Any, index: torch.Tensor, n: Any, example_n: int) -> Any:
     return emit.arith.elementwise(ctx.network, idx, offset, E.SUB)
 
 
-def _gather(ctx: Any, x: Any, plan: _Plan) -> Any:
+def _gather(ctx: Ctx, x: Any, plan: _Plan) -> ITensor:
     net = ctx.network
     axes = sorted(plan.advanced)
     indices = [_index_tensor(ctx, plan.advanced[a], emit.dim_of(ctx, x, a), plan.shape[a])
@@ -247,13 +245,13 @@ def _gather(ctx: Any, x: Any, plan: _Plan) -> Any:
 
 
 @tensorrt_converter("torch.Tensor.__getitem__")
-def convert_getitem(ctx: Any, input: Any, key: Any) -> Any:
+def convert_getitem(ctx: Ctx, input: Any, key: Any) -> ITensor:
     return index(ctx, ctx.trt(input), tuple(input.shape), key)
 
 
 # --- writing ---------------------------------------------------------------------------------
 
-def _is_scalar(ctx: Any, value: Any) -> bool:
+def _is_scalar(ctx: Ctx, value: Any) -> bool:
     """A value that is one element: a Python number or a one-element tensor (one at every
     shape in the profile, not only at the example)."""
     if not isinstance(value, torch.Tensor):
@@ -262,7 +260,7 @@ def _is_scalar(ctx: Any, value: Any) -> bool:
                                    all(d >= 0 for d in ctx.trt(value).shape))
 
 
-def _scalar(ctx: Any, value: Any, dtype: torch.dtype, rank: int) -> Any:
+def _scalar(ctx: Ctx, value: Any, dtype: torch.dtype, rank: int) -> ITensor:
     """A one-element value as a (1,)*rank ITensor of `dtype`."""
     if isinstance(value, torch.Tensor):
         return emit.reshape(ctx.network, emit.cast(ctx.network, ctx.trt(value), dtype),
@@ -279,7 +277,7 @@ def _mask_key(key: Any) -> torch.Tensor | None:
     return None
 
 
-def assign(ctx: Any, input: torch.Tensor, key: Any, value: Any) -> Any:
+def assign(ctx: Ctx, input: torch.Tensor, key: Any, value: Any) -> ITensor:
     """The ITensor of `input` after `input[key] = value`."""
     net = ctx.network
     x = ctx.trt(input)
@@ -322,8 +320,8 @@ def assign(ctx: Any, input: torch.Tensor, key: Any, value: Any) -> Any:
     return emit.reshape(net, layer.get_output(0), tuple(input.shape))
 
 
-def _assign_window(ctx: Any, input: torch.Tensor, x: Any, entries: list[Any], value: Any,
-                   dtype: torch.dtype) -> Any:
+def _assign_window(ctx: Ctx, input: torch.Tensor, x: Any, entries: list[Any], value: Any,
+                   dtype: torch.dtype) -> ITensor:
     """`x[key] = value` for a key of ints, slices, None and Ellipsis where sizes or bounds are
     known only at run time, so no table of positions can be made: each element is written
     when its coordinate lies in the window on every axis, and takes the value found at its
@@ -358,13 +356,13 @@ def _assign_window(ctx: Any, input: torch.Tensor, x: Any, entries: list[Any], va
     return emit.arith.select(net, keep, v, x)
 
 
-def _offsets(network: Any, n: Any, start: Any) -> Any:
+def _offsets(network: Network, n: Any, start: Any) -> ITensor:
     """[0 - start, 1 - start, ..., n - 1 - start] as an INT64 vector."""
     return emit.arith.elementwise(network, emit.iota(network, n),
                                   emit.dim_as_tensor(network, start), E.SUB)
 
 
-def _window_mask(network: Any, offset: Any, size: Any, step: int) -> Any:
+def _window_mask(network: Network, offset: Any, size: Any, step: int) -> ITensor:
     """Which coordinates (given as `_offsets` from the window's start) the window
     start, start + step, ..., start + (size - 1) * step covers: a bool vector."""
     zero = emit.arith.const(network, 0, offset)
@@ -378,7 +376,7 @@ def _window_mask(network: Any, offset: Any, size: Any, step: int) -> Any:
     return emit.arith.both(network, inside, on_step)
 
 
-def _window_source(network: Any, offset: Any, length: Any, step: int) -> Any:
+def _window_source(network: Network, offset: Any, length: Any, step: int) -> ITensor:
     """Per coordinate (given as `_offsets`), the index into the value (`length` along this
     axis) whose element it takes: its window position, clamped into the value, so a value
     of length 1 broadcasts (coordinates outside the window are masked anyway). Gathering
@@ -391,8 +389,8 @@ def _window_source(network: Any, offset: Any, length: Any, step: int) -> Any:
     return emit.arith.elementwise(network, position, last, E.MIN)
 
 
-def _value_per_input_axis(ctx: Any, value: torch.Tensor, plan: _Plan, rank: int,
-                          dtype: torch.dtype) -> Any:
+def _value_per_input_axis(ctx: Ctx, value: torch.Tensor, plan: _Plan, rank: int,
+                          dtype: torch.dtype) -> ITensor:
     """The assigned tensor with one axis per input axis (one reshape): aligned with the
     window from the right as torch broadcasts (extra leading 1s dropped), axes that the key
     added with None removed, and a size-1 axis where an int index removed one."""
@@ -411,7 +409,7 @@ def pytree_tensors(key: Any) -> list[torch.Tensor]:
     return [t for t in items if isinstance(t, torch.Tensor)]
 
 
-def _updates(ctx: Any, value: Any, region: tuple[int, ...], dtype: torch.dtype) -> Any:
+def _updates(ctx: Ctx, value: Any, region: tuple[int, ...], dtype: torch.dtype) -> ITensor:
     """`value` broadcast to the written region, as torch does (leading 1s dropped)."""
     if not isinstance(value, torch.Tensor):
         return emit.full(ctx, list(region), value, dtype)
@@ -425,7 +423,7 @@ def _updates(ctx: Any, value: Any, region: tuple[int, ...], dtype: torch.dtype) 
 
 
 @tensorrt_converter("torch.Tensor.__setitem__")
-def convert_setitem(ctx: Any, input: Any, key: Any, value: Any) -> None:
+def convert_setitem(ctx: Ctx, input: Any, key: Any, value: Any) -> None:
     if input._base is not None:
         raise ctx.unsupported("assignment into a view of another tensor (the tensor it views "
                               "would not see the update)")
@@ -433,7 +431,7 @@ def convert_setitem(ctx: Any, input: Any, key: Any, value: Any) -> None:
     return None
 
 
-def _masked_fill(ctx: Any, input: Any, mask: Any, value: Any) -> Any:
+def _masked_fill(ctx: Ctx, input: Any, mask: Any, value: Any) -> ITensor:
     dtype = emit.storable_dtype(ctx, ctx.output.dtype)
     x = emit.cast(ctx.network, ctx.trt(input), dtype)
     if isinstance(value, torch.Tensor) and value.dim() != 0:
@@ -447,7 +445,7 @@ for _target in ("torch.masked_fill", "torch.Tensor.masked_fill", "torch.Tensor.m
     tensorrt_converter(_target)(_masked_fill)
 
 
-def where(ctx: Any, condition: Any, input: Any, other: Any) -> Any:
+def where(ctx: Ctx, condition: Any, input: Any, other: Any) -> ITensor:
     """torch.where(condition, input, other) with torch's dtype promotion and broadcasting."""
     dtype = emit.storable_dtype(ctx, ctx.output.dtype)
     then, otherwise = emit.promote(ctx, [input, other], dtype)
@@ -456,13 +454,13 @@ def where(ctx: Any, condition: Any, input: Any, other: Any) -> Any:
 
 
 @tensorrt_converter("torch.where")
-def convert_where(ctx: Any, condition: Any, input: Any = None, other: Any = None, *,
-                  out: Any = None) -> Any:
+def convert_where(ctx: Ctx, condition: Any, input: Any = None, other: Any = None, *,
+                  out: torch.Tensor | None = None) -> ITensor:
     if input is None and other is None:
         raise ctx.unsupported("torch.where(condition) lists indices (data-dependent size)")
     return where(ctx, condition, input, other)
 
 
 @tensorrt_converter("torch.Tensor.where")
-def convert_where_method(ctx: Any, input: Any, condition: Any, other: Any) -> Any:
+def convert_where_method(ctx: Ctx, input: Any, condition: Any, other: Any) -> ITensor:
     return where(ctx, condition, input, other)

@@ -14,11 +14,10 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.api import Ctx, E, ITensor, Network
 
-E = trt.ElementWiseOperation
 
-
-def _operands(ctx: Any, *values: Any) -> list[Any]:
+def _operands(ctx: Ctx, *values: Any) -> list[Any]:
     """ITensors of `values` in the result's dtype (float only)."""
     dtype = emit.compute.stored(ctx.output.dtype)
     if not dtype.is_floating_point:
@@ -26,18 +25,18 @@ def _operands(ctx: Any, *values: Any) -> list[Any]:
     return [emit.cast(ctx.network, ctx.trt(v), dtype) for v in values]
 
 
-def _scaled(network: Any, x: Any, factor: Any) -> Any:
+def _scaled(network: Network, x: Any, factor: Any) -> ITensor:
     if factor == 1:
         return x
     return emit.arith.elementwise(network, x, emit.arith.const(network, factor, x), E.PROD)
 
 
-def _matmul(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+def _matmul(ctx: Ctx, input: Any, other: Any, *, out: torch.Tensor | None = None) -> ITensor:
     a, b = _operands(ctx, input, other)
     return emit.matmul(ctx.network, a, b)
 
 
-def _rmatmul(ctx: Any, input: Any, other: Any) -> Any:
+def _rmatmul(ctx: Ctx, input: Any, other: Any) -> ITensor:
     return _matmul(ctx, other, input)
 
 
@@ -49,8 +48,8 @@ tensorrt_converter("torch.Tensor.__rmatmul__")(_rmatmul)
 
 
 @tensorrt_converter("torch.nn.functional.linear")
-def convert_linear(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor | None = None
-                   ) -> Any:
+def convert_linear(ctx: Ctx, input: Any, weight: torch.Tensor, bias: torch.Tensor | None = None
+                   ) -> ITensor:
     x, w = _operands(ctx, input, weight)
     y = emit.matmul(ctx.network, x, w, transpose_b=len(w.shape) == 2)
     if bias is None:
@@ -59,7 +58,7 @@ def convert_linear(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tenso
     return emit.arith.elementwise(ctx.network, y, b, E.SUM)
 
 
-def _add_product(ctx: Any, input: Any, a: Any, b: Any, beta: Any, alpha: Any) -> Any:
+def _add_product(ctx: Ctx, input: Any, a: Any, b: Any, beta: Any, alpha: Any) -> ITensor:
     """beta * input + alpha * (a @ b); input is ignored (even NaN) when beta is 0, as torch."""
     network = ctx.network
     x, y = _operands(ctx, a, b)
@@ -70,18 +69,18 @@ def _add_product(ctx: Any, input: Any, a: Any, b: Any, beta: Any, alpha: Any) ->
     return emit.arith.elementwise(network, _scaled(network, c, beta), product, E.SUM)
 
 
-def _addmm(ctx: Any, input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1,
-           out: Any = None) -> Any:
+def _addmm(ctx: Ctx, input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1,
+           out: torch.Tensor | None = None) -> ITensor:
     return _add_product(ctx, input, mat1, mat2, beta, alpha)
 
 
-def _baddbmm(ctx: Any, input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1,
-             out: Any = None) -> Any:
+def _baddbmm(ctx: Ctx, input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1,
+             out: torch.Tensor | None = None) -> ITensor:
     return _add_product(ctx, input, batch1, batch2, beta, alpha)
 
 
-def _addmv(ctx: Any, input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1,
-           out: Any = None) -> Any:
+def _addmv(ctx: Ctx, input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1,
+           out: torch.Tensor | None = None) -> ITensor:
     return _add_product(ctx, input, mat, vec, beta, alpha)
 
 
@@ -94,7 +93,7 @@ for _name, _fn in (("addmm", _addmm), ("baddbmm", _baddbmm), ("addmv", _addmv)):
 @tensorrt_converter("torch.Tensor.outer")
 @tensorrt_converter("torch.ger")
 @tensorrt_converter("torch.Tensor.ger")
-def convert_outer(ctx: Any, input: Any, vec2: Any, *, out: Any = None) -> Any:
+def convert_outer(ctx: Ctx, input: Any, vec2: Any, *, out: torch.Tensor | None = None) -> ITensor:
     network = ctx.network
     dtype = emit.compute.stored(ctx.output.dtype)
     a, b = (emit.cast(network, ctx.trt(v), dtype) for v in (input, vec2))
@@ -137,7 +136,7 @@ def _parse_einsum(equation: str, ranks: list[int]) -> str | None:
 
 
 @tensorrt_converter("torch.einsum")
-def convert_einsum(ctx: Any, equation: Any, *operands: Any, path: Any = None) -> Any:
+def convert_einsum(ctx: Ctx, equation: Any, *operands: Any, path: Any = None) -> ITensor:
     if not isinstance(equation, str):
         raise ctx.unsupported("einsum in sublist format")
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -161,8 +160,8 @@ def convert_einsum(ctx: Any, equation: Any, *operands: Any, path: Any = None) ->
 
 @tensorrt_converter("torch.nn.functional.bilinear")
 @tensorrt_converter("torch.bilinear")
-def convert_bilinear(ctx: Any, input1: Any, input2: Any, weight: torch.Tensor,
-                     bias: torch.Tensor | None = None) -> Any:
+def convert_bilinear(ctx: Ctx, input1: Any, input2: Any, weight: torch.Tensor,
+                     bias: torch.Tensor | None = None) -> ITensor:
     """y[..., o] = sum_ij x1[..., i] W[o, i, j] x2[..., j] + b[o], as (x1 @ W') * x2 summed
     over j, with W' = W as [in1, out * in2]."""
     network = ctx.network

@@ -13,15 +13,13 @@ from typing import Any
 
 import torch
 
-from trtconv import trt
+from trtconv.api import Ctx, E, ITensor
 from trtconv.emit import arith, reductions
 from trtconv.emit.compute import finish
 from trtconv.registry import register_spellings
 
-E = trt.ElementWiseOperation
 
-
-def _truth(ctx: Any, value: Any) -> Any:
+def _truth(ctx: Ctx, value: Any) -> ITensor:
     """The BOOL truth value of a tensor or Python number."""
     if not isinstance(value, torch.Tensor):
         return ctx.trt(bool(value))
@@ -29,25 +27,25 @@ def _truth(ctx: Any, value: Any) -> Any:
 
 
 def _logical(op: Any) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+    def convert(ctx: Ctx, input: Any, other: Any, *, out: torch.Tensor | None = None) -> ITensor:
         a, b = _truth(ctx, input), _truth(ctx, other)
         return finish(ctx, arith.elementwise(ctx.network, a, b, op))
 
     return convert
 
 
-def logical_not(ctx: Any, input: Any, *, out: Any = None) -> Any:
+def logical_not(ctx: Ctx, input: Any, *, out: torch.Tensor | None = None) -> ITensor:
     return finish(ctx, arith.logical_not(ctx.network, _truth(ctx, input)))
 
 
-def _require_bool(ctx: Any, what: str) -> None:
+def _require_bool(ctx: Ctx, what: str) -> None:
     if ctx.output.dtype != torch.bool:
         raise ctx.unsupported(f"{what} on {ctx.output.dtype} (TensorRT has no integer bitwise "
                               "ops; bool tensors only)")
 
 
 def _bitwise(op: Any, name: str) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+    def convert(ctx: Ctx, input: Any, other: Any, *, out: torch.Tensor | None = None) -> ITensor:
         _require_bool(ctx, name)
         a, b = _truth(ctx, input), _truth(ctx, other)
         return arith.elementwise(ctx.network, a, b, op)
@@ -55,14 +53,14 @@ def _bitwise(op: Any, name: str) -> Callable[..., Any]:
     return convert
 
 
-def bitwise_not(ctx: Any, input: Any, *, out: Any = None) -> Any:
+def bitwise_not(ctx: Ctx, input: Any, *, out: torch.Tensor | None = None) -> ITensor:
     _require_bool(ctx, "bitwise_not")
     return arith.logical_not(ctx.network, ctx.trt(input))
 
 
 def _reduction(every: bool) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, dim: Any = None, keepdim: bool = False, *,
-                out: Any = None) -> Any:
+    def convert(ctx: Ctx, input: Any, dim: Any = None, keepdim: bool = False, *,
+                out: torch.Tensor | None = None) -> ITensor:
         mask = _truth(ctx, input)
         reduce = reductions.all_true if every else reductions.any_true
         return finish(ctx, reduce(ctx.network, mask, dim, keepdim))

@@ -8,10 +8,11 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter
+from trtconv.api import Ctx, ITensor
 from trtconv.emit.padding import PAD_MODES
 
 
-def _value_for(ctx: Any, value: Any) -> Any:
+def _value_for(ctx: Ctx, value: Any) -> ITensor:
     """The fill value as torch stores it in the result's dtype (0 when None)."""
     if value is None:
         return 0
@@ -22,8 +23,8 @@ def _value_for(ctx: Any, value: Any) -> Any:
 
 
 @tensorrt_converter("torch.nn.functional.pad")
-def convert_pad(ctx: Any, input: Any, pad: Any, mode: str = "constant", value: Any = None
-                ) -> Any:
+def convert_pad(ctx: Ctx, input: Any, pad: Any, mode: str = "constant", value: Any = None
+                ) -> ITensor:
     if mode not in PAD_MODES:
         raise ctx.unsupported(f"padding mode {mode!r}")
     pad = list(pad)  # sizes read off traced tensors (DimInts) stay dynamic
@@ -39,5 +40,5 @@ def convert_pad(ctx: Any, input: Any, pad: Any, mode: str = "constant", value: A
 
 
 @tensorrt_converter("torch.constant_pad_nd")
-def convert_constant_pad_nd(ctx: Any, input: Any, pad: Any, value: Any = 0) -> Any:
+def convert_constant_pad_nd(ctx: Ctx, input: Any, pad: Any, value: Any = 0) -> ITensor:
     return emit.pad(ctx.network, ctx.trt(input), list(pad), "constant", _value_for(ctx, value))

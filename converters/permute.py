@@ -9,12 +9,11 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.api import Ctx, E, ITensor
 from trtconv.emit.shapes import is_dynamic
 
-E = trt.ElementWiseOperation
 
-
-def permute(ctx: Any, x: Any, order: Sequence[int]) -> Any:
+def permute(ctx: Ctx, x: Any, order: Sequence[int]) -> ITensor:
     return emit.permute(ctx.network, x, order)
 
 
@@ -24,7 +23,7 @@ def _dims_arg(dims: Sequence[Any]) -> list[int]:
     return list(dims)
 
 
-def _permute(ctx: Any, input: Any, *dims: Any) -> Any:
+def _permute(ctx: Ctx, input: Any, *dims: Any) -> ITensor:
     rank = input.dim()
     return permute(ctx, ctx.trt(input), [emit.normalize_dim(d, rank) for d in _dims_arg(dims)])
 
@@ -33,7 +32,7 @@ for _target in ("torch.permute", "torch.Tensor.permute"):
     tensorrt_converter(_target)(_permute)
 
 
-def _transpose(ctx: Any, input: Any, dim0: int, dim1: int) -> Any:
+def _transpose(ctx: Ctx, input: Any, dim0: int, dim1: int) -> ITensor:
     rank = input.dim()
     order = list(range(rank))
     if rank:
@@ -48,7 +47,7 @@ for _target in ("torch.transpose", "torch.Tensor.transpose", "torch.Tensor.trans
     tensorrt_converter(_target)(_transpose)
 
 
-def _t(ctx: Any, input: Any) -> Any:
+def _t(ctx: Ctx, input: Any) -> ITensor:
     return permute(ctx, ctx.trt(input), list(range(input.dim()))[::-1])
 
 
@@ -56,7 +55,7 @@ for _target in ("torch.t", "torch.Tensor.t", "torch.Tensor.t_"):
     tensorrt_converter(_target)(_t)
 
 
-def _movedim(ctx: Any, input: Any, source: Any, destination: Any) -> Any:
+def _movedim(ctx: Ctx, input: Any, source: Any, destination: Any) -> ITensor:
     rank = input.dim()
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
@@ -74,7 +73,7 @@ for _target in ("torch.movedim", "torch.Tensor.movedim", "torch.moveaxis",
     tensorrt_converter(_target)(_movedim)
 
 
-def _flip(ctx: Any, input: Any, *dims: Any) -> Any:
+def _flip(ctx: Ctx, input: Any, *dims: Any) -> ITensor:
     x = ctx.trt(input)
     rank = len(x.shape)
     axes = emit.normalize_dims(_dims_arg(dims), rank) if rank else []
@@ -90,7 +89,7 @@ for _target in ("torch.flip", "torch.Tensor.flip"):
     tensorrt_converter(_target)(_flip)
 
 
-def _roll(ctx: Any, input: Any, shifts: Any, dims: Any = None) -> Any:
+def _roll(ctx: Ctx, input: Any, shifts: Any, dims: Any = None) -> ITensor:
     x = ctx.trt(input)
     shifts = [shifts] if isinstance(shifts, int) else list(shifts)
     if dims is None:
@@ -108,7 +107,7 @@ def _roll(ctx: Any, input: Any, shifts: Any, dims: Any = None) -> Any:
     return _roll_axes(ctx, x, total)
 
 
-def _roll_axes(ctx: Any, x: Any, shifts: dict[int, int]) -> Any:
+def _roll_axes(ctx: Ctx, x: Any, shifts: dict[int, int]) -> ITensor:
     """torch.roll as one WRAP slice: output i reads input (i - shift) mod n. A dynamic axis
     starts at -shift, which the slice wraps around whatever its length is at run time."""
     rank = len(x.shape)
@@ -128,8 +127,8 @@ for _target in ("torch.roll", "torch.Tensor.roll"):
     tensorrt_converter(_target)(_roll)
 
 
-def _triangle(lower: bool) -> Any:
-    def convert(ctx: Any, input: Any, diagonal: int = 0, *, out: Any = None) -> Any:
+def _triangle(lower: bool) -> ITensor:
+    def convert(ctx: Ctx, input: Any, diagonal: int = 0, *, out: torch.Tensor | None = None) -> ITensor:
         x = ctx.trt(input)
         rows, cols = x.shape[-2], x.shape[-1]
         if rows < 0 or cols < 0 or is_dynamic(diagonal):

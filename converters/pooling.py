@@ -21,14 +21,14 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.api import Ctx, E, ITensor, Network
 
-E = trt.ElementWiseOperation
 P = trt.PoolingType
 
 
-def _window_max(network: Any, x: Any, kernel: tuple[int, ...], stride: tuple[int, ...],
+def _window_max(network: Network, x: Any, kernel: tuple[int, ...], stride: tuple[int, ...],
                 dilation: tuple[int, ...], pre: tuple[int, ...], post: tuple[int, ...],
-                out: tuple[int, ...]) -> Any:
+                out: tuple[int, ...]) -> ITensor:
     """Dilated max pooling (no TensorRT layer dilates a pooling window): the maximum of one
     strided slice per window offset of the input padded with -inf."""
     nsp, rank = len(kernel), len(x.shape)
@@ -51,9 +51,9 @@ def _offsets(kernel: tuple[int, ...]) -> list[tuple[int, ...]]:
     return offsets
 
 
-def _pool(ctx: Any, input: Any, nsp: int, average: bool, kernel_size: Any, stride: Any,
+def _pool(ctx: Ctx, input: Any, nsp: int, average: bool, kernel_size: Any, stride: Any,
           padding: Any, dilation: Any = 1, ceil_mode: bool = False,
-          count_include_pad: bool = True, divisor_override: int | None = None) -> Any:
+          count_include_pad: bool = True, divisor_override: int | None = None) -> ITensor:
     network = ctx.network
     kernel = emit.spatial.ntuple(kernel_size, nsp)
     if stride is not None and len(stride if isinstance(stride, (list, tuple)) else [stride]):
@@ -109,12 +109,12 @@ def _pool(ctx: Any, input: Any, nsp: int, average: bool, kernel_size: Any, strid
     y = layer.get_output(0)
     if scale is not None and scale != 1:
         y = emit.arith.elementwise(network, y, emit.arith.const(network, scale, y), E.PROD)
-    return emit.reductions.drop_axes(network, y, drop) if drop else y
+    return emit.spatial.drop_axes(network, y, drop)
 
 
-def _max_pool(nsp: int) -> Any:
-    def convert(ctx: Any, input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+def _max_pool(nsp: int) -> ITensor:
+    def convert(ctx: Ctx, input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> ITensor:
         if return_indices:
             raise ctx.unsupported("return_indices=True")
         return _pool(ctx, input, nsp, False, kernel_size, stride, padding, dilation, ceil_mode)
@@ -122,10 +122,10 @@ def _max_pool(nsp: int) -> Any:
     return convert
 
 
-def _avg_pool(nsp: int) -> Any:
-    def convert(ctx: Any, input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+def _avg_pool(nsp: int) -> ITensor:
+    def convert(ctx: Ctx, input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                 ceil_mode: bool = False, count_include_pad: bool = True,
-                divisor_override: int | None = None) -> Any:
+                divisor_override: int | None = None) -> ITensor:
         return _pool(ctx, input, nsp, True, kernel_size, stride, padding, 1, ceil_mode,
                      count_include_pad, divisor_override)
 
@@ -139,19 +139,19 @@ def _cells(output_size: Any, nsp: int) -> list[int | None]:
     return [int(output_size)] * nsp
 
 
-def _adaptive(ctx: Any, input: Any, output_size: Any, nsp: int, average: bool) -> Any:
+def _adaptive(ctx: Ctx, input: Any, output_size: Any, nsp: int, average: bool) -> ITensor:
     return emit.adaptive_pool(ctx.network, ctx.trt(input), _cells(output_size, nsp), average)
 
 
-def _adaptive_avg(nsp: int) -> Any:
-    def convert(ctx: Any, input: Any, output_size: Any) -> Any:
+def _adaptive_avg(nsp: int) -> ITensor:
+    def convert(ctx: Ctx, input: Any, output_size: Any) -> ITensor:
         return _adaptive(ctx, input, output_size, nsp, True)
 
     return convert
 
 
-def _adaptive_max(nsp: int) -> Any:
-    def convert(ctx: Any, input: Any, output_size: Any, return_indices: bool = False) -> Any:
+def _adaptive_max(nsp: int) -> ITensor:
+    def convert(ctx: Ctx, input: Any, output_size: Any, return_indices: bool = False) -> ITensor:
         if return_indices:
             raise ctx.unsupported("return_indices=True")
         return _adaptive(ctx, input, output_size, nsp, False)
@@ -159,8 +159,8 @@ def _adaptive_max(nsp: int) -> Any:
     return convert
 
 
-def _adaptive_avg_module(nsp: int) -> Any:
-    def convert(ctx: Any, self: torch.nn.Module, input: Any) -> Any:
+def _adaptive_avg_module(nsp: int) -> ITensor:
+    def convert(ctx: Ctx, self: torch.nn.Module, input: Any) -> ITensor:
         return _adaptive(ctx, input, self.output_size, nsp, True)
 
     return convert

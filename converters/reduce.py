@@ -15,24 +15,22 @@ from typing import Any
 import torch
 
 from trtconv import emit, trt
+from trtconv.api import Ctx, E, ITensor, R, U
 from trtconv.emit import arith, reductions
 from trtconv.emit.compute import apply, finish, stored
 from trtconv.registry import register_spellings, register_table
 
-R = trt.ReduceOperation
-E = trt.ElementWiseOperation
-U = trt.UnaryOperation
 _HALF = (trt.DataType.HALF, trt.DataType.BF16)
 
 
-def _dims(dim: Any) -> Any:
+def _dims(dim: Any) -> ITensor:
     """torch's dim argument with an empty sequence read as None (every axis)."""
     if isinstance(dim, Sequence) and len(dim) == 0:
         return None
     return dim
 
 
-def _input(ctx: Any, input: Any, dtype: torch.dtype | None, accumulate: bool = True) -> Any:
+def _input(ctx: Ctx, input: Any, dtype: torch.dtype | None, accumulate: bool = True) -> ITensor:
     """The input as the dtype the reduction computes in: `dtype` if given, else the result's;
     float16/bfloat16 widened to float32 when `accumulate` (torch accumulates in float32)."""
     x = emit.cast(ctx.network, ctx.trt(input), stored(dtype or ctx.output.dtype))
@@ -42,8 +40,8 @@ def _input(ctx: Any, input: Any, dtype: torch.dtype | None, accumulate: bool = T
 
 
 def _reduction(op: Any) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, dim: Any = None, keepdim: bool = False, *,
-                dtype: torch.dtype | None = None, out: Any = None) -> Any:
+    def convert(ctx: Ctx, input: Any, dim: Any = None, keepdim: bool = False, *,
+                dtype: torch.dtype | None = None, out: torch.Tensor | None = None) -> ITensor:
         x = _input(ctx, input, dtype)
         return finish(ctx, reductions.reduce(ctx.network, x, op, _dims(dim), keepdim))
 
@@ -53,8 +51,8 @@ def _reduction(op: Any) -> Callable[..., Any]:
 def _extremum(largest: bool) -> Callable[..., Any]:
     """torch.max / torch.min: full reduction, (values, indices) along a dim, or elementwise."""
 
-    def convert(ctx: Any, input: Any, dim: Any = None, keepdim: bool = False, *,
-                other: Any = None, out: Any = None) -> Any:
+    def convert(ctx: Ctx, input: Any, dim: Any = None, keepdim: bool = False, *,
+                other: Any = None, out: torch.Tensor | None = None) -> ITensor:
         if isinstance(dim, torch.Tensor) or other is not None:
             other = dim if other is None else other
             return apply(ctx, [input, other],
@@ -68,7 +66,7 @@ def _extremum(largest: bool) -> Callable[..., Any]:
     return convert
 
 
-def _along(ctx: Any, x: Any, dim: int, largest: bool, keepdim: bool) -> tuple[Any, Any]:
+def _along(ctx: Ctx, x: Any, dim: int, largest: bool, keepdim: bool) -> tuple[Any, Any]:
     """Values and int64 indices of the max (min) along `dim`, NaN ranking above all."""
     network = ctx.network
     rank = len(x.shape)
@@ -78,13 +76,13 @@ def _along(ctx: Any, x: Any, dim: int, largest: bool, keepdim: bool) -> tuple[An
     values, indices = reductions.topk(network, x, 1, axis, largest, nan_is_largest=largest)
     values = reductions.nan_if_any(network, x, values, axis, True)
     if not keepdim:
-        values, indices = (reductions.drop_axes(network, t, [axis]) for t in (values, indices))
+        values, indices = (emit.spatial.drop_axes(network, t, [axis]) for t in (values, indices))
     return values, indices
 
 
 def _amax(largest: bool) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, dim: Any = (), keepdim: bool = False, *,
-                out: Any = None) -> Any:
+    def convert(ctx: Ctx, input: Any, dim: Any = (), keepdim: bool = False, *,
+                out: torch.Tensor | None = None) -> ITensor:
         x = ctx.trt(input)
         return reductions.reduce_extremum(ctx.network, x, largest, _dims(dim), keepdim)
 
@@ -92,8 +90,8 @@ def _amax(largest: bool) -> Callable[..., Any]:
 
 
 def _arg(largest: bool) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, dim: int | None = None, keepdim: bool = False, *,
-                out: Any = None) -> Any:
+    def convert(ctx: Ctx, input: Any, dim: int | None = None, keepdim: bool = False, *,
+                out: torch.Tensor | None = None) -> ITensor:
         network = ctx.network
         x = ctx.trt(input)
         if dim is not None:
@@ -115,7 +113,7 @@ def _correction(dim: Any, unbiased: Any, correction: Any) -> tuple[Any, float]:
     return dim, float(correction)
 
 
-def _moments(ctx: Any, input: Any, dim: Any, unbiased: Any, keepdim: bool,
+def _moments(ctx: Ctx, input: Any, dim: Any, unbiased: Any, keepdim: bool,
              correction: Any) -> tuple[Any, Any]:
     """(var, mean) over `dim` in the accumulation dtype: sum((x - mean)^2) / max(N - c, 0)."""
     network = ctx.network
@@ -141,8 +139,8 @@ def _moments(ctx: Any, input: Any, dim: Any, unbiased: Any, keepdim: bool,
 
 
 def _var(root: bool, with_mean: bool) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, dim: Any = None, unbiased: Any = None,
-                keepdim: bool = False, *, correction: Any = None, out: Any = None) -> Any:
+    def convert(ctx: Ctx, input: Any, dim: Any = None, unbiased: Any = None,
+                keepdim: bool = False, *, correction: Any = None, out: torch.Tensor | None = None) -> ITensor:
         var, mean = _moments(ctx, input, dim, unbiased, keepdim, correction)
         if root:
             var = arith.unary(ctx.network, var, U.SQRT)
@@ -154,7 +152,7 @@ def _var(root: bool, with_mean: bool) -> Callable[..., Any]:
     return convert
 
 
-def logsumexp(ctx: Any, input: Any, dim: Any, keepdim: bool = False, *, out: Any = None) -> Any:
+def logsumexp(ctx: Ctx, input: Any, dim: Any, keepdim: bool = False, *, out: torch.Tensor | None = None) -> ITensor:
     """torch's: m = amax(x) (0 where infinite); log(sum(exp(x - m))) + m."""
     network = ctx.network
     x = _input(ctx, input, None)
@@ -166,33 +164,33 @@ def logsumexp(ctx: Any, input: Any, dim: Any, keepdim: bool = False, *, out: Any
     total = arith.unary(network, reductions.reduce(network, shifted, R.SUM, dims, True), U.LOG)
     result = arith.elementwise(network, total, peak, E.SUM)
     if not keepdim:
-        result = reductions.drop_axes(network, result, emit.normalize_dims(dims, len(x.shape)))
+        result = emit.spatial.drop_axes(network, result, emit.normalize_dims(dims, len(x.shape)))
     return finish(ctx, result)
 
 
-def _norm_of(ctx: Any, input: Any, ord: Any, dim: Any, keepdim: bool,
-             dtype: torch.dtype | None) -> Any:
+def _norm_of(ctx: Ctx, input: Any, ord: Any, dim: Any, keepdim: bool,
+             dtype: torch.dtype | None) -> ITensor:
     if isinstance(ord, str) or ord is None:
         raise ctx.unsupported(f"matrix norm ord={ord!r}")
     x = _input(ctx, input, dtype)
     return finish(ctx, reductions.vector_norm(ctx.network, x, float(ord), _dims(dim), keepdim))
 
 
-def vector_norm(ctx: Any, x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
-                dtype: torch.dtype | None = None, out: Any = None) -> Any:
+def vector_norm(ctx: Ctx, x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
+                dtype: torch.dtype | None = None, out: torch.Tensor | None = None) -> ITensor:
     return _norm_of(ctx, x, ord, dim, keepdim, dtype)
 
 
-def norm(ctx: Any, input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False,
-         out: Any = None, dtype: torch.dtype | None = None) -> Any:
+def norm(ctx: Ctx, input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+         out: torch.Tensor | None = None, dtype: torch.dtype | None = None) -> ITensor:
     """torch.norm: 'fro' over at most two dims is the 2-norm; numbers are vector norms."""
     if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
         p = 2
     return _norm_of(ctx, input, 2 if p is None else p, dim, keepdim, dtype)
 
 
-def linalg_norm(ctx: Any, A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
-                out: Any = None, dtype: torch.dtype | None = None) -> Any:
+def linalg_norm(ctx: Ctx, A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
+                out: torch.Tensor | None = None, dtype: torch.dtype | None = None) -> ITensor:
     """torch.linalg.norm: vector norms (dim an int, or ord None) and the Frobenius norm."""
     if ord is None or (ord == "fro" and (dim is None or len(dim) == 2)):
         return _norm_of(ctx, A, 2, dim, keepdim, dtype)
@@ -201,7 +199,7 @@ def linalg_norm(ctx: Any, A: Any, ord: Any = None, dim: Any = None, keepdim: boo
     raise ctx.unsupported(f"matrix norm ord={ord!r}")
 
 
-def count_nonzero(ctx: Any, input: Any, dim: Any = None) -> Any:
+def count_nonzero(ctx: Ctx, input: Any, dim: Any = None) -> ITensor:
     network = ctx.network
     ones = emit.cast(network, arith.nonzero(network, ctx.trt(input)), torch.int64)
     return reductions.reduce(network, ones, R.SUM, _dims(dim), False)

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.api import Ctx, ITensor
 from trtconv.emit.shapes import is_dynamic
 from trtconv.symbolic import dim_tensor
 
@@ -44,7 +45,7 @@ def _aligned(example_in: Sequence[int], example_out: Sequence[int]) -> list[int 
     return source
 
 
-def view_as_shape(ctx: Any, input: Any, sizes: Sequence[Any]) -> Any:
+def view_as_shape(ctx: Ctx, input: Any, sizes: Sequence[Any]) -> ITensor:
     """`input` reshaped to the torch result's shape, given the sizes the model asked for
     (ints, -1, or DimInts computed from dynamic dims)."""
     x = ctx.trt(input)
@@ -69,17 +70,17 @@ def view_as_shape(ctx: Any, input: Any, sizes: Sequence[Any]) -> Any:
     return emit.reshape_to(ctx.network, x, shape, source, infer_at)
 
 
-def _view(ctx: Any, input: Any, *shape: Any) -> Any:
+def _view(ctx: Ctx, input: Any, *shape: Any) -> ITensor:
     if len(shape) == 1 and isinstance(shape[0], torch.dtype):
         raise ctx.unsupported("view(dtype) reinterprets bits; TensorRT has no bitcast")
     return view_as_shape(ctx, input, _sizes(shape))
 
 
-def _reshape(ctx: Any, input: Any, *shape: Any) -> Any:
+def _reshape(ctx: Ctx, input: Any, *shape: Any) -> ITensor:
     return view_as_shape(ctx, input, _sizes(shape))
 
 
-def _view_as(ctx: Any, input: Any, other: Any) -> Any:
+def _view_as(ctx: Ctx, input: Any, other: Any) -> ITensor:
     if not ctx.is_traced(other):
         return view_as_shape(ctx, input, list(other.shape))
     x, y = ctx.trt(input), ctx.trt(other)
@@ -95,7 +96,7 @@ for _target in ("torch.Tensor.view_as", "torch.Tensor.reshape_as"):
     tensorrt_converter(_target)(_view_as)
 
 
-def _flatten(ctx: Any, input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
+def _flatten(ctx: Ctx, input: Any, start_dim: int = 0, end_dim: int = -1) -> ITensor:
     x = ctx.trt(input)
     rank = len(x.shape)
     out = tuple(ctx.output.shape)
@@ -111,7 +112,7 @@ for _target in ("torch.flatten", "torch.Tensor.flatten"):
     tensorrt_converter(_target)(_flatten)
 
 
-def _unflatten(ctx: Any, input: Any, dim: int, sizes: Sequence[Any]) -> Any:
+def _unflatten(ctx: Ctx, input: Any, dim: int, sizes: Sequence[Any]) -> ITensor:
     x = ctx.trt(input)
     out = tuple(ctx.output.shape)
     axis = emit.normalize_dim(dim, len(x.shape))
@@ -127,7 +128,7 @@ for _target in ("torch.unflatten", "torch.Tensor.unflatten"):
     tensorrt_converter(_target)(_unflatten)
 
 
-def _squeeze(ctx: Any, input: Any, dim: Any = None) -> Any:
+def _squeeze(ctx: Ctx, input: Any, dim: Any = None) -> ITensor:
     x = ctx.trt(input)
     rank = len(x.shape)
     if dim is None:
@@ -145,7 +146,7 @@ for _target in ("torch.squeeze", "torch.Tensor.squeeze", "torch.Tensor.squeeze_"
     tensorrt_converter(_target)(_squeeze)
 
 
-def _unsqueeze(ctx: Any, input: Any, dim: int) -> Any:
+def _unsqueeze(ctx: Ctx, input: Any, dim: int) -> ITensor:
     x = ctx.trt(input)
     axis = emit.normalize_dim(dim, len(x.shape) + 1)
     source: list[int | None] = list(range(len(x.shape)))
@@ -157,7 +158,7 @@ for _target in ("torch.unsqueeze", "torch.Tensor.unsqueeze", "torch.Tensor.unsqu
     tensorrt_converter(_target)(_unsqueeze)
 
 
-def _identity(ctx: Any, input: Any, *args: Any, **kwargs: Any) -> Any:
+def _identity(ctx: Ctx, input: Any, *args: object, **kwargs: object) -> ITensor:
     """contiguous/clone: the same values (memory layout has no meaning in TensorRT)."""
     return ctx.trt(input)
 
@@ -166,7 +167,7 @@ for _target in ("torch.clone", "torch.Tensor.clone", "torch.Tensor.contiguous"):
     tensorrt_converter(_target)(_identity)
 
 
-def _expand(ctx: Any, input: Any, *sizes: Any) -> Any:
+def _expand(ctx: Ctx, input: Any, *sizes: Any) -> ITensor:
     x = ctx.trt(input)
     sizes = _sizes(sizes)
     offset = len(sizes) - len(x.shape)
@@ -185,7 +186,7 @@ def _expand(ctx: Any, input: Any, *sizes: Any) -> Any:
     return emit.expand_to(ctx.network, x, dims)
 
 
-def _expand_as(ctx: Any, input: Any, other: Any) -> Any:
+def _expand_as(ctx: Ctx, input: Any, other: Any) -> ITensor:
     x = ctx.trt(input)
     if ctx.is_traced(other):
         dims = emit.dims_of(ctx.network, ctx.trt(other))
@@ -199,11 +200,11 @@ tensorrt_converter("torch.Tensor.expand_as")(_expand_as)
 
 
 @tensorrt_converter("torch.broadcast_to")
-def _broadcast_to(ctx: Any, input: Any, size: Sequence[Any]) -> Any:
+def _broadcast_to(ctx: Ctx, input: Any, size: Sequence[Any]) -> ITensor:
     return _expand(ctx, input, size)
 
 
-def tile(ctx: Any, input: Any, reps: Sequence[Any]) -> Any:
+def tile(ctx: Ctx, input: Any, reps: Sequence[Any]) -> ITensor:
     """`input` repeated `reps` times along each axis (leading axes added): a WRAP slice reads
     the input cyclically over the larger window."""
     x = emit.to_rank(ctx.network, ctx.trt(input), len(reps))
@@ -218,11 +219,11 @@ def tile(ctx: Any, input: Any, reps: Sequence[Any]) -> Any:
     return emit.slice_tensor(ctx.network, x, [0] * len(reps), size, [1] * len(reps), S.WRAP)
 
 
-def _repeat(ctx: Any, input: Any, *sizes: Any) -> Any:
+def _repeat(ctx: Ctx, input: Any, *sizes: Any) -> ITensor:
     return tile(ctx, input, _sizes(sizes))
 
 
-def _tile(ctx: Any, input: Any, dims: Sequence[Any]) -> Any:
+def _tile(ctx: Ctx, input: Any, dims: Sequence[Any]) -> ITensor:
     reps = list(dims)
     return tile(ctx, input, [1] * (input.dim() - len(reps)) + reps)
 
@@ -232,5 +233,5 @@ tensorrt_converter("torch.tile")(_tile)
 
 
 @tensorrt_converter("torch.Tensor.tile")
-def _tile_method(ctx: Any, input: Any, *dims: Any) -> Any:
+def _tile_method(ctx: Ctx, input: Any, *dims: Any) -> ITensor:
     return _tile(ctx, input, _sizes(dims))

@@ -13,20 +13,18 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.api import Ctx, E, ITensor
 from trtconv.emit import arith, reductions
 from trtconv.emit.compute import finish
 
-E = trt.ElementWiseOperation
-U = trt.UnaryOperation
 
-
-def _operands(ctx: Any, x1: Any, x2: Any) -> tuple[Any, Any]:
+def _operands(ctx: Ctx, x1: Any, x2: Any) -> tuple[Any, Any]:
     """Both inputs as float32 ITensors of one rank."""
     a, b = emit.promote(ctx, [x1, x2], torch.float32)
     return a, b
 
 
-def _expand_axis(ctx: Any, a: Any, b: Any, axis: int) -> tuple[Any, Any]:
+def _expand_axis(ctx: Ctx, a: Any, b: Any, axis: int) -> tuple[Any, Any]:
     """Broadcast `a` and `b` against each other along `axis` (a norm along `axis` must see the
     broadcast copies): the size-1 side gets zeros of the other's length added."""
     sa, sb = a.shape[axis], b.shape[axis]
@@ -43,7 +41,7 @@ def _expand_axis(ctx: Any, a: Any, b: Any, axis: int) -> tuple[Any, Any]:
     return a, b
 
 
-def cosine_similarity(ctx: Any, x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
+def cosine_similarity(ctx: Ctx, x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> ITensor:
     network = ctx.network
     a, b = _operands(ctx, x1, x2)
     axis = emit.normalize_dim(dim, len(a.shape))
@@ -57,8 +55,8 @@ def cosine_similarity(ctx: Any, x1: Any, x2: Any, dim: int = 1, eps: float = 1e-
     return finish(ctx, reductions.reduce(network, product, trt.ReduceOperation.SUM, axis, False))
 
 
-def pairwise_distance(ctx: Any, x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6,
-                      keepdim: bool = False) -> Any:
+def pairwise_distance(ctx: Ctx, x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> ITensor:
     network = ctx.network
     a, b = _operands(ctx, x1, x2)
     rank = len(a.shape)

@@ -10,11 +10,8 @@ from typing import Any
 
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
-
-E = trt.ElementWiseOperation
-U = trt.UnaryOperation
-R = trt.ReduceOperation
+from trtconv import emit, tensorrt_converter
+from trtconv.api import Ctx, E, ITensor, R, U
 
 
 def implicit_dim(rank: int) -> int:
@@ -22,7 +19,7 @@ def implicit_dim(rank: int) -> int:
     return 0 if rank in (0, 1, 3) else 1
 
 
-def _prepare(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None) -> tuple[Any, int]:
+def _prepare(ctx: Ctx, input: Any, dim: Any, dtype: torch.dtype | None) -> tuple[Any, int]:
     """The input (cast to `dtype`, 0-d as 1-D) and the axis to normalize."""
     x = ctx.trt(input)
     if dtype is not None:
@@ -41,7 +38,7 @@ def _prepare(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None) -> tuple
     return x, axis
 
 
-def _restore(ctx: Any, y: Any) -> Any:
+def _restore(ctx: Ctx, y: Any) -> ITensor:
     """The result with the rank of the input again (see `_prepare`)."""
     rank = ctx.output.dim()
     if rank >= 2:
@@ -49,8 +46,8 @@ def _restore(ctx: Any, y: Any) -> Any:
     return emit.reshape(ctx.network, y, emit.dims_of(ctx.network, y)[2 - rank:])
 
 
-def _softmax(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None,
-             negate: bool = False) -> Any:
+def _softmax(ctx: Ctx, input: Any, dim: Any, dtype: torch.dtype | None,
+             negate: bool = False) -> ITensor:
     x, axis = _prepare(ctx, input, dim, dtype)
     if negate:
         x = emit.arith.unary(ctx.network, x, U.NEG)
@@ -59,7 +56,7 @@ def _softmax(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None,
     return _restore(ctx, layer.get_output(0))
 
 
-def _log_softmax(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None) -> Any:
+def _log_softmax(ctx: Ctx, input: Any, dim: Any, dtype: torch.dtype | None) -> ITensor:
     network = ctx.network
     x, axis = _prepare(ctx, input, dim, dtype)
     peak = emit.reductions.reduce(network, x, R.MAX, axis, True)
@@ -70,28 +67,28 @@ def _log_softmax(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None) -> A
     return _restore(ctx, emit.arith.elementwise(network, shifted, log_total, E.SUB))
 
 
-def _functional(fn: Any) -> Any:
-    def convert(ctx: Any, input: Any, dim: Any = None, _stacklevel: int = 3,
-                dtype: torch.dtype | None = None) -> Any:
+def _functional(fn: Any) -> ITensor:
+    def convert(ctx: Ctx, input: Any, dim: Any = None, _stacklevel: int = 3,
+                dtype: torch.dtype | None = None) -> ITensor:
         return fn(ctx, input, dim, dtype)
 
     return convert
 
 
-def _aten(fn: Any) -> Any:
-    def convert(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None = None, *,
-                out: Any = None) -> Any:
+def _aten(fn: Any) -> ITensor:
+    def convert(ctx: Ctx, input: Any, dim: Any, dtype: torch.dtype | None = None, *,
+                out: torch.Tensor | None = None) -> ITensor:
         return fn(ctx, input, dim, dtype)
 
     return convert
 
 
-def _softmin(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None) -> Any:
+def _softmin(ctx: Ctx, input: Any, dim: Any, dtype: torch.dtype | None) -> ITensor:
     return _softmax(ctx, input, dim, dtype, negate=True)
 
 
-def _module(fn: Any) -> Any:
-    def convert(ctx: Any, self: torch.nn.Module, input: Any) -> Any:
+def _module(fn: Any) -> ITensor:
+    def convert(ctx: Ctx, self: torch.nn.Module, input: Any) -> ITensor:
         return fn(ctx, input, self.dim, None)
 
     return convert

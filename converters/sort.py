@@ -13,10 +13,11 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter
+from trtconv.api import Ctx, ITensor
 from trtconv.emit import arith, reductions
 
 
-def _sorted(ctx: Any, input: Any, k: int | None, dim: int, largest: bool) -> tuple[Any, Any]:
+def _sorted(ctx: Ctx, input: Any, k: int | None, dim: int, largest: bool) -> tuple[Any, Any]:
     """Values and indices of the first `k` (None: all) along `dim` in the requested order."""
     x = ctx.trt(input)
     rank = len(x.shape)
@@ -36,30 +37,30 @@ def _sorted(ctx: Any, input: Any, k: int | None, dim: int, largest: bool) -> tup
     return reductions.topk(ctx.network, x, k, axis, largest)
 
 
-def _check_stable(ctx: Any, stable: Any) -> None:
+def _check_stable(ctx: Ctx, stable: Any) -> None:
     if stable:
         raise ctx.unsupported("stable=True (TensorRT's top-k does not promise the order of "
                               "equal elements)")
 
 
-def sort(ctx: Any, input: Any, dim: int = -1, descending: bool = False, *, stable: Any = None,
-         out: Any = None) -> tuple[Any, Any]:
+def sort(ctx: Ctx, input: Any, dim: int = -1, descending: bool = False, *, stable: Any = None,
+         out: torch.Tensor | None = None) -> tuple[Any, Any]:
     _check_stable(ctx, stable)
     return _sorted(ctx, input, None, dim, descending)
 
 
-def argsort(ctx: Any, input: Any, dim: int = -1, descending: bool = False,
-            stable: bool = False) -> Any:
+def argsort(ctx: Ctx, input: Any, dim: int = -1, descending: bool = False,
+            stable: bool = False) -> ITensor:
     _check_stable(ctx, stable)
     return _sorted(ctx, input, None, dim, descending)[1]
 
 
-def msort(ctx: Any, input: Any, *, out: Any = None) -> Any:
+def msort(ctx: Ctx, input: Any, *, out: torch.Tensor | None = None) -> ITensor:
     return _sorted(ctx, input, None, 0, False)[0]
 
 
-def topk(ctx: Any, input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True,
-         *, out: Any = None) -> tuple[Any, Any]:
+def topk(ctx: Ctx, input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True,
+         *, out: torch.Tensor | None = None) -> tuple[Any, Any]:
     """torch.topk; `sorted=False` leaves torch free to choose the order, TensorRT sorts."""
     return _sorted(ctx, input, k, dim, largest)
 

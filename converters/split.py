@@ -13,12 +13,11 @@ from typing import Any
 
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
+from trtconv import emit, tensorrt_converter
+from trtconv.api import Ctx, E, ITensor
 
-E = trt.ElementWiseOperation
 
-
-def pieces(ctx: Any, input: Any, axis: int, lengths: Sequence[int]) -> list[Any]:
+def pieces(ctx: Ctx, input: Any, axis: int, lengths: Sequence[int]) -> list[Any]:
     """Consecutive windows of `lengths` along `axis` of `input`."""
     x = ctx.trt(input)
     if x.shape[axis] < 0:
@@ -36,13 +35,13 @@ def pieces(ctx: Any, input: Any, axis: int, lengths: Sequence[int]) -> list[Any]
     return out
 
 
-def _by_result(ctx: Any, input: Any, dim: int) -> tuple[Any, ...]:
+def _by_result(ctx: Ctx, input: Any, dim: int) -> tuple[Any, ...]:
     axis = emit.normalize_dim(dim, input.dim())
     return tuple(pieces(ctx, input, axis, [t.shape[axis] for t in ctx.output]))
 
 
-def _split(ctx: Any, tensor: Any, split_size_or_sections: Any = None, dim: int = 0,
-           **kwargs: Any) -> tuple[Any, ...]:
+def _split(ctx: Ctx, tensor: Any, split_size_or_sections: Any = None, dim: int = 0,
+           **kwargs: object) -> tuple[Any, ...]:
     dim = kwargs.get("dim", dim)
     return _by_result(ctx, tensor, dim)
 
@@ -52,7 +51,7 @@ for _target in ("torch.split", "torch.Tensor.split", "torch.Tensor.split_with_si
     tensorrt_converter(_target)(_split)
 
 
-def _chunk(ctx: Any, input: Any, chunks: int, dim: int = 0) -> tuple[Any, ...]:
+def _chunk(ctx: Ctx, input: Any, chunks: int, dim: int = 0) -> tuple[Any, ...]:
     return _by_result(ctx, input, dim)
 
 
@@ -60,7 +59,7 @@ for _target in ("torch.chunk", "torch.Tensor.chunk"):
     tensorrt_converter(_target)(_chunk)
 
 
-def _tensor_split(ctx: Any, input: Any, indices_or_sections: Any, dim: int = 0) -> tuple:
+def _tensor_split(ctx: Ctx, input: Any, indices_or_sections: Any, dim: int = 0) -> tuple:
     return _by_result(ctx, input, dim)
 
 
@@ -68,7 +67,7 @@ for _target in ("torch.tensor_split", "torch.Tensor.tensor_split"):
     tensorrt_converter(_target)(_tensor_split)
 
 
-def _unbind(ctx: Any, input: Any, dim: int = 0) -> tuple[Any, ...]:
+def _unbind(ctx: Ctx, input: Any, dim: int = 0) -> tuple[Any, ...]:
     axis = emit.normalize_dim(dim, input.dim())
     source = [a for a in range(input.dim()) if a != axis]
     shape = [d for a, d in enumerate(input.shape) if a != axis]
@@ -80,7 +79,7 @@ for _target in ("torch.unbind", "torch.Tensor.unbind"):
     tensorrt_converter(_target)(_unbind)
 
 
-def _narrow(ctx: Any, input: Any, dim: int, start: Any, length: Any) -> Any:
+def _narrow(ctx: Ctx, input: Any, dim: int, start: Any, length: Any) -> ITensor:
     if ctx.is_traced(start):
         raise ctx.unsupported("narrow with a start computed by the network")
     axis = emit.normalize_dim(dim, input.dim())

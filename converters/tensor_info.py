@@ -10,22 +10,23 @@ from __future__ import annotations
 from typing import Any
 
 from trtconv import tensorrt_converter
+from trtconv.api import Ctx, ITensor
 from trtconv.symbolic import symbolic_size
 
 
 @tensorrt_converter("torch.Tensor.size")
-def convert_size(ctx: Any, input: Any, dim: int | None = None) -> Any:
+def convert_size(ctx: Ctx, input: Any, dim: int | None = None) -> ITensor:
     sizes = symbolic_size(ctx, input, ctx.trt(input))
     return sizes if dim is None else sizes[dim]
 
 
 @tensorrt_converter("torch.Tensor.shape")
-def convert_shape(ctx: Any, input: Any) -> Any:
+def convert_shape(ctx: Ctx, input: Any) -> ITensor:
     return symbolic_size(ctx, input, ctx.trt(input))
 
 
 @tensorrt_converter("torch.Tensor.numel")
-def convert_numel(ctx: Any, input: Any) -> Any:
+def convert_numel(ctx: Ctx, input: Any) -> ITensor:
     total: Any = 1
     for size in symbolic_size(ctx, input, ctx.trt(input)):
         total = total * size
@@ -33,5 +34,5 @@ def convert_numel(ctx: Any, input: Any) -> Any:
 
 
 @tensorrt_converter("torch.Tensor.dim")
-def convert_dim(ctx: Any, input: Any) -> Any:
+def convert_dim(ctx: Ctx, input: Any) -> ITensor:
     return ctx.output

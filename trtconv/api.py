@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import torch
 
 from .reference import trt
+from .registry import Converter
 
 ITensor = trt.ITensor
 Network = trt.INetworkDefinition
@@ -86,5 +87,5 @@ class Ctx(Protocol):
         """A conversion warning, kept in the report."""
 
 
-__all__ = ["Ctx", "ITensor", "Network", "E", "U", "R", "Number", "TensorLike", "Ints",
+__all__ = ["Ctx", "Converter", "ITensor", "Network", "E", "U", "R", "Number", "TensorLike", "Ints",
            "DimArg", "Dim"]

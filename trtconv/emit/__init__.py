@@ -14,11 +14,12 @@ from .layout import (
     iota,
     permute,
     reshape_to,
+    slice_axis,
     slice_tensor,
 )
 from .matmul import matmul
 from .padding import pad, pad_axes
-from .pooling import adaptive_pool, slice_axis
+from .pooling import adaptive_pool
 from .shapes import dims_of, is_dynamic, reshape, shape_of, shape_tensor, static_shape
 
 __all__ = [
