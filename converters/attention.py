@@ -9,7 +9,6 @@ TensorRT (the fused attention layer does not on all).
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import torch
 
@@ -17,7 +16,7 @@ from trtconv import emit, tensorrt_converter, trt
 from trtconv.api import Ctx, E, ITensor, Network, R
 
 
-def _repeat_heads(ctx: Ctx, x: Any, heads: int) -> ITensor:
+def _repeat_heads(ctx: Ctx, x: ITensor, heads: int) -> ITensor:
     """`x` with each of its heads (axis -3) repeated to make `heads` (enable_gqa)."""
     have = x.shape[-3]
     if have == heads:
@@ -28,7 +27,7 @@ def _repeat_heads(ctx: Ctx, x: Any, heads: int) -> ITensor:
     return ctx.network.add_gather(x, index, len(x.shape) - 3).get_output(0)
 
 
-def _causal_mask(ctx: Ctx, q: Any, k: Any) -> ITensor:
+def _causal_mask(ctx: Ctx, q: ITensor, k: ITensor) -> ITensor:
     """[L, S] bool: key j is visible to query i where j <= i (torch's upper-left alignment);
     built from run-time indices when a sequence length is dynamic."""
     network = ctx.network
@@ -41,8 +40,9 @@ def _causal_mask(ctx: Ctx, q: Any, k: Any) -> ITensor:
     return network.add_unary(future, trt.UnaryOperation.NOT).get_output(0)
 
 
-def _attend(ctx: Ctx, q: Any, k: Any, v: Any, scale: float, causal: bool = False,
-            keep: Any = None, bias: Any = None, zero_dead_rows: bool = True) -> tuple[Any, Any]:
+def _attend(ctx: Ctx, q: ITensor, k: ITensor, v: ITensor, scale: float, causal: bool = False,
+            keep: ITensor | None = None, bias: ITensor | None = None,
+            zero_dead_rows: bool = True) -> tuple[ITensor, ITensor]:
     """softmax(q @ k^T * scale + masks) @ v and the probabilities, for ITensors [..., L, E],
     [..., S, E], [..., S, Ev]. `causal` keeps the lower triangle; `keep` (bool) keeps where
     true; `bias` (float) is added. Rows that mask every key are zeros with `zero_dead_rows`
@@ -70,8 +70,10 @@ def _attend(ctx: Ctx, q: Any, k: Any, v: Any, scale: float, causal: bool = False
 
 
 @tensorrt_converter("torch.nn.functional.scaled_dot_product_attention")
-def convert_scaled_dot_product_attention(ctx: Ctx, query: Any, key: Any, value: Any,
-                                         attn_mask: Any = None, dropout_p: float = 0.0,
+def convert_scaled_dot_product_attention(ctx: Ctx, query: torch.Tensor, key: torch.Tensor,
+                                         value: torch.Tensor,
+                                         attn_mask: torch.Tensor | None = None,
+                                         dropout_p: float = 0.0,
                                          is_causal: bool = False, scale: float | None = None,
                                          enable_gqa: bool = False) -> ITensor:
     if dropout_p:
@@ -96,7 +98,7 @@ def convert_scaled_dot_product_attention(ctx: Ctx, query: Any, key: Any, value: 
 # --- nn.MultiheadAttention's functional form ------------------------------------------------
 
 
-def _project(ctx: Ctx, x: Any, weight: torch.Tensor, bias: torch.Tensor | None) -> ITensor:
+def _project(ctx: Ctx, x: ITensor, weight: torch.Tensor, bias: torch.Tensor | None) -> ITensor:
     """x @ weight^T + bias for constant weights."""
     network = ctx.network
     dtype = trt.torch_dtype(x.dtype)
@@ -106,14 +108,14 @@ def _project(ctx: Ctx, x: Any, weight: torch.Tensor, bias: torch.Tensor | None) 
     return emit.arith.elementwise(network, y, ctx.constant(bias.detach().to(dtype)), E.SUM)
 
 
-def _split_heads(network: Network, x: Any, heads: int) -> ITensor:
+def _split_heads(network: Network, x: ITensor, heads: int) -> ITensor:
     """[L, N, E] -> [N, heads, L, E / heads]."""
     dims = emit.dims_of(network, x)
     split = emit.reshape(network, x, dims[:2] + [heads, x.shape[2] // heads])
     return emit.permute(network, split, (1, 2, 0, 3))
 
 
-def _additive_mask(ctx: Ctx, mask: Any, dtype: torch.dtype) -> ITensor:
+def _additive_mask(ctx: Ctx, mask: torch.Tensor, dtype: torch.dtype) -> ITensor:
     """torch's canonical mask: float as given, bool as -inf where true."""
     network = ctx.network
     m = ctx.trt(mask)
@@ -125,13 +127,17 @@ def _additive_mask(ctx: Ctx, mask: Any, dtype: torch.dtype) -> ITensor:
 
 @tensorrt_converter("torch.nn.functional.multi_head_attention_forward")
 def convert_multi_head_attention_forward(
-        ctx: Ctx, query: Any, key: Any, value: Any, embed_dim_to_check: int, num_heads: int,
-        in_proj_weight: Any, in_proj_bias: Any, bias_k: Any, bias_v: Any, add_zero_attn: bool,
-        dropout_p: float, out_proj_weight: Any, out_proj_bias: Any, training: bool = True,
-        key_padding_mask: Any = None, need_weights: bool = True, attn_mask: Any = None,
-        use_separate_proj_weight: bool = False, q_proj_weight: Any = None,
-        k_proj_weight: Any = None, v_proj_weight: Any = None, static_k: Any = None,
-        static_v: Any = None, average_attn_weights: bool = True, is_causal: bool = False) -> ITensor:
+        ctx: Ctx, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+        embed_dim_to_check: int, num_heads: int, in_proj_weight: torch.Tensor | None,
+        in_proj_bias: torch.Tensor | None, bias_k: torch.Tensor | None,
+        bias_v: torch.Tensor | None, add_zero_attn: bool, dropout_p: float,
+        out_proj_weight: torch.Tensor, out_proj_bias: torch.Tensor | None, training: bool = True,
+        key_padding_mask: torch.Tensor | None = None, need_weights: bool = True,
+        attn_mask: torch.Tensor | None = None, use_separate_proj_weight: bool = False,
+        q_proj_weight: torch.Tensor | None = None, k_proj_weight: torch.Tensor | None = None,
+        v_proj_weight: torch.Tensor | None = None, static_k: torch.Tensor | None = None,
+        static_v: torch.Tensor | None = None, average_attn_weights: bool = True,
+        is_causal: bool = False) -> tuple[ITensor, ITensor | None]:
     network = ctx.network
     if training and dropout_p > 0:
         raise ctx.unsupported("dropout in training mode (random)")

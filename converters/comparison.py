@@ -9,32 +9,31 @@ never NOT LESS).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import torch
 
-from trtconv.api import Ctx, E, ITensor, Network
+from trtconv.api import Converter, Ctx, E, ITensor, Network, TensorLike
 from trtconv.emit import arith
 from trtconv.emit.compute import apply
 from trtconv.registry import register_spellings
 
-Emit = Callable[[Any, Any, Any], Any]
+Emit = Callable[[Network, ITensor, ITensor], ITensor]
 
 
-def _eq(network: Network, a: Any, b: Any) -> ITensor:
+def _eq(network: Network, a: ITensor, b: ITensor) -> ITensor:
     return arith.compare(network, a, b, E.EQUAL)
 
 
-def _ne(network: Network, a: Any, b: Any) -> ITensor:
+def _ne(network: Network, a: ITensor, b: ITensor) -> ITensor:
     return arith.logical_not(network, _eq(network, a, b))
 
 
-def _strict(op: Any) -> Emit:
+def _strict(op: E) -> Emit:
     return lambda network, a, b: arith.compare(network, a, b, op)
 
 
-def _or_equal(op: Any) -> Emit:
-    def emit_(network: Network, a: Any, b: Any) -> ITensor:
+def _or_equal(op: E) -> Emit:
+    def emit_(network: Network, a: ITensor, b: ITensor) -> ITensor:
         return arith.either(network, arith.compare(network, a, b, op), _eq(network, a, b))
 
     return emit_
@@ -48,8 +47,9 @@ _ALIASES = {"greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": 
             "not_equal": "ne"}
 
 
-def _converter(emit_: Emit) -> Callable[..., Any]:
-    def convert(ctx: Ctx, input: Any, other: Any, *, out: torch.Tensor | None = None) -> ITensor:
+def _comparison_converter(emit_: Emit) -> Converter:
+    def convert(ctx: Ctx, input: TensorLike, other: TensorLike | None, *,
+                out: torch.Tensor | None = None) -> ITensor | None:
         if not isinstance(ctx.output, torch.Tensor):
             return None  # `tensor == None` and the like: a Python bool, nothing to convert
         return apply(ctx, [input, other], emit_)
@@ -57,6 +57,6 @@ def _converter(emit_: Emit) -> Callable[..., Any]:
     return convert
 
 
-register_spellings({name: _converter(_EMITS[base])
+register_spellings({name: _comparison_converter(_EMITS[base])
                     for name, base in {**{n: n for n in _EMITS}, **_ALIASES}.items()},
                    operators=True)

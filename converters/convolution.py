@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
-from trtconv.api import Ctx, E, ITensor
+from trtconv.api import Converter, Ctx, E, ITensor
 
 # Module padding_mode -> emit.pad mode.
 _PAD_MODES = {"reflect": "reflect", "replicate": "replicate", "circular": "circular"}
@@ -57,7 +57,7 @@ def _add_bias(ctx: Ctx, y: Any, bias: torch.Tensor) -> ITensor:
     return emit.arith.elementwise(ctx.network, y, b, E.SUM)
 
 
-def convolution(ctx: Ctx, input: Any, weight: torch.Tensor, bias: torch.Tensor | None,
+def convolution(ctx: Ctx, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
                 stride: Any, padding: Any, dilation: Any, groups: int, nsp: int,
                 transposed: bool = False, output_padding: Any = 0) -> ITensor:
     """A (transposed) convolution with torch's parameters over `nsp` spatial axes."""
@@ -110,7 +110,7 @@ def convolution(ctx: Ctx, input: Any, weight: torch.Tensor, bias: torch.Tensor |
     return emit.spatial.drop_axes(network, y, drop)
 
 
-def _strided_dilated_transpose(ctx: Ctx, x: Any, weight: torch.Tensor, stride: tuple[int, ...],
+def _strided_dilated_transpose(ctx: Ctx, x: ITensor, weight: torch.Tensor, stride: tuple[int, ...],
                                pre: tuple[int, ...], post: tuple[int, ...],
                                extra: tuple[int, ...], dilation: tuple[int, ...],
                                groups: int) -> ITensor:
@@ -149,26 +149,27 @@ def _strided_dilated_transpose(ctx: Ctx, x: Any, weight: torch.Tensor, stride: t
     return layer.get_output(0)
 
 
-def _functional(nsp: int) -> ITensor:
-    def convert(ctx: Ctx, input: Any, weight: torch.Tensor, bias: torch.Tensor | None = None,
-                stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1) -> ITensor:
+def _functional_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, weight: torch.Tensor,
+                bias: torch.Tensor | None = None, stride: Any = 1, padding: Any = 0,
+                dilation: Any = 1, groups: int = 1) -> ITensor:
         return convolution(ctx, input, weight, bias, stride, padding, dilation, groups, nsp)
 
     return convert
 
 
-def _functional_transpose(nsp: int) -> ITensor:
-    def convert(ctx: Ctx, input: Any, weight: torch.Tensor, bias: torch.Tensor | None = None,
-                stride: Any = 1, padding: Any = 0, output_padding: Any = 0, groups: int = 1,
-                dilation: Any = 1) -> ITensor:
+def _functional_transpose_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, weight: torch.Tensor,
+                bias: torch.Tensor | None = None, stride: Any = 1, padding: Any = 0,
+                output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> ITensor:
         return convolution(ctx, input, weight, bias, stride, padding, dilation, groups, nsp,
                            transposed=True, output_padding=output_padding)
 
     return convert
 
 
-def _module(nsp: int) -> ITensor:
-    def convert(ctx: Ctx, self: torch.nn.Module, input: Any) -> ITensor:
+def _module_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, self: torch.nn.Module, input: torch.Tensor) -> ITensor:
         x, padding = input, self.padding
         if self.padding_mode != "zeros":
             x = emit.pad(ctx.network, ctx.trt(input), self._reversed_padding_repeated_twice,
@@ -180,8 +181,9 @@ def _module(nsp: int) -> ITensor:
     return convert
 
 
-def _module_transpose(nsp: int) -> ITensor:
-    def convert(ctx: Ctx, self: torch.nn.Module, input: Any, output_size: Any = None) -> ITensor:
+def _module_transpose_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, self: torch.nn.Module, input: torch.Tensor, output_size: Any = None
+                ) -> ITensor:
         output_padding = self._output_padding(input, output_size, self.stride, self.padding,
                                               self.kernel_size, nsp, self.dilation)
         return convolution(ctx, input, self.weight, self.bias, self.stride, self.padding,
@@ -193,7 +195,7 @@ def _module_transpose(nsp: int) -> ITensor:
 
 for _n in (1, 2, 3):
     for _prefix in ("torch", "torch.nn.functional"):
-        tensorrt_converter(f"{_prefix}.conv{_n}d")(_functional(_n))
-        tensorrt_converter(f"{_prefix}.conv_transpose{_n}d")(_functional_transpose(_n))
-    tensorrt_converter(f"torch.nn.Conv{_n}d.forward")(_module(_n))
-    tensorrt_converter(f"torch.nn.ConvTranspose{_n}d.forward")(_module_transpose(_n))
+        tensorrt_converter(f"{_prefix}.conv{_n}d")(_functional_converter(_n))
+        tensorrt_converter(f"{_prefix}.conv_transpose{_n}d")(_functional_transpose_converter(_n))
+    tensorrt_converter(f"torch.nn.Conv{_n}d.forward")(_module_converter(_n))
+    tensorrt_converter(f"torch.nn.ConvTranspose{_n}d.forward")(_module_transpose_converter(_n))

@@ -16,7 +16,7 @@ import torch
 from torch.utils import _pytree as pytree
 
 from trtconv import emit, tensorrt_converter, trt
-from trtconv.api import Ctx, ITensor
+from trtconv.api import Converter, Ctx, ITensor
 
 
 def _fill_value(ctx: Ctx, value: Any) -> ITensor:
@@ -28,8 +28,8 @@ def _fill_value(ctx: Ctx, value: Any) -> ITensor:
     return value
 
 
-def _like(fill: Any) -> ITensor:
-    def convert(ctx: Ctx, input: Any, *args: object, **kwargs: object) -> ITensor:
+def _like_converter(fill: Any) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, *args: object, **kwargs: object) -> ITensor:
         dims = emit.dims_of(ctx.network, ctx.trt(input))
         return emit.full(ctx, dims, fill, ctx.output.dtype)
 
@@ -37,11 +37,11 @@ def _like(fill: Any) -> ITensor:
 
 
 for _name, _fill in (("zeros_like", 0), ("ones_like", 1), ("empty_like", 0)):
-    tensorrt_converter(f"torch.{_name}")(_like(_fill))
+    tensorrt_converter(f"torch.{_name}")(_like_converter(_fill))
 
 
 @tensorrt_converter("torch.full_like")
-def convert_full_like(ctx: Ctx, input: Any, fill_value: Any, **kwargs: object) -> ITensor:
+def convert_full_like(ctx: Ctx, input: torch.Tensor, fill_value: Any, **kwargs: object) -> ITensor:
     dims = emit.dims_of(ctx.network, ctx.trt(input))
     return emit.full(ctx, dims, _fill_value(ctx, fill_value), ctx.output.dtype)
 
@@ -52,19 +52,19 @@ def _size_arg(size: Sequence[Any]) -> list[Any]:
     return list(size)
 
 
-def _new(fill: Any) -> ITensor:
-    def convert(ctx: Ctx, input: Any, *size: Any, **kwargs: object) -> ITensor:
+def _new_converter(fill: Any) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, *size: Any, **kwargs: object) -> ITensor:
         return emit.full(ctx, _size_arg(size), fill, ctx.output.dtype)
 
     return convert
 
 
 for _name, _fill in (("new_zeros", 0), ("new_ones", 1), ("new_empty", 0)):
-    tensorrt_converter(f"torch.Tensor.{_name}")(_new(_fill))
+    tensorrt_converter(f"torch.Tensor.{_name}")(_new_converter(_fill))
 
 
 @tensorrt_converter("torch.Tensor.new_full")
-def convert_new_full(ctx: Ctx, input: Any, size: Sequence[Any], fill_value: Any,
+def convert_new_full(ctx: Ctx, input: torch.Tensor, size: Sequence[Any], fill_value: Any,
                      **kwargs: object) -> ITensor:
     return emit.full(ctx, list(size), _fill_value(ctx, fill_value), ctx.output.dtype)
 
@@ -107,7 +107,7 @@ def convert_tensor(ctx: Ctx, data: Any, **kwargs: object) -> ITensor:
 
 
 @tensorrt_converter("torch.Tensor.new_tensor")
-def convert_new_tensor(ctx: Ctx, input: Any, data: Any, **kwargs: object) -> ITensor:
+def convert_new_tensor(ctx: Ctx, input: torch.Tensor, data: Any, **kwargs: object) -> ITensor:
     if isinstance(data, torch.Tensor) and ctx.is_traced(data):
         return emit.cast(ctx.network, ctx.trt(data), emit.storable_dtype(ctx, ctx.output.dtype))
     return tensor_of(ctx, data)

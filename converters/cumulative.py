@@ -3,15 +3,15 @@ cumprod, cummax and cummin stay unconverted)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
+from trtconv import emit, trt
 from trtconv.api import Ctx, ITensor
+from trtconv.registry import register_spellings
 
 
-def _cumsum(ctx: Ctx, input: Any, dim: int, *, dtype: Any = None, out: torch.Tensor | None = None) -> ITensor:
+def convert_cumsum(ctx: Ctx, input: torch.Tensor, dim: int, *, dtype: torch.dtype | None = None,
+                   out: torch.Tensor | None = None) -> ITensor:
     # torch sums integers and bools as int64 unless asked otherwise: the result's dtype.
     x = emit.cast(ctx.network, ctx.trt(input), emit.storable_dtype(ctx, ctx.output.dtype))
     if not x.shape:
@@ -22,5 +22,4 @@ def _cumsum(ctx: Ctx, input: Any, dim: int, *, dtype: Any = None, out: torch.Ten
     return layer.get_output(0)
 
 
-for _target in ("torch.cumsum", "torch.Tensor.cumsum", "torch.Tensor.cumsum_"):
-    tensorrt_converter(_target)(_cumsum)
+register_spellings({"cumsum": convert_cumsum})

@@ -53,7 +53,7 @@ _ROUNDING: dict[str | None, Emit] = {
 
 
 def convert_div(ctx: Ctx, input: TensorLike, other: TensorLike, *, rounding_mode: str | None = None,
-         out: torch.Tensor | None = None) -> ITensor:
+                out: torch.Tensor | None = None) -> ITensor:
     if rounding_mode not in _ROUNDING:
         raise ctx.unsupported(f"div with rounding_mode={rounding_mode!r}")
     return apply(ctx, [input, other], _ROUNDING[rounding_mode])

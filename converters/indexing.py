@@ -177,7 +177,7 @@ def _example(bound: Any) -> ITensor:
 
 # --- reading ---------------------------------------------------------------------------------
 
-def index(ctx: Ctx, x: Any, example: tuple[int, ...], key: Any) -> ITensor:
+def index(ctx: Ctx, x: ITensor, example: tuple[int, ...], key: Any) -> ITensor:
     """`x[key]` for an ITensor `x` whose example shape is `example`."""
     entries = _expand_ellipsis(ctx, _entries(ctx, key), len(example))
     plan = _plan(ctx, entries, lambda axis: emit.dim_of(ctx, x, axis), example)
@@ -212,7 +212,7 @@ def _index_tensor(ctx: Ctx, index: torch.Tensor, n: Any, example_n: int) -> ITen
     return emit.arith.elementwise(ctx.network, idx, offset, E.SUB)
 
 
-def _gather(ctx: Ctx, x: Any, plan: _Plan) -> ITensor:
+def _gather(ctx: Ctx, x: ITensor, plan: _Plan) -> ITensor:
     net = ctx.network
     axes = sorted(plan.advanced)
     indices = [_index_tensor(ctx, plan.advanced[a], emit.dim_of(ctx, x, a), plan.shape[a])
@@ -245,7 +245,7 @@ def _gather(ctx: Ctx, x: Any, plan: _Plan) -> ITensor:
 
 
 @tensorrt_converter("torch.Tensor.__getitem__")
-def convert_getitem(ctx: Ctx, input: Any, key: Any) -> ITensor:
+def convert_getitem(ctx: Ctx, input: torch.Tensor, key: Any) -> ITensor:
     return index(ctx, ctx.trt(input), tuple(input.shape), key)
 
 
@@ -320,7 +320,7 @@ def assign(ctx: Ctx, input: torch.Tensor, key: Any, value: Any) -> ITensor:
     return emit.reshape(net, layer.get_output(0), tuple(input.shape))
 
 
-def _assign_window(ctx: Ctx, input: torch.Tensor, x: Any, entries: list[Any], value: Any,
+def _assign_window(ctx: Ctx, input: torch.Tensor, x: ITensor, entries: list[Any], value: Any,
                    dtype: torch.dtype) -> ITensor:
     """`x[key] = value` for a key of ints, slices, None and Ellipsis where sizes or bounds are
     known only at run time, so no table of positions can be made: each element is written
@@ -423,7 +423,7 @@ def _updates(ctx: Ctx, value: Any, region: tuple[int, ...], dtype: torch.dtype) 
 
 
 @tensorrt_converter("torch.Tensor.__setitem__")
-def convert_setitem(ctx: Ctx, input: Any, key: Any, value: Any) -> None:
+def convert_setitem(ctx: Ctx, input: torch.Tensor, key: Any, value: Any) -> None:
     if input._base is not None:
         raise ctx.unsupported("assignment into a view of another tensor (the tensor it views "
                               "would not see the update)")
@@ -431,7 +431,7 @@ def convert_setitem(ctx: Ctx, input: Any, key: Any, value: Any) -> None:
     return None
 
 
-def _masked_fill(ctx: Ctx, input: Any, mask: Any, value: Any) -> ITensor:
+def convert_masked_fill(ctx: Ctx, input: torch.Tensor, mask: Any, value: Any) -> ITensor:
     dtype = emit.storable_dtype(ctx, ctx.output.dtype)
     x = emit.cast(ctx.network, ctx.trt(input), dtype)
     if isinstance(value, torch.Tensor) and value.dim() != 0:
@@ -442,10 +442,10 @@ def _masked_fill(ctx: Ctx, input: Any, mask: Any, value: Any) -> ITensor:
 
 
 for _target in ("torch.masked_fill", "torch.Tensor.masked_fill", "torch.Tensor.masked_fill_"):
-    tensorrt_converter(_target)(_masked_fill)
+    tensorrt_converter(_target)(convert_masked_fill)
 
 
-def where(ctx: Ctx, condition: Any, input: Any, other: Any) -> ITensor:
+def where(ctx: Ctx, condition: Any, input: torch.Tensor, other: Any) -> ITensor:
     """torch.where(condition, input, other) with torch's dtype promotion and broadcasting."""
     dtype = emit.storable_dtype(ctx, ctx.output.dtype)
     then, otherwise = emit.promote(ctx, [input, other], dtype)
@@ -454,7 +454,7 @@ def where(ctx: Ctx, condition: Any, input: Any, other: Any) -> ITensor:
 
 
 @tensorrt_converter("torch.where")
-def convert_where(ctx: Ctx, condition: Any, input: Any = None, other: Any = None, *,
+def convert_where(ctx: Ctx, condition: Any, input: torch.Tensor = None, other: Any = None, *,
                   out: torch.Tensor | None = None) -> ITensor:
     if input is None and other is None:
         raise ctx.unsupported("torch.where(condition) lists indices (data-dependent size)")
@@ -462,5 +462,5 @@ def convert_where(ctx: Ctx, condition: Any, input: Any = None, other: Any = None
 
 
 @tensorrt_converter("torch.Tensor.where")
-def convert_where_method(ctx: Ctx, input: Any, condition: Any, other: Any) -> ITensor:
+def convert_where_method(ctx: Ctx, input: torch.Tensor, condition: Any, other: Any) -> ITensor:
     return where(ctx, condition, input, other)

@@ -72,7 +72,7 @@ def _torch_taps(mode: str, n_in: int, n_out: int, nsp: int, axis: int, scale: fl
     return taps, matrix.gather(1, taps)
 
 
-def _gather_axis(ctx: Ctx, x: Any, axis: int, taps: torch.Tensor, weights: torch.Tensor | None
+def _gather_axis(ctx: Ctx, x: ITensor, axis: int, taps: torch.Tensor, weights: torch.Tensor | None
                  ) -> ITensor:
     """out[.., i, ..] = sum_k weights[i, k] * x[.., taps[i, k], ..] along `axis`."""
     network = ctx.network
@@ -90,7 +90,7 @@ def _gather_axis(ctx: Ctx, x: Any, axis: int, taps: torch.Tensor, weights: torch
     return emit.reductions.reduce(network, weighted, trt.ReduceOperation.SUM, axis + 1, False)
 
 
-def _resize_layer(ctx: Ctx, x: Any, out: list[Any], mode: str, align_corners: bool,
+def _resize_layer(ctx: Ctx, x: ITensor, out: list[Any], mode: str, align_corners: bool,
                   scales: list[float] | None = None) -> ITensor:
     """Resize the spatial axes of `x` to `out` (ints, DimInts or (1,) INT64 tensors), or by
     `scales` (one per spatial axis) when given: the layer then sizes a dynamic input itself."""
@@ -132,7 +132,7 @@ def _given_size(size: Any, nsp: int) -> list[Any] | None:
     return list(size) if isinstance(size, (list, tuple, torch.Size)) else [size] * nsp
 
 
-def _interpolate_dynamic(ctx: Ctx, x: Any, size: list[Any] | None, given: list[float | None],
+def _interpolate_dynamic(ctx: Ctx, x: ITensor, size: list[Any] | None, given: list[float | None],
                          mode: str, align: bool) -> ITensor:
     """Resize where a spatial dim of the input or of `size` is only known at run time.
 
@@ -168,7 +168,7 @@ def _scale_factor_text(given: list[float | None]) -> str:
     return str(given[0]) if len(set(given)) == 1 else str(tuple(given))
 
 
-def _interpolate(ctx: Ctx, input: Any, size: Any, scale_factor: Any, mode: str,
+def _interpolate(ctx: Ctx, input: torch.Tensor, size: Any, scale_factor: Any, mode: str,
                  align_corners: Any, recompute_scale_factor: Any, antialias: bool) -> ITensor:
     if antialias:
         raise ctx.unsupported("antialias=True")
@@ -200,7 +200,7 @@ def _interpolate(ctx: Ctx, input: Any, size: Any, scale_factor: Any, mode: str,
 
 
 @tensorrt_converter("torch.nn.functional.interpolate")
-def convert_interpolate(ctx: Ctx, input: Any, size: Any = None, scale_factor: Any = None,
+def convert_interpolate(ctx: Ctx, input: torch.Tensor, size: Any = None, scale_factor: Any = None,
                         mode: str = "nearest", align_corners: Any = None,
                         recompute_scale_factor: Any = None, antialias: bool = False) -> ITensor:
     return _interpolate(ctx, input, size, scale_factor, mode, align_corners,
@@ -208,24 +208,24 @@ def convert_interpolate(ctx: Ctx, input: Any, size: Any = None, scale_factor: An
 
 
 @tensorrt_converter("torch.nn.functional.upsample")
-def convert_upsample(ctx: Ctx, input: Any, size: Any = None, scale_factor: Any = None,
+def convert_upsample(ctx: Ctx, input: torch.Tensor, size: Any = None, scale_factor: Any = None,
                      mode: str = "nearest", align_corners: Any = None) -> ITensor:
     return _interpolate(ctx, input, size, scale_factor, mode, align_corners, None, False)
 
 
 @tensorrt_converter("torch.nn.functional.upsample_nearest")
-def convert_upsample_nearest(ctx: Ctx, input: Any, size: Any = None, scale_factor: Any = None
-                             ) -> ITensor:
+def convert_upsample_nearest(ctx: Ctx, input: torch.Tensor, size: Any = None,
+                             scale_factor: Any = None) -> ITensor:
     return _interpolate(ctx, input, size, scale_factor, "nearest", None, None, False)
 
 
 @tensorrt_converter("torch.nn.functional.upsample_bilinear")
-def convert_upsample_bilinear(ctx: Ctx, input: Any, size: Any = None, scale_factor: Any = None
-                              ) -> ITensor:
+def convert_upsample_bilinear(ctx: Ctx, input: torch.Tensor, size: Any = None,
+                              scale_factor: Any = None) -> ITensor:
     return _interpolate(ctx, input, size, scale_factor, "bilinear", True, None, False)
 
 
-def _pixel_rearrange(ctx: Ctx, input: Any, factor: int, shuffle: bool) -> ITensor:
+def _pixel_rearrange(ctx: Ctx, input: torch.Tensor, factor: int, shuffle: bool) -> ITensor:
     """pixel_shuffle: [*, C r r, H, W] -> [*, C, H r, W r]; pixel_unshuffle the inverse."""
     network = ctx.network
     x = ctx.trt(input)
@@ -248,12 +248,12 @@ def _pixel_rearrange(ctx: Ctx, input: Any, factor: int, shuffle: bool) -> ITenso
 
 @tensorrt_converter("torch.nn.functional.pixel_shuffle")
 @tensorrt_converter("torch.pixel_shuffle")
-def convert_pixel_shuffle(ctx: Ctx, input: Any, upscale_factor: int) -> ITensor:
+def convert_pixel_shuffle(ctx: Ctx, input: torch.Tensor, upscale_factor: int) -> ITensor:
     return _pixel_rearrange(ctx, input, upscale_factor, True)
 
 
 @tensorrt_converter("torch.nn.functional.pixel_unshuffle")
 @tensorrt_converter("torch.pixel_unshuffle")
-def convert_pixel_unshuffle(ctx: Ctx, input: Any, downscale_factor: int) -> ITensor:
+def convert_pixel_unshuffle(ctx: Ctx, input: torch.Tensor, downscale_factor: int) -> ITensor:
     return _pixel_rearrange(ctx, input, downscale_factor, False)
 

@@ -25,31 +25,32 @@ def _operands(ctx: Ctx, *values: Any) -> list[Any]:
     return [emit.cast(ctx.network, ctx.trt(v), dtype) for v in values]
 
 
-def _scaled(network: Network, x: Any, factor: Any) -> ITensor:
+def _scaled(network: Network, x: ITensor, factor: Any) -> ITensor:
     if factor == 1:
         return x
     return emit.arith.elementwise(network, x, emit.arith.const(network, factor, x), E.PROD)
 
 
-def _matmul(ctx: Ctx, input: Any, other: Any, *, out: torch.Tensor | None = None) -> ITensor:
+def convert_matmul(ctx: Ctx, input: torch.Tensor, other: Any, *, out: torch.Tensor | None = None
+                   ) -> ITensor:
     a, b = _operands(ctx, input, other)
     return emit.matmul(ctx.network, a, b)
 
 
-def _rmatmul(ctx: Ctx, input: Any, other: Any) -> ITensor:
-    return _matmul(ctx, other, input)
+def convert_rmatmul(ctx: Ctx, input: torch.Tensor, other: Any) -> ITensor:
+    return convert_matmul(ctx, other, input)
 
 
 for _target in ("torch.matmul", "torch.Tensor.matmul", "torch.Tensor.__matmul__", "torch.mm",
                 "torch.Tensor.mm", "torch.bmm", "torch.Tensor.bmm", "torch.mv", "torch.Tensor.mv",
                 "torch.dot", "torch.Tensor.dot"):
-    tensorrt_converter(_target)(_matmul)
-tensorrt_converter("torch.Tensor.__rmatmul__")(_rmatmul)
+    tensorrt_converter(_target)(convert_matmul)
+tensorrt_converter("torch.Tensor.__rmatmul__")(convert_rmatmul)
 
 
 @tensorrt_converter("torch.nn.functional.linear")
-def convert_linear(ctx: Ctx, input: Any, weight: torch.Tensor, bias: torch.Tensor | None = None
-                   ) -> ITensor:
+def convert_linear(ctx: Ctx, input: torch.Tensor, weight: torch.Tensor,
+                   bias: torch.Tensor | None = None) -> ITensor:
     x, w = _operands(ctx, input, weight)
     y = emit.matmul(ctx.network, x, w, transpose_b=len(w.shape) == 2)
     if bias is None:
@@ -58,7 +59,7 @@ def convert_linear(ctx: Ctx, input: Any, weight: torch.Tensor, bias: torch.Tenso
     return emit.arith.elementwise(ctx.network, y, b, E.SUM)
 
 
-def _add_product(ctx: Ctx, input: Any, a: Any, b: Any, beta: Any, alpha: Any) -> ITensor:
+def _add_product(ctx: Ctx, input: torch.Tensor, a: Any, b: Any, beta: Any, alpha: Any) -> ITensor:
     """beta * input + alpha * (a @ b); input is ignored (even NaN) when beta is 0, as torch."""
     network = ctx.network
     x, y = _operands(ctx, a, b)
@@ -69,22 +70,22 @@ def _add_product(ctx: Ctx, input: Any, a: Any, b: Any, beta: Any, alpha: Any) ->
     return emit.arith.elementwise(network, _scaled(network, c, beta), product, E.SUM)
 
 
-def _addmm(ctx: Ctx, input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1,
-           out: torch.Tensor | None = None) -> ITensor:
+def convert_addmm(ctx: Ctx, input: torch.Tensor, mat1: torch.Tensor, mat2: torch.Tensor, *,
+                  beta: Any = 1, alpha: Any = 1, out: torch.Tensor | None = None) -> ITensor:
     return _add_product(ctx, input, mat1, mat2, beta, alpha)
 
 
-def _baddbmm(ctx: Ctx, input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1,
-             out: torch.Tensor | None = None) -> ITensor:
+def convert_baddbmm(ctx: Ctx, input: torch.Tensor, batch1: torch.Tensor, batch2: torch.Tensor, *,
+                    beta: Any = 1, alpha: Any = 1, out: torch.Tensor | None = None) -> ITensor:
     return _add_product(ctx, input, batch1, batch2, beta, alpha)
 
 
-def _addmv(ctx: Ctx, input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1,
-           out: torch.Tensor | None = None) -> ITensor:
+def convert_addmv(ctx: Ctx, input: torch.Tensor, mat: torch.Tensor, vec: torch.Tensor, *,
+                  beta: Any = 1, alpha: Any = 1, out: torch.Tensor | None = None) -> ITensor:
     return _add_product(ctx, input, mat, vec, beta, alpha)
 
 
-for _name, _fn in (("addmm", _addmm), ("baddbmm", _baddbmm), ("addmv", _addmv)):
+for _name, _fn in (("addmm", convert_addmm), ("baddbmm", convert_baddbmm), ("addmv", convert_addmv)):
     tensorrt_converter(f"torch.{_name}")(_fn)
     tensorrt_converter(f"torch.Tensor.{_name}")(_fn)
 
@@ -93,7 +94,8 @@ for _name, _fn in (("addmm", _addmm), ("baddbmm", _baddbmm), ("addmv", _addmv)):
 @tensorrt_converter("torch.Tensor.outer")
 @tensorrt_converter("torch.ger")
 @tensorrt_converter("torch.Tensor.ger")
-def convert_outer(ctx: Ctx, input: Any, vec2: Any, *, out: torch.Tensor | None = None) -> ITensor:
+def convert_outer(ctx: Ctx, input: torch.Tensor, vec2: torch.Tensor, *,
+                  out: torch.Tensor | None = None) -> ITensor:
     network = ctx.network
     dtype = emit.compute.stored(ctx.output.dtype)
     a, b = (emit.cast(network, ctx.trt(v), dtype) for v in (input, vec2))
@@ -160,7 +162,7 @@ def convert_einsum(ctx: Ctx, equation: Any, *operands: Any, path: Any = None) ->
 
 @tensorrt_converter("torch.nn.functional.bilinear")
 @tensorrt_converter("torch.bilinear")
-def convert_bilinear(ctx: Ctx, input1: Any, input2: Any, weight: torch.Tensor,
+def convert_bilinear(ctx: Ctx, input1: torch.Tensor, input2: torch.Tensor, weight: torch.Tensor,
                      bias: torch.Tensor | None = None) -> ITensor:
     """y[..., o] = sum_ij x1[..., i] W[o, i, j] x2[..., j] + b[o], as (x1 @ W') * x2 summed
     over j, with W' = W as [in1, out * in2]."""

@@ -26,15 +26,17 @@ def _truth(ctx: Ctx, value: Any) -> ITensor:
     return arith.nonzero(ctx.network, ctx.trt(value))
 
 
-def _logical(op: Any) -> Callable[..., Any]:
-    def convert(ctx: Ctx, input: Any, other: Any, *, out: torch.Tensor | None = None) -> ITensor:
+def _logical_converter(op: Any) -> Callable[..., Any]:
+    def convert(ctx: Ctx, input: torch.Tensor, other: Any, *, out: torch.Tensor | None = None
+                ) -> ITensor:
         a, b = _truth(ctx, input), _truth(ctx, other)
         return finish(ctx, arith.elementwise(ctx.network, a, b, op))
 
     return convert
 
 
-def logical_not(ctx: Ctx, input: Any, *, out: torch.Tensor | None = None) -> ITensor:
+def convert_logical_not(ctx: Ctx, input: torch.Tensor, *, out: torch.Tensor | None = None
+                        ) -> ITensor:
     return finish(ctx, arith.logical_not(ctx.network, _truth(ctx, input)))
 
 
@@ -44,8 +46,9 @@ def _require_bool(ctx: Ctx, what: str) -> None:
                               "ops; bool tensors only)")
 
 
-def _bitwise(op: Any, name: str) -> Callable[..., Any]:
-    def convert(ctx: Ctx, input: Any, other: Any, *, out: torch.Tensor | None = None) -> ITensor:
+def _bitwise_converter(op: Any, name: str) -> Callable[..., Any]:
+    def convert(ctx: Ctx, input: torch.Tensor, other: Any, *, out: torch.Tensor | None = None
+                ) -> ITensor:
         _require_bool(ctx, name)
         a, b = _truth(ctx, input), _truth(ctx, other)
         return arith.elementwise(ctx.network, a, b, op)
@@ -53,13 +56,14 @@ def _bitwise(op: Any, name: str) -> Callable[..., Any]:
     return convert
 
 
-def bitwise_not(ctx: Ctx, input: Any, *, out: torch.Tensor | None = None) -> ITensor:
+def convert_bitwise_not(ctx: Ctx, input: torch.Tensor, *, out: torch.Tensor | None = None
+                        ) -> ITensor:
     _require_bool(ctx, "bitwise_not")
     return arith.logical_not(ctx.network, ctx.trt(input))
 
 
-def _reduction(every: bool) -> Callable[..., Any]:
-    def convert(ctx: Ctx, input: Any, dim: Any = None, keepdim: bool = False, *,
+def _reduction_converter(every: bool) -> Callable[..., Any]:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: Any = None, keepdim: bool = False, *,
                 out: torch.Tensor | None = None) -> ITensor:
         mask = _truth(ctx, input)
         reduce = reductions.all_true if every else reductions.any_true
@@ -68,13 +72,13 @@ def _reduction(every: bool) -> Callable[..., Any]:
     return convert
 
 
-_BITWISE = {op: _bitwise(getattr(E, op.upper()), f"bitwise_{op}") for op in ("and", "or", "xor")}
+_BITWISE = {op: _bitwise_converter(getattr(E, op.upper()), f"bitwise_{op}") for op in ("and", "or", "xor")}
 register_spellings({
-    "logical_and": _logical(E.AND), "logical_or": _logical(E.OR),
-    "logical_xor": _logical(E.XOR), "logical_not": logical_not,
-    **{f"bitwise_{op}": fn for op, fn in _BITWISE.items()}, "bitwise_not": bitwise_not,
-    "any": _reduction(False), "all": _reduction(True),
+    "logical_and": _logical_converter(E.AND), "logical_or": _logical_converter(E.OR),
+    "logical_xor": _logical_converter(E.XOR), "logical_not": convert_logical_not,
+    **{f"bitwise_{op}": fn for op, fn in _BITWISE.items()}, "bitwise_not": convert_bitwise_not,
+    "any": _reduction_converter(False), "all": _reduction_converter(True),
 })
 register_spellings({form: fn for op, fn in _BITWISE.items() for form in (op, f"r{op}", f"i{op}")},
                    namespaces=(), operators=True)
-register_spellings({"invert": bitwise_not}, namespaces=(), operators=True)
+register_spellings({"invert": convert_bitwise_not}, namespaces=(), operators=True)

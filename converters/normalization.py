@@ -33,7 +33,7 @@ def _affine_param(ctx: Ctx, value: torch.Tensor | None, dims: list[int], fill: f
     return emit.reshape(ctx.network, tensor, dims)
 
 
-def _normalize(ctx: Ctx, x: Any, weight: torch.Tensor | None, bias: torch.Tensor | None,
+def _normalize(ctx: Ctx, x: ITensor, weight: torch.Tensor | None, bias: torch.Tensor | None,
                param_dims: list[int], axes: list[int], eps: float, groups: int = 1) -> ITensor:
     """TensorRT's normalization over `axes` (channel groups when `groups` > 1), scaled and
     shifted by `weight`/`bias` shaped `param_dims`; computed in float32 for half inputs."""
@@ -51,7 +51,7 @@ def _normalize(ctx: Ctx, x: Any, weight: torch.Tensor | None, bias: torch.Tensor
     return emit.cast(network, layer.get_output(0), out_dtype)
 
 
-def _fold_running_stats(ctx: Ctx, input: Any, mean: torch.Tensor, var: torch.Tensor,
+def _fold_running_stats(ctx: Ctx, input: torch.Tensor, mean: torch.Tensor, var: torch.Tensor,
                         weight: torch.Tensor | None, bias: torch.Tensor | None,
                         eps: float) -> ITensor:
     """(x - mean) / sqrt(var + eps) * weight + bias as x * scale + shift per channel."""
@@ -72,7 +72,7 @@ def _fold_running_stats(ctx: Ctx, input: Any, mean: torch.Tensor, var: torch.Ten
                                   E.SUM)
 
 
-def _batch_norm(ctx: Ctx, input: Any, running_mean: torch.Tensor | None,
+def _batch_norm(ctx: Ctx, input: torch.Tensor, running_mean: torch.Tensor | None,
                 running_var: torch.Tensor | None, weight: torch.Tensor | None,
                 bias: torch.Tensor | None, training: bool, eps: float) -> ITensor:
     if not training:
@@ -89,7 +89,7 @@ def _batch_norm(ctx: Ctx, input: Any, running_mean: torch.Tensor | None,
 
 
 @tensorrt_converter("torch.nn.functional.batch_norm")
-def convert_batch_norm(ctx: Ctx, input: Any, running_mean: torch.Tensor | None,
+def convert_batch_norm(ctx: Ctx, input: torch.Tensor, running_mean: torch.Tensor | None,
                        running_var: torch.Tensor | None, weight: torch.Tensor | None = None,
                        bias: torch.Tensor | None = None, training: bool = False,
                        momentum: float = 0.1, eps: float = 1e-5) -> ITensor:
@@ -97,14 +97,14 @@ def convert_batch_norm(ctx: Ctx, input: Any, running_mean: torch.Tensor | None,
 
 
 @tensorrt_converter("torch.batch_norm")
-def convert_torch_batch_norm(ctx: Ctx, input: Any, weight: torch.Tensor | None,
+def convert_torch_batch_norm(ctx: Ctx, input: torch.Tensor, weight: torch.Tensor | None,
                              bias: torch.Tensor | None, running_mean: torch.Tensor | None,
                              running_var: torch.Tensor | None, training: bool, momentum: float,
                              eps: float, cudnn_enabled: bool = True) -> ITensor:
     return _batch_norm(ctx, input, running_mean, running_var, weight, bias, training, eps)
 
 
-def _batch_norm_module(ctx: Ctx, self: torch.nn.Module, input: Any) -> ITensor:
+def convert_batch_norm_module(ctx: Ctx, self: torch.nn.Module, input: torch.Tensor) -> ITensor:
     if self.training:
         raise ctx.unsupported(f"{type(self).__name__} in training mode")
     # As _BatchNorm.forward: running statistics when tracked, else the batch's.
@@ -115,11 +115,12 @@ def _batch_norm_module(ctx: Ctx, self: torch.nn.Module, input: Any) -> ITensor:
 
 
 for _n in (1, 2, 3):
-    tensorrt_converter(f"torch.nn.BatchNorm{_n}d.forward")(_batch_norm_module)
+    tensorrt_converter(f"torch.nn.BatchNorm{_n}d.forward")(convert_batch_norm_module)
 
 
-def _layer_norm(ctx: Ctx, input: Any, normalized_shape: Any, weight: torch.Tensor | None = None,
-                bias: torch.Tensor | None = None, eps: float = 1e-5) -> ITensor:
+def _layer_norm(ctx: Ctx, input: torch.Tensor, normalized_shape: Any,
+                weight: torch.Tensor | None = None, bias: torch.Tensor | None = None,
+                eps: float = 1e-5) -> ITensor:
     x = ctx.trt(input)
     rank = len(x.shape)
     shape = [normalized_shape] if isinstance(normalized_shape, int) else list(normalized_shape)
@@ -128,21 +129,21 @@ def _layer_norm(ctx: Ctx, input: Any, normalized_shape: Any, weight: torch.Tenso
 
 
 @tensorrt_converter("torch.nn.functional.layer_norm")
-def convert_layer_norm(ctx: Ctx, input: Any, normalized_shape: Any,
+def convert_layer_norm(ctx: Ctx, input: torch.Tensor, normalized_shape: Any,
                        weight: torch.Tensor | None = None, bias: torch.Tensor | None = None,
                        eps: float = 1e-5) -> ITensor:
     return _layer_norm(ctx, input, normalized_shape, weight, bias, eps)
 
 
 @tensorrt_converter("torch.layer_norm")
-def convert_torch_layer_norm(ctx: Ctx, input: Any, normalized_shape: Any,
+def convert_torch_layer_norm(ctx: Ctx, input: torch.Tensor, normalized_shape: Any,
                              weight: torch.Tensor | None = None,
                              bias: torch.Tensor | None = None, eps: float = 1e-5,
                              cudnn_enable: bool = True) -> ITensor:
     return _layer_norm(ctx, input, normalized_shape, weight, bias, eps)
 
 
-def _group_norm(ctx: Ctx, input: Any, num_groups: int, weight: torch.Tensor | None = None,
+def _group_norm(ctx: Ctx, input: torch.Tensor, num_groups: int, weight: torch.Tensor | None = None,
                 bias: torch.Tensor | None = None, eps: float = 1e-5) -> ITensor:
     network = ctx.network
     x = ctx.trt(input)
@@ -159,20 +160,21 @@ def _group_norm(ctx: Ctx, input: Any, num_groups: int, weight: torch.Tensor | No
 
 
 @tensorrt_converter("torch.nn.functional.group_norm")
-def convert_group_norm(ctx: Ctx, input: Any, num_groups: int, weight: torch.Tensor | None = None,
-                       bias: torch.Tensor | None = None, eps: float = 1e-5) -> ITensor:
+def convert_group_norm(ctx: Ctx, input: torch.Tensor, num_groups: int,
+                       weight: torch.Tensor | None = None, bias: torch.Tensor | None = None,
+                       eps: float = 1e-5) -> ITensor:
     return _group_norm(ctx, input, num_groups, weight, bias, eps)
 
 
 @tensorrt_converter("torch.group_norm")
-def convert_torch_group_norm(ctx: Ctx, input: Any, num_groups: int,
+def convert_torch_group_norm(ctx: Ctx, input: torch.Tensor, num_groups: int,
                              weight: torch.Tensor | None = None,
                              bias: torch.Tensor | None = None, eps: float = 1e-5,
                              cudnn_enabled: bool = True) -> ITensor:
     return _group_norm(ctx, input, num_groups, weight, bias, eps)
 
 
-def _instance_norm(ctx: Ctx, input: Any, running_mean: torch.Tensor | None,
+def _instance_norm(ctx: Ctx, input: torch.Tensor, running_mean: torch.Tensor | None,
                    running_var: torch.Tensor | None, weight: torch.Tensor | None,
                    bias: torch.Tensor | None, use_input_stats: bool, eps: float) -> ITensor:
     if not use_input_stats:
@@ -187,7 +189,7 @@ def _instance_norm(ctx: Ctx, input: Any, running_mean: torch.Tensor | None,
 
 
 @tensorrt_converter("torch.nn.functional.instance_norm")
-def convert_instance_norm(ctx: Ctx, input: Any, running_mean: torch.Tensor | None = None,
+def convert_instance_norm(ctx: Ctx, input: torch.Tensor, running_mean: torch.Tensor | None = None,
                           running_var: torch.Tensor | None = None,
                           weight: torch.Tensor | None = None, bias: torch.Tensor | None = None,
                           use_input_stats: bool = True, momentum: float = 0.1,
@@ -197,7 +199,7 @@ def convert_instance_norm(ctx: Ctx, input: Any, running_mean: torch.Tensor | Non
 
 
 @tensorrt_converter("torch.instance_norm")
-def convert_torch_instance_norm(ctx: Ctx, input: Any, weight: torch.Tensor | None,
+def convert_torch_instance_norm(ctx: Ctx, input: torch.Tensor, weight: torch.Tensor | None,
                                 bias: torch.Tensor | None, running_mean: torch.Tensor | None,
                                 running_var: torch.Tensor | None, use_input_stats: bool,
                                 momentum: float, eps: float, cudnn_enabled: bool = True) -> ITensor:
@@ -206,8 +208,8 @@ def convert_torch_instance_norm(ctx: Ctx, input: Any, weight: torch.Tensor | Non
 
 
 @tensorrt_converter("torch.nn.functional.normalize")
-def convert_normalize(ctx: Ctx, input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
-                      out: torch.Tensor | None = None) -> ITensor:
+def convert_normalize(ctx: Ctx, input: torch.Tensor, p: float = 2.0, dim: int = 1,
+                      eps: float = 1e-12, out: torch.Tensor | None = None) -> ITensor:
     network = ctx.network
     x = ctx.trt(input)
     if not emit.arith.is_float(x):
@@ -228,7 +230,7 @@ def _lrn_layer_fits(size: int, alpha: float, beta: float, k: float) -> bool:
         low <= values[name] <= high for name, (low, high) in _LRN_RANGES.items())
 
 
-def _lrn_explicit(ctx: Ctx, x: Any, size: int, alpha: float, beta: float, k: float) -> ITensor:
+def _lrn_explicit(ctx: Ctx, x: ITensor, size: int, alpha: float, beta: float, k: float) -> ITensor:
     """torch's formula: x / (k + alpha * mean of x^2 over channels [c - size//2,
     c + (size-1)//2], zeros outside) ^ beta."""
     network = ctx.network
@@ -249,7 +251,7 @@ def _lrn_explicit(ctx: Ctx, x: Any, size: int, alpha: float, beta: float, k: flo
 
 
 @tensorrt_converter("torch.nn.functional.local_response_norm")
-def convert_local_response_norm(ctx: Ctx, input: Any, size: int, alpha: float = 1e-4,
+def convert_local_response_norm(ctx: Ctx, input: torch.Tensor, size: int, alpha: float = 1e-4,
                                 beta: float = 0.75, k: float = 1.0) -> ITensor:
     network = ctx.network
     x = ctx.trt(input)

@@ -23,8 +23,8 @@ def _value_for(ctx: Ctx, value: Any) -> ITensor:
 
 
 @tensorrt_converter("torch.nn.functional.pad")
-def convert_pad(ctx: Ctx, input: Any, pad: Any, mode: str = "constant", value: Any = None
-                ) -> ITensor:
+def convert_pad(ctx: Ctx, input: torch.Tensor, pad: Any, mode: str = "constant",
+                value: torch.Tensor | None = None) -> ITensor:
     if mode not in PAD_MODES:
         raise ctx.unsupported(f"padding mode {mode!r}")
     pad = list(pad)  # sizes read off traced tensors (DimInts) stay dynamic
@@ -40,5 +40,5 @@ def convert_pad(ctx: Ctx, input: Any, pad: Any, mode: str = "constant", value: A
 
 
 @tensorrt_converter("torch.constant_pad_nd")
-def convert_constant_pad_nd(ctx: Ctx, input: Any, pad: Any, value: Any = 0) -> ITensor:
+def convert_constant_pad_nd(ctx: Ctx, input: torch.Tensor, pad: Any, value: Any = 0) -> ITensor:
     return emit.pad(ctx.network, ctx.trt(input), list(pad), "constant", _value_for(ctx, value))

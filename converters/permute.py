@@ -9,11 +9,11 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
-from trtconv.api import Ctx, E, ITensor
+from trtconv.api import Converter, Ctx, E, ITensor
 from trtconv.emit.shapes import is_dynamic
 
 
-def permute(ctx: Ctx, x: Any, order: Sequence[int]) -> ITensor:
+def permute(ctx: Ctx, x: ITensor, order: Sequence[int]) -> ITensor:
     return emit.permute(ctx.network, x, order)
 
 
@@ -23,16 +23,16 @@ def _dims_arg(dims: Sequence[Any]) -> list[int]:
     return list(dims)
 
 
-def _permute(ctx: Ctx, input: Any, *dims: Any) -> ITensor:
+def convert_permute(ctx: Ctx, input: torch.Tensor, *dims: Any) -> ITensor:
     rank = input.dim()
     return permute(ctx, ctx.trt(input), [emit.normalize_dim(d, rank) for d in _dims_arg(dims)])
 
 
 for _target in ("torch.permute", "torch.Tensor.permute"):
-    tensorrt_converter(_target)(_permute)
+    tensorrt_converter(_target)(convert_permute)
 
 
-def _transpose(ctx: Ctx, input: Any, dim0: int, dim1: int) -> ITensor:
+def convert_transpose(ctx: Ctx, input: torch.Tensor, dim0: int, dim1: int) -> ITensor:
     rank = input.dim()
     order = list(range(rank))
     if rank:
@@ -44,18 +44,18 @@ def _transpose(ctx: Ctx, input: Any, dim0: int, dim1: int) -> ITensor:
 for _target in ("torch.transpose", "torch.Tensor.transpose", "torch.Tensor.transpose_",
                 "torch.swapaxes", "torch.Tensor.swapaxes", "torch.swapdims",
                 "torch.Tensor.swapdims"):
-    tensorrt_converter(_target)(_transpose)
+    tensorrt_converter(_target)(convert_transpose)
 
 
-def _t(ctx: Ctx, input: Any) -> ITensor:
+def convert_t(ctx: Ctx, input: torch.Tensor) -> ITensor:
     return permute(ctx, ctx.trt(input), list(range(input.dim()))[::-1])
 
 
 for _target in ("torch.t", "torch.Tensor.t", "torch.Tensor.t_"):
-    tensorrt_converter(_target)(_t)
+    tensorrt_converter(_target)(convert_t)
 
 
-def _movedim(ctx: Ctx, input: Any, source: Any, destination: Any) -> ITensor:
+def convert_movedim(ctx: Ctx, input: torch.Tensor, source: Any, destination: Any) -> ITensor:
     rank = input.dim()
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
@@ -70,10 +70,10 @@ def _movedim(ctx: Ctx, input: Any, source: Any, destination: Any) -> ITensor:
 
 for _target in ("torch.movedim", "torch.Tensor.movedim", "torch.moveaxis",
                 "torch.Tensor.moveaxis"):
-    tensorrt_converter(_target)(_movedim)
+    tensorrt_converter(_target)(convert_movedim)
 
 
-def _flip(ctx: Ctx, input: Any, *dims: Any) -> ITensor:
+def convert_flip(ctx: Ctx, input: torch.Tensor, *dims: Any) -> ITensor:
     x = ctx.trt(input)
     rank = len(x.shape)
     axes = emit.normalize_dims(_dims_arg(dims), rank) if rank else []
@@ -86,10 +86,10 @@ def _flip(ctx: Ctx, input: Any, *dims: Any) -> ITensor:
 
 
 for _target in ("torch.flip", "torch.Tensor.flip"):
-    tensorrt_converter(_target)(_flip)
+    tensorrt_converter(_target)(convert_flip)
 
 
-def _roll(ctx: Ctx, input: Any, shifts: Any, dims: Any = None) -> ITensor:
+def convert_roll(ctx: Ctx, input: torch.Tensor, shifts: Any, dims: Any = None) -> ITensor:
     x = ctx.trt(input)
     shifts = [shifts] if isinstance(shifts, int) else list(shifts)
     if dims is None:
@@ -107,7 +107,7 @@ def _roll(ctx: Ctx, input: Any, shifts: Any, dims: Any = None) -> ITensor:
     return _roll_axes(ctx, x, total)
 
 
-def _roll_axes(ctx: Ctx, x: Any, shifts: dict[int, int]) -> ITensor:
+def _roll_axes(ctx: Ctx, x: ITensor, shifts: dict[int, int]) -> ITensor:
     """torch.roll as one WRAP slice: output i reads input (i - shift) mod n. A dynamic axis
     starts at -shift, which the slice wraps around whatever its length is at run time."""
     rank = len(x.shape)
@@ -124,11 +124,12 @@ def _roll_axes(ctx: Ctx, x: Any, shifts: dict[int, int]) -> ITensor:
 
 
 for _target in ("torch.roll", "torch.Tensor.roll"):
-    tensorrt_converter(_target)(_roll)
+    tensorrt_converter(_target)(convert_roll)
 
 
-def _triangle(lower: bool) -> ITensor:
-    def convert(ctx: Ctx, input: Any, diagonal: int = 0, *, out: torch.Tensor | None = None) -> ITensor:
+def _triangle_converter(lower: bool) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, diagonal: int = 0, *, out: torch.Tensor | None = None
+                ) -> ITensor:
         x = ctx.trt(input)
         rows, cols = x.shape[-2], x.shape[-1]
         if rows < 0 or cols < 0 or is_dynamic(diagonal):
@@ -144,4 +145,4 @@ def _triangle(lower: bool) -> ITensor:
 
 for _name, _lower in (("tril", True), ("triu", False)):
     for _target in (f"torch.{_name}", f"torch.Tensor.{_name}", f"torch.Tensor.{_name}_"):
-        tensorrt_converter(_target)(_triangle(_lower))
+        tensorrt_converter(_target)(_triangle_converter(_lower))

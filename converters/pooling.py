@@ -21,12 +21,12 @@ from typing import Any
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
-from trtconv.api import Ctx, E, ITensor, Network
+from trtconv.api import Converter, Ctx, E, ITensor, Network
 
 P = trt.PoolingType
 
 
-def _window_max(network: Network, x: Any, kernel: tuple[int, ...], stride: tuple[int, ...],
+def _window_max(network: Network, x: ITensor, kernel: tuple[int, ...], stride: tuple[int, ...],
                 dilation: tuple[int, ...], pre: tuple[int, ...], post: tuple[int, ...],
                 out: tuple[int, ...]) -> ITensor:
     """Dilated max pooling (no TensorRT layer dilates a pooling window): the maximum of one
@@ -51,7 +51,7 @@ def _offsets(kernel: tuple[int, ...]) -> list[tuple[int, ...]]:
     return offsets
 
 
-def _pool(ctx: Ctx, input: Any, nsp: int, average: bool, kernel_size: Any, stride: Any,
+def _pool(ctx: Ctx, input: torch.Tensor, nsp: int, average: bool, kernel_size: Any, stride: Any,
           padding: Any, dilation: Any = 1, ceil_mode: bool = False,
           count_include_pad: bool = True, divisor_override: int | None = None) -> ITensor:
     network = ctx.network
@@ -112,9 +112,10 @@ def _pool(ctx: Ctx, input: Any, nsp: int, average: bool, kernel_size: Any, strid
     return emit.spatial.drop_axes(network, y, drop)
 
 
-def _max_pool(nsp: int) -> ITensor:
-    def convert(ctx: Ctx, input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> ITensor:
+def _max_pool_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, kernel_size: Any, stride: Any = None,
+                padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                return_indices: bool = False) -> ITensor:
         if return_indices:
             raise ctx.unsupported("return_indices=True")
         return _pool(ctx, input, nsp, False, kernel_size, stride, padding, dilation, ceil_mode)
@@ -122,9 +123,9 @@ def _max_pool(nsp: int) -> ITensor:
     return convert
 
 
-def _avg_pool(nsp: int) -> ITensor:
-    def convert(ctx: Ctx, input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                ceil_mode: bool = False, count_include_pad: bool = True,
+def _avg_pool_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, kernel_size: Any, stride: Any = None,
+                padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True,
                 divisor_override: int | None = None) -> ITensor:
         return _pool(ctx, input, nsp, True, kernel_size, stride, padding, 1, ceil_mode,
                      count_include_pad, divisor_override)
@@ -139,19 +140,20 @@ def _cells(output_size: Any, nsp: int) -> list[int | None]:
     return [int(output_size)] * nsp
 
 
-def _adaptive(ctx: Ctx, input: Any, output_size: Any, nsp: int, average: bool) -> ITensor:
+def _adaptive(ctx: Ctx, input: torch.Tensor, output_size: Any, nsp: int, average: bool) -> ITensor:
     return emit.adaptive_pool(ctx.network, ctx.trt(input), _cells(output_size, nsp), average)
 
 
-def _adaptive_avg(nsp: int) -> ITensor:
-    def convert(ctx: Ctx, input: Any, output_size: Any) -> ITensor:
+def _adaptive_avg_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, output_size: Any) -> ITensor:
         return _adaptive(ctx, input, output_size, nsp, True)
 
     return convert
 
 
-def _adaptive_max(nsp: int) -> ITensor:
-    def convert(ctx: Ctx, input: Any, output_size: Any, return_indices: bool = False) -> ITensor:
+def _adaptive_max_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, output_size: Any, return_indices: bool = False
+                ) -> ITensor:
         if return_indices:
             raise ctx.unsupported("return_indices=True")
         return _adaptive(ctx, input, output_size, nsp, False)
@@ -159,23 +161,23 @@ def _adaptive_max(nsp: int) -> ITensor:
     return convert
 
 
-def _adaptive_avg_module(nsp: int) -> ITensor:
-    def convert(ctx: Ctx, self: torch.nn.Module, input: Any) -> ITensor:
+def _adaptive_avg_module_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, self: torch.nn.Module, input: torch.Tensor) -> ITensor:
         return _adaptive(ctx, input, self.output_size, nsp, True)
 
     return convert
 
 
 for _n in (1, 2, 3):
-    tensorrt_converter(f"torch.nn.functional.max_pool{_n}d")(_max_pool(_n))
-    tensorrt_converter(f"torch.max_pool{_n}d")(_max_pool(_n))
-    tensorrt_converter(f"torch.nn.functional.avg_pool{_n}d")(_avg_pool(_n))
-    tensorrt_converter(f"torch.nn.functional.adaptive_avg_pool{_n}d")(_adaptive_avg(_n))
-    tensorrt_converter(f"torch.nn.functional.adaptive_max_pool{_n}d")(_adaptive_max(_n))
+    tensorrt_converter(f"torch.nn.functional.max_pool{_n}d")(_max_pool_converter(_n))
+    tensorrt_converter(f"torch.max_pool{_n}d")(_max_pool_converter(_n))
+    tensorrt_converter(f"torch.nn.functional.avg_pool{_n}d")(_avg_pool_converter(_n))
+    tensorrt_converter(f"torch.nn.functional.adaptive_avg_pool{_n}d")(_adaptive_avg_converter(_n))
+    tensorrt_converter(f"torch.nn.functional.adaptive_max_pool{_n}d")(_adaptive_max_converter(_n))
 for _n in (1, 2, 3):
     # torch.avg_pool2d/3d (in torch2trt's list) exist only in some torch versions
     if hasattr(torch, f"avg_pool{_n}d"):
-        tensorrt_converter(f"torch.avg_pool{_n}d")(_avg_pool(_n))
-tensorrt_converter("torch.adaptive_avg_pool1d")(_adaptive_avg(1))
-tensorrt_converter("torch.nn.AdaptiveAvgPool2d.forward")(_adaptive_avg_module(2))
-tensorrt_converter("torch.nn.AdaptiveAvgPool3d.forward")(_adaptive_avg_module(3))
+        tensorrt_converter(f"torch.avg_pool{_n}d")(_avg_pool_converter(_n))
+tensorrt_converter("torch.adaptive_avg_pool1d")(_adaptive_avg_converter(1))
+tensorrt_converter("torch.nn.AdaptiveAvgPool2d.forward")(_adaptive_avg_module_converter(2))
+tensorrt_converter("torch.nn.AdaptiveAvgPool3d.forward")(_adaptive_avg_module_converter(3))

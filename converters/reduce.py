@@ -30,7 +30,8 @@ def _dims(dim: Any) -> ITensor:
     return dim
 
 
-def _input(ctx: Ctx, input: Any, dtype: torch.dtype | None, accumulate: bool = True) -> ITensor:
+def _input(ctx: Ctx, input: torch.Tensor, dtype: torch.dtype | None, accumulate: bool = True
+           ) -> ITensor:
     """The input as the dtype the reduction computes in: `dtype` if given, else the result's;
     float16/bfloat16 widened to float32 when `accumulate` (torch accumulates in float32)."""
     x = emit.cast(ctx.network, ctx.trt(input), stored(dtype or ctx.output.dtype))
@@ -39,8 +40,8 @@ def _input(ctx: Ctx, input: Any, dtype: torch.dtype | None, accumulate: bool = T
     return x
 
 
-def _reduction(op: Any) -> Callable[..., Any]:
-    def convert(ctx: Ctx, input: Any, dim: Any = None, keepdim: bool = False, *,
+def _reduction_converter(op: Any) -> Callable[..., Any]:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: Any = None, keepdim: bool = False, *,
                 dtype: torch.dtype | None = None, out: torch.Tensor | None = None) -> ITensor:
         x = _input(ctx, input, dtype)
         return finish(ctx, reductions.reduce(ctx.network, x, op, _dims(dim), keepdim))
@@ -48,10 +49,10 @@ def _reduction(op: Any) -> Callable[..., Any]:
     return convert
 
 
-def _extremum(largest: bool) -> Callable[..., Any]:
+def _extremum_converter(largest: bool) -> Callable[..., Any]:
     """torch.max / torch.min: full reduction, (values, indices) along a dim, or elementwise."""
 
-    def convert(ctx: Ctx, input: Any, dim: Any = None, keepdim: bool = False, *,
+    def convert(ctx: Ctx, input: torch.Tensor, dim: Any = None, keepdim: bool = False, *,
                 other: Any = None, out: torch.Tensor | None = None) -> ITensor:
         if isinstance(dim, torch.Tensor) or other is not None:
             other = dim if other is None else other
@@ -66,7 +67,7 @@ def _extremum(largest: bool) -> Callable[..., Any]:
     return convert
 
 
-def _along(ctx: Ctx, x: Any, dim: int, largest: bool, keepdim: bool) -> tuple[Any, Any]:
+def _along(ctx: Ctx, x: ITensor, dim: int, largest: bool, keepdim: bool) -> tuple[Any, Any]:
     """Values and int64 indices of the max (min) along `dim`, NaN ranking above all."""
     network = ctx.network
     rank = len(x.shape)
@@ -80,8 +81,8 @@ def _along(ctx: Ctx, x: Any, dim: int, largest: bool, keepdim: bool) -> tuple[An
     return values, indices
 
 
-def _amax(largest: bool) -> Callable[..., Any]:
-    def convert(ctx: Ctx, input: Any, dim: Any = (), keepdim: bool = False, *,
+def _amax_converter(largest: bool) -> Callable[..., Any]:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: Any = (), keepdim: bool = False, *,
                 out: torch.Tensor | None = None) -> ITensor:
         x = ctx.trt(input)
         return reductions.reduce_extremum(ctx.network, x, largest, _dims(dim), keepdim)
@@ -89,8 +90,8 @@ def _amax(largest: bool) -> Callable[..., Any]:
     return convert
 
 
-def _arg(largest: bool) -> Callable[..., Any]:
-    def convert(ctx: Ctx, input: Any, dim: int | None = None, keepdim: bool = False, *,
+def _arg_converter(largest: bool) -> Callable[..., Any]:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: int | None = None, keepdim: bool = False, *,
                 out: torch.Tensor | None = None) -> ITensor:
         network = ctx.network
         x = ctx.trt(input)
@@ -113,7 +114,7 @@ def _correction(dim: Any, unbiased: Any, correction: Any) -> tuple[Any, float]:
     return dim, float(correction)
 
 
-def _moments(ctx: Ctx, input: Any, dim: Any, unbiased: Any, keepdim: bool,
+def _moments(ctx: Ctx, input: torch.Tensor, dim: Any, unbiased: Any, keepdim: bool,
              correction: Any) -> tuple[Any, Any]:
     """(var, mean) over `dim` in the accumulation dtype: sum((x - mean)^2) / max(N - c, 0)."""
     network = ctx.network
@@ -138,9 +139,10 @@ def _moments(ctx: Ctx, input: Any, dim: Any, unbiased: Any, keepdim: bool,
     return var, mean
 
 
-def _var(root: bool, with_mean: bool) -> Callable[..., Any]:
-    def convert(ctx: Ctx, input: Any, dim: Any = None, unbiased: Any = None,
-                keepdim: bool = False, *, correction: Any = None, out: torch.Tensor | None = None) -> ITensor:
+def _var_converter(root: bool, with_mean: bool) -> Callable[..., Any]:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: Any = None, unbiased: Any = None,
+                keepdim: bool = False, *, correction: Any = None, out: torch.Tensor | None = None
+                ) -> ITensor:
         var, mean = _moments(ctx, input, dim, unbiased, keepdim, correction)
         if root:
             var = arith.unary(ctx.network, var, U.SQRT)
@@ -152,7 +154,8 @@ def _var(root: bool, with_mean: bool) -> Callable[..., Any]:
     return convert
 
 
-def logsumexp(ctx: Ctx, input: Any, dim: Any, keepdim: bool = False, *, out: torch.Tensor | None = None) -> ITensor:
+def convert_logsumexp(ctx: Ctx, input: torch.Tensor, dim: Any, keepdim: bool = False, *,
+                      out: torch.Tensor | None = None) -> ITensor:
     """torch's: m = amax(x) (0 where infinite); log(sum(exp(x - m))) + m."""
     network = ctx.network
     x = _input(ctx, input, None)
@@ -168,7 +171,7 @@ def logsumexp(ctx: Ctx, input: Any, dim: Any, keepdim: bool = False, *, out: tor
     return finish(ctx, result)
 
 
-def _norm_of(ctx: Ctx, input: Any, ord: Any, dim: Any, keepdim: bool,
+def _norm_of(ctx: Ctx, input: torch.Tensor, ord: Any, dim: Any, keepdim: bool,
              dtype: torch.dtype | None) -> ITensor:
     if isinstance(ord, str) or ord is None:
         raise ctx.unsupported(f"matrix norm ord={ord!r}")
@@ -176,21 +179,24 @@ def _norm_of(ctx: Ctx, input: Any, ord: Any, dim: Any, keepdim: bool,
     return finish(ctx, reductions.vector_norm(ctx.network, x, float(ord), _dims(dim), keepdim))
 
 
-def vector_norm(ctx: Ctx, x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
-                dtype: torch.dtype | None = None, out: torch.Tensor | None = None) -> ITensor:
+def convert_vector_norm(ctx: Ctx, x: ITensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
+                        *, dtype: torch.dtype | None = None, out: torch.Tensor | None = None
+                        ) -> ITensor:
     return _norm_of(ctx, x, ord, dim, keepdim, dtype)
 
 
-def norm(ctx: Ctx, input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False,
-         out: torch.Tensor | None = None, dtype: torch.dtype | None = None) -> ITensor:
+def convert_norm(ctx: Ctx, input: torch.Tensor, p: Any = "fro", dim: Any = None,
+                 keepdim: bool = False, out: torch.Tensor | None = None,
+                 dtype: torch.dtype | None = None) -> ITensor:
     """torch.norm: 'fro' over at most two dims is the 2-norm; numbers are vector norms."""
     if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
         p = 2
     return _norm_of(ctx, input, 2 if p is None else p, dim, keepdim, dtype)
 
 
-def linalg_norm(ctx: Ctx, A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
-                out: torch.Tensor | None = None, dtype: torch.dtype | None = None) -> ITensor:
+def convert_linalg_norm(ctx: Ctx, A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False,
+                        *, out: torch.Tensor | None = None, dtype: torch.dtype | None = None
+                        ) -> ITensor:
     """torch.linalg.norm: vector norms (dim an int, or ord None) and the Frobenius norm."""
     if ord is None or (ord == "fro" and (dim is None or len(dim) == 2)):
         return _norm_of(ctx, A, 2, dim, keepdim, dtype)
@@ -199,22 +205,24 @@ def linalg_norm(ctx: Ctx, A: Any, ord: Any = None, dim: Any = None, keepdim: boo
     raise ctx.unsupported(f"matrix norm ord={ord!r}")
 
 
-def count_nonzero(ctx: Ctx, input: Any, dim: Any = None) -> ITensor:
+def convert_count_nonzero(ctx: Ctx, input: torch.Tensor, dim: Any = None) -> ITensor:
     network = ctx.network
     ones = emit.cast(network, arith.nonzero(network, ctx.trt(input)), torch.int64)
     return reductions.reduce(network, ones, R.SUM, _dims(dim), False)
 
 
 _TABLE: dict[str, Callable[..., Any]] = {
-    "sum": _reduction(R.SUM), "mean": _reduction(R.AVG), "prod": _reduction(R.PROD),
-    "max": _extremum(True), "min": _extremum(False), "amax": _amax(True), "amin": _amax(False),
-    "argmax": _arg(True), "argmin": _arg(False),
-    "var": _var(False, False), "std": _var(True, False),
-    "var_mean": _var(False, True), "std_mean": _var(True, True),
-    "logsumexp": logsumexp, "norm": norm, "count_nonzero": count_nonzero,
+    "sum": _reduction_converter(R.SUM), "mean": _reduction_converter(R.AVG),
+    "prod": _reduction_converter(R.PROD),
+    "max": _extremum_converter(True), "min": _extremum_converter(False),
+    "amax": _amax_converter(True), "amin": _amax_converter(False),
+    "argmax": _arg_converter(True), "argmin": _arg_converter(False),
+    "var": _var_converter(False, False), "std": _var_converter(True, False),
+    "var_mean": _var_converter(False, True), "std_mean": _var_converter(True, True),
+    "logsumexp": convert_logsumexp, "norm": convert_norm, "count_nonzero": convert_count_nonzero,
 }
 
 
 register_spellings(_TABLE, in_place=False)
-register_table({"torch.linalg.vector_norm": vector_norm, "torch.linalg.norm": linalg_norm,
-                "torch.special.logsumexp": logsumexp})
+register_table({"torch.linalg.vector_norm": convert_vector_norm, "torch.linalg.norm": convert_linalg_norm,
+                "torch.special.logsumexp": convert_logsumexp})

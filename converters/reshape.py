@@ -45,7 +45,7 @@ def _aligned(example_in: Sequence[int], example_out: Sequence[int]) -> list[int 
     return source
 
 
-def view_as_shape(ctx: Ctx, input: Any, sizes: Sequence[Any]) -> ITensor:
+def view_as_shape(ctx: Ctx, input: torch.Tensor, sizes: Sequence[Any]) -> ITensor:
     """`input` reshaped to the torch result's shape, given the sizes the model asked for
     (ints, -1, or DimInts computed from dynamic dims)."""
     x = ctx.trt(input)
@@ -70,17 +70,17 @@ def view_as_shape(ctx: Ctx, input: Any, sizes: Sequence[Any]) -> ITensor:
     return emit.reshape_to(ctx.network, x, shape, source, infer_at)
 
 
-def _view(ctx: Ctx, input: Any, *shape: Any) -> ITensor:
+def convert_view(ctx: Ctx, input: torch.Tensor, *shape: Any) -> ITensor:
     if len(shape) == 1 and isinstance(shape[0], torch.dtype):
         raise ctx.unsupported("view(dtype) reinterprets bits; TensorRT has no bitcast")
     return view_as_shape(ctx, input, _sizes(shape))
 
 
-def _reshape(ctx: Ctx, input: Any, *shape: Any) -> ITensor:
+def convert_reshape(ctx: Ctx, input: torch.Tensor, *shape: Any) -> ITensor:
     return view_as_shape(ctx, input, _sizes(shape))
 
 
-def _view_as(ctx: Ctx, input: Any, other: Any) -> ITensor:
+def convert_view_as(ctx: Ctx, input: torch.Tensor, other: Any) -> ITensor:
     if not ctx.is_traced(other):
         return view_as_shape(ctx, input, list(other.shape))
     x, y = ctx.trt(input), ctx.trt(other)
@@ -89,14 +89,15 @@ def _view_as(ctx: Ctx, input: Any, other: Any) -> ITensor:
     return emit.reshape_to(ctx.network, x, [emit.dim_of(ctx, y, j) for j in range(len(y.shape))])
 
 
-tensorrt_converter("torch.Tensor.view")(_view)
+tensorrt_converter("torch.Tensor.view")(convert_view)
 for _target in ("torch.reshape", "torch.Tensor.reshape"):
-    tensorrt_converter(_target)(_reshape)
+    tensorrt_converter(_target)(convert_reshape)
 for _target in ("torch.Tensor.view_as", "torch.Tensor.reshape_as"):
-    tensorrt_converter(_target)(_view_as)
+    tensorrt_converter(_target)(convert_view_as)
 
 
-def _flatten(ctx: Ctx, input: Any, start_dim: int = 0, end_dim: int = -1) -> ITensor:
+def convert_flatten(ctx: Ctx, input: torch.Tensor, start_dim: int = 0, end_dim: int = -1
+                    ) -> ITensor:
     x = ctx.trt(input)
     rank = len(x.shape)
     out = tuple(ctx.output.shape)
@@ -109,10 +110,10 @@ def _flatten(ctx: Ctx, input: Any, start_dim: int = 0, end_dim: int = -1) -> ITe
 
 
 for _target in ("torch.flatten", "torch.Tensor.flatten"):
-    tensorrt_converter(_target)(_flatten)
+    tensorrt_converter(_target)(convert_flatten)
 
 
-def _unflatten(ctx: Ctx, input: Any, dim: int, sizes: Sequence[Any]) -> ITensor:
+def convert_unflatten(ctx: Ctx, input: torch.Tensor, dim: int, sizes: Sequence[Any]) -> ITensor:
     x = ctx.trt(input)
     out = tuple(ctx.output.shape)
     axis = emit.normalize_dim(dim, len(x.shape))
@@ -125,10 +126,10 @@ def _unflatten(ctx: Ctx, input: Any, dim: int, sizes: Sequence[Any]) -> ITensor:
 
 
 for _target in ("torch.unflatten", "torch.Tensor.unflatten"):
-    tensorrt_converter(_target)(_unflatten)
+    tensorrt_converter(_target)(convert_unflatten)
 
 
-def _squeeze(ctx: Ctx, input: Any, dim: Any = None) -> ITensor:
+def convert_squeeze(ctx: Ctx, input: torch.Tensor, dim: Any = None) -> ITensor:
     x = ctx.trt(input)
     rank = len(x.shape)
     if dim is None:
@@ -143,10 +144,10 @@ def _squeeze(ctx: Ctx, input: Any, dim: Any = None) -> ITensor:
 
 
 for _target in ("torch.squeeze", "torch.Tensor.squeeze", "torch.Tensor.squeeze_"):
-    tensorrt_converter(_target)(_squeeze)
+    tensorrt_converter(_target)(convert_squeeze)
 
 
-def _unsqueeze(ctx: Ctx, input: Any, dim: int) -> ITensor:
+def convert_unsqueeze(ctx: Ctx, input: torch.Tensor, dim: int) -> ITensor:
     x = ctx.trt(input)
     axis = emit.normalize_dim(dim, len(x.shape) + 1)
     source: list[int | None] = list(range(len(x.shape)))
@@ -155,19 +156,19 @@ def _unsqueeze(ctx: Ctx, input: Any, dim: int) -> ITensor:
 
 
 for _target in ("torch.unsqueeze", "torch.Tensor.unsqueeze", "torch.Tensor.unsqueeze_"):
-    tensorrt_converter(_target)(_unsqueeze)
+    tensorrt_converter(_target)(convert_unsqueeze)
 
 
-def _identity(ctx: Ctx, input: Any, *args: object, **kwargs: object) -> ITensor:
+def convert_identity(ctx: Ctx, input: torch.Tensor, *args: object, **kwargs: object) -> ITensor:
     """contiguous/clone: the same values (memory layout has no meaning in TensorRT)."""
     return ctx.trt(input)
 
 
 for _target in ("torch.clone", "torch.Tensor.clone", "torch.Tensor.contiguous"):
-    tensorrt_converter(_target)(_identity)
+    tensorrt_converter(_target)(convert_identity)
 
 
-def _expand(ctx: Ctx, input: Any, *sizes: Any) -> ITensor:
+def convert_expand(ctx: Ctx, input: torch.Tensor, *sizes: Any) -> ITensor:
     x = ctx.trt(input)
     sizes = _sizes(sizes)
     offset = len(sizes) - len(x.shape)
@@ -186,7 +187,7 @@ def _expand(ctx: Ctx, input: Any, *sizes: Any) -> ITensor:
     return emit.expand_to(ctx.network, x, dims)
 
 
-def _expand_as(ctx: Ctx, input: Any, other: Any) -> ITensor:
+def convert_expand_as(ctx: Ctx, input: torch.Tensor, other: Any) -> ITensor:
     x = ctx.trt(input)
     if ctx.is_traced(other):
         dims = emit.dims_of(ctx.network, ctx.trt(other))
@@ -195,16 +196,16 @@ def _expand_as(ctx: Ctx, input: Any, other: Any) -> ITensor:
     return emit.expand_to(ctx.network, x, dims)
 
 
-tensorrt_converter("torch.Tensor.expand")(_expand)
-tensorrt_converter("torch.Tensor.expand_as")(_expand_as)
+tensorrt_converter("torch.Tensor.expand")(convert_expand)
+tensorrt_converter("torch.Tensor.expand_as")(convert_expand_as)
 
 
 @tensorrt_converter("torch.broadcast_to")
-def _broadcast_to(ctx: Ctx, input: Any, size: Sequence[Any]) -> ITensor:
-    return _expand(ctx, input, size)
+def convert_broadcast_to(ctx: Ctx, input: torch.Tensor, size: Sequence[Any]) -> ITensor:
+    return convert_expand(ctx, input, size)
 
 
-def tile(ctx: Ctx, input: Any, reps: Sequence[Any]) -> ITensor:
+def tile(ctx: Ctx, input: torch.Tensor, reps: Sequence[Any]) -> ITensor:
     """`input` repeated `reps` times along each axis (leading axes added): a WRAP slice reads
     the input cyclically over the larger window."""
     x = emit.to_rank(ctx.network, ctx.trt(input), len(reps))
@@ -219,19 +220,19 @@ def tile(ctx: Ctx, input: Any, reps: Sequence[Any]) -> ITensor:
     return emit.slice_tensor(ctx.network, x, [0] * len(reps), size, [1] * len(reps), S.WRAP)
 
 
-def _repeat(ctx: Ctx, input: Any, *sizes: Any) -> ITensor:
+def convert_repeat(ctx: Ctx, input: torch.Tensor, *sizes: Any) -> ITensor:
     return tile(ctx, input, _sizes(sizes))
 
 
-def _tile(ctx: Ctx, input: Any, dims: Sequence[Any]) -> ITensor:
+def convert_tile(ctx: Ctx, input: torch.Tensor, dims: Sequence[Any]) -> ITensor:
     reps = list(dims)
     return tile(ctx, input, [1] * (input.dim() - len(reps)) + reps)
 
 
-tensorrt_converter("torch.Tensor.repeat")(_repeat)
-tensorrt_converter("torch.tile")(_tile)
+tensorrt_converter("torch.Tensor.repeat")(convert_repeat)
+tensorrt_converter("torch.tile")(convert_tile)
 
 
 @tensorrt_converter("torch.Tensor.tile")
-def _tile_method(ctx: Ctx, input: Any, *dims: Any) -> ITensor:
-    return _tile(ctx, input, _sizes(dims))
+def convert_tile_method(ctx: Ctx, input: torch.Tensor, *dims: Any) -> ITensor:
+    return convert_tile(ctx, input, _sizes(dims))

@@ -18,7 +18,7 @@ from trtconv.emit import arith, reductions
 from trtconv.emit.compute import finish
 
 
-def _operands(ctx: Ctx, x1: Any, x2: Any) -> tuple[Any, Any]:
+def _operands(ctx: Ctx, x1: torch.Tensor, x2: torch.Tensor) -> tuple[Any, Any]:
     """Both inputs as float32 ITensors of one rank."""
     a, b = emit.promote(ctx, [x1, x2], torch.float32)
     return a, b
@@ -41,7 +41,8 @@ def _expand_axis(ctx: Ctx, a: Any, b: Any, axis: int) -> tuple[Any, Any]:
     return a, b
 
 
-def cosine_similarity(ctx: Ctx, x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> ITensor:
+def convert_cosine_similarity(ctx: Ctx, x1: torch.Tensor, x2: torch.Tensor, dim: int = 1,
+                              eps: float = 1e-8) -> ITensor:
     network = ctx.network
     a, b = _operands(ctx, x1, x2)
     axis = emit.normalize_dim(dim, len(a.shape))
@@ -55,8 +56,8 @@ def cosine_similarity(ctx: Ctx, x1: Any, x2: Any, dim: int = 1, eps: float = 1e-
     return finish(ctx, reductions.reduce(network, product, trt.ReduceOperation.SUM, axis, False))
 
 
-def pairwise_distance(ctx: Ctx, x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6,
-                      keepdim: bool = False) -> ITensor:
+def convert_pairwise_distance(ctx: Ctx, x1: torch.Tensor, x2: torch.Tensor, p: float = 2.0,
+                              eps: float = 1e-6, keepdim: bool = False) -> ITensor:
     network = ctx.network
     a, b = _operands(ctx, x1, x2)
     rank = len(a.shape)
@@ -66,8 +67,8 @@ def pairwise_distance(ctx: Ctx, x1: Any, x2: Any, p: float = 2.0, eps: float = 1
     return finish(ctx, reductions.vector_norm(network, diff, float(p), axis, keepdim))
 
 
-for _target, _fn in (("torch.nn.functional.cosine_similarity", cosine_similarity),
-                     ("torch.cosine_similarity", cosine_similarity),
-                     ("torch.nn.functional.pairwise_distance", pairwise_distance),
-                     ("torch.pairwise_distance", pairwise_distance)):
+for _target, _fn in (("torch.nn.functional.cosine_similarity", convert_cosine_similarity),
+                     ("torch.cosine_similarity", convert_cosine_similarity),
+                     ("torch.nn.functional.pairwise_distance", convert_pairwise_distance),
+                     ("torch.pairwise_distance", convert_pairwise_distance)):
     tensorrt_converter(_target)(_fn)

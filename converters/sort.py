@@ -17,7 +17,8 @@ from trtconv.api import Ctx, ITensor
 from trtconv.emit import arith, reductions
 
 
-def _sorted(ctx: Ctx, input: Any, k: int | None, dim: int, largest: bool) -> tuple[Any, Any]:
+def _sorted(ctx: Ctx, input: torch.Tensor, k: int | None, dim: int, largest: bool
+            ) -> tuple[Any, Any]:
     """Values and indices of the first `k` (None: all) along `dim` in the requested order."""
     x = ctx.trt(input)
     rank = len(x.shape)
@@ -43,30 +44,30 @@ def _check_stable(ctx: Ctx, stable: Any) -> None:
                               "equal elements)")
 
 
-def sort(ctx: Ctx, input: Any, dim: int = -1, descending: bool = False, *, stable: Any = None,
-         out: torch.Tensor | None = None) -> tuple[Any, Any]:
+def convert_sort(ctx: Ctx, input: torch.Tensor, dim: int = -1, descending: bool = False, *,
+                 stable: Any = None, out: torch.Tensor | None = None) -> tuple[Any, Any]:
     _check_stable(ctx, stable)
     return _sorted(ctx, input, None, dim, descending)
 
 
-def argsort(ctx: Ctx, input: Any, dim: int = -1, descending: bool = False,
-            stable: bool = False) -> ITensor:
+def convert_argsort(ctx: Ctx, input: torch.Tensor, dim: int = -1, descending: bool = False,
+                    stable: bool = False) -> ITensor:
     _check_stable(ctx, stable)
     return _sorted(ctx, input, None, dim, descending)[1]
 
 
-def msort(ctx: Ctx, input: Any, *, out: torch.Tensor | None = None) -> ITensor:
+def convert_msort(ctx: Ctx, input: torch.Tensor, *, out: torch.Tensor | None = None) -> ITensor:
     return _sorted(ctx, input, None, 0, False)[0]
 
 
-def topk(ctx: Ctx, input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True,
-         *, out: torch.Tensor | None = None) -> tuple[Any, Any]:
+def convert_topk(ctx: Ctx, input: torch.Tensor, k: int, dim: int = -1, largest: bool = True,
+                 sorted: bool = True, *, out: torch.Tensor | None = None) -> tuple[Any, Any]:
     """torch.topk; `sorted=False` leaves torch free to choose the order, TensorRT sorts."""
     return _sorted(ctx, input, k, dim, largest)
 
 
 _TABLE: dict[str, Callable[..., Any]] = {
-    "sort": sort, "argsort": argsort, "msort": msort, "topk": topk,
+    "sort": convert_sort, "argsort": convert_argsort, "msort": convert_msort, "topk": convert_topk,
 }
 
 for _name, _fn in _TABLE.items():

@@ -17,7 +17,7 @@ from trtconv import emit, tensorrt_converter
 from trtconv.api import Ctx, E, ITensor
 
 
-def pieces(ctx: Ctx, input: Any, axis: int, lengths: Sequence[int]) -> list[Any]:
+def pieces(ctx: Ctx, input: torch.Tensor, axis: int, lengths: Sequence[int]) -> list[Any]:
     """Consecutive windows of `lengths` along `axis` of `input`."""
     x = ctx.trt(input)
     if x.shape[axis] < 0:
@@ -35,39 +35,40 @@ def pieces(ctx: Ctx, input: Any, axis: int, lengths: Sequence[int]) -> list[Any]
     return out
 
 
-def _by_result(ctx: Ctx, input: Any, dim: int) -> tuple[Any, ...]:
+def _by_result(ctx: Ctx, input: torch.Tensor, dim: int) -> tuple[Any, ...]:
     axis = emit.normalize_dim(dim, input.dim())
     return tuple(pieces(ctx, input, axis, [t.shape[axis] for t in ctx.output]))
 
 
-def _split(ctx: Ctx, tensor: Any, split_size_or_sections: Any = None, dim: int = 0,
-           **kwargs: object) -> tuple[Any, ...]:
+def convert_split(ctx: Ctx, tensor: Any, split_size_or_sections: Any = None, dim: int = 0,
+                  **kwargs: object) -> tuple[Any, ...]:
     dim = kwargs.get("dim", dim)
     return _by_result(ctx, tensor, dim)
 
 
 for _target in ("torch.split", "torch.Tensor.split", "torch.Tensor.split_with_sizes",
                 "torch.split_with_sizes"):
-    tensorrt_converter(_target)(_split)
+    tensorrt_converter(_target)(convert_split)
 
 
-def _chunk(ctx: Ctx, input: Any, chunks: int, dim: int = 0) -> tuple[Any, ...]:
+def convert_chunk(ctx: Ctx, input: torch.Tensor, chunks: int, dim: int = 0) -> tuple[Any, ...]:
     return _by_result(ctx, input, dim)
 
 
 for _target in ("torch.chunk", "torch.Tensor.chunk"):
-    tensorrt_converter(_target)(_chunk)
+    tensorrt_converter(_target)(convert_chunk)
 
 
-def _tensor_split(ctx: Ctx, input: Any, indices_or_sections: Any, dim: int = 0) -> tuple:
+def convert_tensor_split(ctx: Ctx, input: torch.Tensor, indices_or_sections: Any, dim: int = 0
+                         ) -> tuple:
     return _by_result(ctx, input, dim)
 
 
 for _target in ("torch.tensor_split", "torch.Tensor.tensor_split"):
-    tensorrt_converter(_target)(_tensor_split)
+    tensorrt_converter(_target)(convert_tensor_split)
 
 
-def _unbind(ctx: Ctx, input: Any, dim: int = 0) -> tuple[Any, ...]:
+def convert_unbind(ctx: Ctx, input: torch.Tensor, dim: int = 0) -> tuple[Any, ...]:
     axis = emit.normalize_dim(dim, input.dim())
     source = [a for a in range(input.dim()) if a != axis]
     shape = [d for a, d in enumerate(input.shape) if a != axis]
@@ -76,10 +77,10 @@ def _unbind(ctx: Ctx, input: Any, dim: int = 0) -> tuple[Any, ...]:
 
 
 for _target in ("torch.unbind", "torch.Tensor.unbind"):
-    tensorrt_converter(_target)(_unbind)
+    tensorrt_converter(_target)(convert_unbind)
 
 
-def _narrow(ctx: Ctx, input: Any, dim: int, start: Any, length: Any) -> ITensor:
+def convert_narrow(ctx: Ctx, input: torch.Tensor, dim: int, start: Any, length: Any) -> ITensor:
     if ctx.is_traced(start):
         raise ctx.unsupported("narrow with a start computed by the network")
     axis = emit.normalize_dim(dim, input.dim())
@@ -94,4 +95,4 @@ def _narrow(ctx: Ctx, input: Any, dim: int, start: Any, length: Any) -> ITensor:
 
 
 for _target in ("torch.narrow", "torch.Tensor.narrow"):
-    tensorrt_converter(_target)(_narrow)
+    tensorrt_converter(_target)(convert_narrow)

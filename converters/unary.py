@@ -28,23 +28,23 @@ def _layer(op: Any) -> Emit:
     return lambda network, x: arith.unary(network, x, op)
 
 
-def _rsqrt(network: Network, x: Any) -> ITensor:
+def _rsqrt(network: Network, x: ITensor) -> ITensor:
     return arith.unary(network, arith.unary(network, x, U.SQRT), U.RECIP)
 
 
 def _log_base(base: float) -> Emit:
-    def emit_(network: Network, x: Any) -> ITensor:
+    def emit_(network: Network, x: ITensor) -> ITensor:
         log = arith.unary(network, x, U.LOG)
         return arith.elementwise(network, log, arith.const(network, math.log(base), x), E.DIV)
 
     return emit_
 
 
-def _exp2(network: Network, x: Any) -> ITensor:
+def _exp2(network: Network, x: ITensor) -> ITensor:
     return arith.elementwise(network, arith.const(network, 2.0, x), x, E.POW)
 
 
-def _log1p(network: Network, x: Any) -> ITensor:
+def _log1p(network: Network, x: ITensor) -> ITensor:
     """Kahan's log1p: log(u) * x / (u - 1) with u = 1 + x, exact where u rounds to 1."""
     u = arith.elementwise(network, arith.const(network, 1.0, x), x, E.SUM)
     u_minus_1 = arith.elementwise(network, u, arith.const(network, 1.0, x), E.SUB)
@@ -55,7 +55,7 @@ def _log1p(network: Network, x: Any) -> ITensor:
     return arith.select(network, is_one, x, arith.select(network, is_inf, u, result))
 
 
-def _expm1(network: Network, x: Any) -> ITensor:
+def _expm1(network: Network, x: ITensor) -> ITensor:
     """Kahan's expm1: (u - 1) * x / log(u) with u = exp(x), exact where u rounds to 1."""
     u = arith.unary(network, x, U.EXP)
     u_minus_1 = arith.elementwise(network, u, arith.const(network, 1.0, x), E.SUB)
@@ -70,7 +70,7 @@ def _expm1(network: Network, x: Any) -> ITensor:
     return arith.select(network, is_one, x, result)
 
 
-def _sign(network: Network, x: Any) -> ITensor:
+def _sign(network: Network, x: ITensor) -> ITensor:
     # torch.sign(nan) is 0; TensorRT's SIGN leaves NaN unspecified.
     sign = arith.unary(network, x, U.SIGN)
     if not arith.is_float(x):
@@ -79,18 +79,18 @@ def _sign(network: Network, x: Any) -> ITensor:
                         sign)
 
 
-def _frac(network: Network, x: Any) -> ITensor:
+def _frac(network: Network, x: ITensor) -> ITensor:
     return arith.elementwise(network, x, arith.trunc(network, x), E.SUB)
 
 
-def _isfinite(network: Network, x: Any) -> ITensor:
+def _isfinite(network: Network, x: ITensor) -> ITensor:
     if not arith.is_float(x):
         return arith.logical_not(network, arith.is_nan(network, x))
     bad = arith.either(network, arith.unary(network, x, U.ISNAN), arith.unary(network, x, U.ISINF))
     return arith.logical_not(network, bad)
 
 
-def _isinf(network: Network, x: Any) -> ITensor:
+def _isinf(network: Network, x: ITensor) -> ITensor:
     if not arith.is_float(x):
         return arith.is_nan(network, x)  # all false
     return arith.unary(network, x, U.ISINF)
@@ -139,7 +139,7 @@ _SPECS: dict[str, Spec] = {
 }
 
 
-def unary_op(ctx: Ctx, spec: Spec, input: Any) -> ITensor:
+def unary_op(ctx: Ctx, spec: Spec, input: torch.Tensor) -> ITensor:
     """Convert one call of a unary op described by `spec`."""
     x = ctx.trt(input)
     result_dtype = stored(ctx.output.dtype)
@@ -158,13 +158,14 @@ def unary_op(ctx: Ctx, spec: Spec, input: Any) -> ITensor:
 
 
 def _converter(spec: Spec) -> Callable[..., Any]:
-    def convert(ctx: Ctx, input: Any, *, out: torch.Tensor | None = None) -> ITensor:
+    def convert(ctx: Ctx, input: torch.Tensor, *, out: torch.Tensor | None = None) -> ITensor:
         return unary_op(ctx, spec, input)
 
     return convert
 
 
-def _round(ctx: Ctx, input: Any, *, decimals: int = 0, out: torch.Tensor | None = None) -> ITensor:
+def convert_round(ctx: Ctx, input: torch.Tensor, *, decimals: int = 0,
+                  out: torch.Tensor | None = None) -> ITensor:
     """torch.round: half to even; with decimals, torch's
     `nearbyint(x * 10**d) / 10**d` (or `nearbyint(x / 10**-d) * 10**-d` for d < 0)."""
     if decimals == 0:
@@ -172,7 +173,7 @@ def _round(ctx: Ctx, input: Any, *, decimals: int = 0, out: torch.Tensor | None 
     scale = float(10 ** abs(decimals))
     first, then = (E.PROD, E.DIV) if decimals > 0 else (E.DIV, E.PROD)
 
-    def emit_(network: Network, x: Any) -> ITensor:
+    def emit_(network: Network, x: ITensor) -> ITensor:
         scaled = arith.elementwise(network, x, arith.const(network, scale, x), first)
         rounded = arith.unary(network, scaled, U.ROUND)
         return arith.elementwise(network, rounded, arith.const(network, scale, x), then)
@@ -181,6 +182,6 @@ def _round(ctx: Ctx, input: Any, *, decimals: int = 0, out: torch.Tensor | None 
 
 
 _CONVERTERS: dict[str, Callable[..., Any]] = {name: _converter(s) for name, s in _SPECS.items()}
-register_spellings({**_CONVERTERS, "round": _round},
+register_spellings({**_CONVERTERS, "round": convert_round},
                    namespaces=("torch", "torch.Tensor", "torch.special"))
 register_spellings({"abs": _CONVERTERS["abs"]}, namespaces=(), operators=True)

@@ -158,7 +158,8 @@ def remainder(network: Network, a: ITensor, b: ITensor) -> ITensor:
     return select(network, adjust, elementwise(network, mod, b, E.SUM), mod)
 
 
-def extremum(network: Network, a: ITensor, b: ITensor, largest: bool, nan: str = "propagate") -> ITensor:
+def extremum(network: Network, a: ITensor, b: ITensor, largest: bool, nan: str = "propagate"
+             ) -> ITensor:
     """Elementwise max/min. `nan="propagate"` (torch.maximum: a NaN operand wins) or
     `"ignore"` (torch.fmax: the other operand wins); the result never depends on how
     TensorRT's MAX/MIN treat NaN."""

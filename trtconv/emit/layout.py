@@ -101,8 +101,9 @@ def reshape_to(network: Network, tensor: ITensor, shape: Sequence[Dim],
     return reshape(network, tensor, dims)
 
 
-def slice_tensor(network: Network, tensor: ITensor, start: Sequence[Dim], size: Sequence[Dim | None],
-                 stride: Sequence[Dim], mode: trt.SampleMode | None = None) -> ITensor:
+def slice_tensor(network: Network, tensor: ITensor, start: Sequence[Dim],
+                 size: Sequence[Dim | None], stride: Sequence[Dim],
+                 mode: trt.SampleMode | None = None) -> ITensor:
     """A slice layer: per axis a start, size and stride; a None size keeps that axis whole
     (the layer's `axes` then names the sliced ones). Dynamic parameters go in as shape
     tensors."""

@@ -59,7 +59,8 @@ def _pool_axis(network: Network, x: ITensor, axis: int, cells: int, op: R) -> IT
     return layer.get_output(0)
 
 
-def adaptive_pool(network: Network, x: ITensor, output_size: Sequence[int | None], average: bool) -> ITensor:
+def adaptive_pool(network: Network, x: ITensor, output_size: Sequence[int | None], average: bool
+                  ) -> ITensor:
     """The innermost len(output_size) axes of `x` pooled adaptively to `output_size` (None keeps
     an axis); dynamic axes get their bins computed at run time."""
     nsp = len(output_size)

@@ -44,7 +44,8 @@ def all_true(network: Network, mask: ITensor, dims: Dims, keepdim: bool) -> ITen
     return cast(network, reduce(network, as_int, R.MIN, dims, keepdim), torch.bool)
 
 
-def reduce_extremum(network: Network, x: ITensor, largest: bool, dims: Dims, keepdim: bool) -> ITensor:
+def reduce_extremum(network: Network, x: ITensor, largest: bool, dims: Dims, keepdim: bool
+                    ) -> ITensor:
     """max/min over `dims`; a NaN anywhere in a reduced slice makes its result NaN (torch).
     BOOL inputs reduce as INT32 (TensorRT reduces no BOOLs)."""
     if x.dtype == trt.DataType.BOOL:
