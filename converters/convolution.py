@@ -9,18 +9,19 @@ network. Padding modes other than zeros pad explicitly first (see `emit.pad`).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
-from trtconv.api import Converter, Ctx, E, ITensor
+from trtconv import emit, trt
+from trtconv.api import Converter, Ctx, E, Ints, ITensor
+from trtconv.registry import register_spellings, register_table
 
 # Module padding_mode -> emit.pad mode.
 _PAD_MODES = {"reflect": "reflect", "replicate": "replicate", "circular": "circular"}
 
 
-def _explicit_padding(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...],
+def _explicit_padding(padding: Ints | str, kernel: tuple[int, ...], dilation: tuple[int, ...],
                       ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(pre, post) padding per spatial axis for an int/tuple or 'same'/'valid' padding."""
     nsp = len(kernel)
@@ -33,7 +34,8 @@ def _explicit_padding(padding: Any, kernel: tuple[int, ...], dilation: tuple[int
     return pads, pads
 
 
-def _kernel(ctx: Ctx, weight: torch.Tensor, nsp: int, dtype: torch.dtype) -> tuple[Any, Any]:
+def _kernel(ctx: Ctx, weight: torch.Tensor, nsp: int, dtype: torch.dtype
+            ) -> tuple[trt.Weights, ITensor | None]:
     """(weights, kernel tensor or None): weights of `dtype` for a constant kernel, else empty
     weights and the kernel as an ITensor (1-D kernels get their trailing axis of 1 either
     way)."""
@@ -50,7 +52,7 @@ def _kernel(ctx: Ctx, weight: torch.Tensor, nsp: int, dtype: torch.dtype) -> tup
     return trt.Weights(trt.trt_dtype(dtype)), tensor
 
 
-def _add_bias(ctx: Ctx, y: Any, bias: torch.Tensor) -> ITensor:
+def _add_bias(ctx: Ctx, y: ITensor, bias: torch.Tensor) -> ITensor:
     """`y + bias` over the channel axis 1 (bias as a (1, C, 1, ...) tensor)."""
     channels = bias.shape[0]
     b = emit.reshape(ctx.network, ctx.trt(bias), [1, channels] + [1] * (len(y.shape) - 2))
@@ -58,8 +60,8 @@ def _add_bias(ctx: Ctx, y: Any, bias: torch.Tensor) -> ITensor:
 
 
 def convolution(ctx: Ctx, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
-                stride: Any, padding: Any, dilation: Any, groups: int, nsp: int,
-                transposed: bool = False, output_padding: Any = 0) -> ITensor:
+                stride: Ints, padding: Ints | str, dilation: Ints, groups: int, nsp: int,
+                transposed: bool = False, output_padding: Ints = 0) -> ITensor:
     """A (transposed) convolution with torch's parameters over `nsp` spatial axes."""
     network = ctx.network
     if weight.dtype != ctx.output.dtype:
@@ -151,8 +153,8 @@ def _strided_dilated_transpose(ctx: Ctx, x: ITensor, weight: torch.Tensor, strid
 
 def _functional_converter(nsp: int) -> Converter:
     def convert(ctx: Ctx, input: torch.Tensor, weight: torch.Tensor,
-                bias: torch.Tensor | None = None, stride: Any = 1, padding: Any = 0,
-                dilation: Any = 1, groups: int = 1) -> ITensor:
+                bias: torch.Tensor | None = None, stride: Ints = 1, padding: Ints | str = 0,
+                dilation: Ints = 1, groups: int = 1) -> ITensor:
         return convolution(ctx, input, weight, bias, stride, padding, dilation, groups, nsp)
 
     return convert
@@ -160,8 +162,8 @@ def _functional_converter(nsp: int) -> Converter:
 
 def _functional_transpose_converter(nsp: int) -> Converter:
     def convert(ctx: Ctx, input: torch.Tensor, weight: torch.Tensor,
-                bias: torch.Tensor | None = None, stride: Any = 1, padding: Any = 0,
-                output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> ITensor:
+                bias: torch.Tensor | None = None, stride: Ints = 1, padding: Ints | str = 0,
+                output_padding: Ints = 0, groups: int = 1, dilation: Ints = 1) -> ITensor:
         return convolution(ctx, input, weight, bias, stride, padding, dilation, groups, nsp,
                            transposed=True, output_padding=output_padding)
 
@@ -169,7 +171,7 @@ def _functional_transpose_converter(nsp: int) -> Converter:
 
 
 def _module_converter(nsp: int) -> Converter:
-    def convert(ctx: Ctx, self: torch.nn.Module, input: torch.Tensor) -> ITensor:
+    def convert(ctx: Ctx, self: torch.nn.modules.conv._ConvNd, input: torch.Tensor) -> ITensor:
         x, padding = input, self.padding
         if self.padding_mode != "zeros":
             x = emit.pad(ctx.network, ctx.trt(input), self._reversed_padding_repeated_twice,
@@ -182,8 +184,8 @@ def _module_converter(nsp: int) -> Converter:
 
 
 def _module_transpose_converter(nsp: int) -> Converter:
-    def convert(ctx: Ctx, self: torch.nn.Module, input: torch.Tensor, output_size: Any = None
-                ) -> ITensor:
+    def convert(ctx: Ctx, self: torch.nn.modules.conv._ConvTransposeNd, input: torch.Tensor,
+                output_size: Sequence[int] | None = None) -> ITensor:
         output_padding = self._output_padding(input, output_size, self.stride, self.padding,
                                               self.kernel_size, nsp, self.dilation)
         return convolution(ctx, input, self.weight, self.bias, self.stride, self.padding,
@@ -194,8 +196,8 @@ def _module_transpose_converter(nsp: int) -> Converter:
 
 
 for _n in (1, 2, 3):
-    for _prefix in ("torch", "torch.nn.functional"):
-        tensorrt_converter(f"{_prefix}.conv{_n}d")(_functional_converter(_n))
-        tensorrt_converter(f"{_prefix}.conv_transpose{_n}d")(_functional_transpose_converter(_n))
-    tensorrt_converter(f"torch.nn.Conv{_n}d.forward")(_module_converter(_n))
-    tensorrt_converter(f"torch.nn.ConvTranspose{_n}d.forward")(_module_transpose_converter(_n))
+    register_spellings({f"conv{_n}d": _functional_converter(_n),
+                        f"conv_transpose{_n}d": _functional_transpose_converter(_n)},
+                       namespaces=("torch", "torch.nn.functional"), in_place=False)
+    register_table({f"torch.nn.Conv{_n}d.forward": _module_converter(_n),
+                    f"torch.nn.ConvTranspose{_n}d.forward": _module_transpose_converter(_n)})
