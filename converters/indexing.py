@@ -19,32 +19,36 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from types import EllipsisType
 
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
-from trtconv.api import Ctx, E, ITensor, Network
+from trtconv.api import Ctx, Dim, E, ITensor, Network, TensorLike
 from trtconv.emit.shapes import is_dynamic
+from trtconv.registry import register_spellings
 
 # --- the key ---------------------------------------------------------------------------------
+
+Entry = int | slice | torch.Tensor | EllipsisType | None
+"""One entry of a key: an int, a slice, None (a new axis), Ellipsis or an index tensor."""
 
 @dataclass
 class _Plan:
     """What a key does: per input axis a window, and the axes of the intermediate result."""
 
-    start: list[Any] = field(default_factory=list)
-    size: list[Any] = field(default_factory=list)
+    start: list[Dim] = field(default_factory=list)
+    size: list[Dim | None] = field(default_factory=list)  # None: the whole axis
     stride: list[int] = field(default_factory=list)
-    shape: list[Any] = field(default_factory=list)  # example sizes of the intermediate
+    shape: list[int] = field(default_factory=list)  # example sizes of the intermediate
     source: list[int | None] = field(default_factory=list)  # its input axes (None: new)
-    advanced: dict[int, Any] = field(default_factory=dict)  # intermediate axis -> index
+    advanced: dict[int, torch.Tensor] = field(default_factory=dict)  # intermediate axis -> index
 
 
-def _entries(ctx: Ctx, key: Any) -> list[Any]:
+def _entries(ctx: Ctx, key: object) -> list[Entry]:
     """The key as a list of int, slice, None, Ellipsis and index tensors."""
     items = list(key) if isinstance(key, tuple) else [key]
-    out: list[Any] = []
+    out: list[Entry] = []
     for item in items:
         if isinstance(item, bool):
             if not item:
@@ -65,7 +69,7 @@ def _entries(ctx: Ctx, key: Any) -> list[Any]:
     return out
 
 
-def _tensor_entry(ctx: Ctx, index: torch.Tensor) -> list[Any]:
+def _tensor_entry(ctx: Ctx, index: torch.Tensor) -> list[torch.Tensor]:
     if index.dtype in (torch.bool, torch.uint8):
         if ctx.is_traced(index):
             raise ctx.unsupported("reading through a boolean mask computed by the network "
@@ -78,24 +82,24 @@ def _tensor_entry(ctx: Ctx, index: torch.Tensor) -> list[Any]:
     return [index]
 
 
-def _consumed(entry: Any) -> int:
+def _consumed(entry: Entry) -> int:
     return 0 if entry is None or entry is Ellipsis else 1
 
 
-def _expand_ellipsis(ctx: Ctx, entries: list[Any], rank: int) -> list[Any]:
+def _expand_ellipsis(ctx: Ctx, entries: list[Entry], rank: int) -> list[Entry]:
     used = sum(_consumed(e) for e in entries)
     if used > rank:
         raise ctx.unsupported(f"too many indices ({used}) for a tensor of rank {rank}")
     if entries.count(Ellipsis) > 1:
         raise ctx.unsupported("more than one Ellipsis")
-    fill = [slice(None)] * (rank - used)
+    fill: list[Entry] = [slice(None)] * (rank - used)
     if Ellipsis in entries:
         at = entries.index(Ellipsis)
         return entries[:at] + fill + entries[at + 1:]
     return entries + fill
 
 
-def _clamp(network: Network, bound: Any, n: Any, default: Any) -> ITensor:
+def _clamp(network: Network, bound: int | None, n: Dim, default: Dim) -> Dim:
     """A slice bound as Python clamps it into [0, n] (negative bounds count from the end)."""
     if bound is None:
         return default
@@ -106,78 +110,104 @@ def _clamp(network: Network, bound: Any, n: Any, default: Any) -> ITensor:
     return emit.dim_op(network, bound, n, E.MIN)
 
 
-def _plan(ctx: Ctx, entries: list[Any], size_of: Callable[[int], Any],
+def _plan(ctx: Ctx, entries: list[Entry], size_of: Callable[[int], Dim],
           example: tuple[int, ...]) -> _Plan:
-    net = ctx.network
+    """What `entries` (a key with its Ellipsis expanded) do to a tensor whose example shape is
+    `example`: one step per entry, each consuming an input axis except None."""
     plan = _Plan()
     axis = 0
     for entry in entries:
         if entry is None:
-            plan.shape.append(1)
-            plan.source.append(None)
+            _plan_new_axis(plan)
             continue
-        example_n = example[axis]
-        if isinstance(entry, slice) and entry == slice(None):
-            plan.start.append(0)
-            plan.size.append(None)  # the whole axis
-            plan.stride.append(1)
-            plan.shape.append(example_n)
-            plan.source.append(axis)
+        if isinstance(entry, torch.Tensor):
+            _plan_whole_axis(plan, axis, example[axis])
+            plan.advanced[len(plan.shape) - 1] = entry  # gathered after the slice
+        elif isinstance(entry, slice) and entry == slice(None):
+            _plan_whole_axis(plan, axis, example[axis])
         elif isinstance(entry, slice):
-            n = size_of(axis)
-            step = 1 if entry.step is None else operator.index(entry.step)
-            if step <= 0:
-                raise ctx.unsupported("slice step must be positive")
-            if entry.start is not None and not is_dynamic(entry.start) and entry.start >= 0 \
-                    and is_dynamic(n):
-                start = entry.start  # past the end gives size 0 below: no need to clamp
-            else:
-                start = _clamp(net, entry.start, n, 0)
-            stop = _clamp(net, entry.stop, n, n)
-            span = emit.dim_op(net, stop, start, E.SUB)
-            if step != 1:
-                span = emit.dim_op(net, emit.dim_op(net, span, step - 1, E.SUM), step,
-                                   E.FLOOR_DIV)
-            size = span if span is n else emit.dim_op(net, span, 0, E.MAX)
-            if not is_dynamic(size) and size == 0:
-                start = 0  # an empty window may start anywhere; 0 is valid for every axis
-            if step == 1 and not is_dynamic(start) and start == 0 and size is n:
-                size = None  # the whole axis
-            elif not any(map(is_dynamic, (start, size, n))) and (start, size, step) == (0, n, 1):
-                size = None
-            plan.start.append(start)
-            plan.size.append(size)
-            plan.stride.append(step)
-            plan.shape.append(len(range(*slice(
-                _example(entry.start), _example(entry.stop), step).indices(example_n))))
-            plan.source.append(axis)
-        elif isinstance(entry, torch.Tensor):
-            plan.start.append(0)
-            plan.size.append(None)
-            plan.stride.append(1)
-            plan.shape.append(example_n)
-            plan.source.append(axis)
-            plan.advanced[len(plan.shape) - 1] = entry
-        else:  # an int
-            i = entry
-            if not is_dynamic(i) and not -example_n <= i < example_n:
-                raise ctx.unsupported(f"index {i} is out of range for size {example_n}")
-            if operator.index(i) < 0:
-                i = emit.dim_op(net, size_of(axis), i, E.SUM)
-            plan.start.append(i)
-            plan.size.append(1)
-            plan.stride.append(1)
+            _plan_slice(ctx, plan, entry, axis, size_of(axis), example[axis])
+        else:
+            _plan_int(ctx, plan, entry, size_of, axis, example[axis])
         axis += 1
     return plan
 
 
-def _example(bound: Any) -> ITensor:
+def _plan_new_axis(plan: _Plan) -> None:
+    """None (or True): a new axis of size 1 in the result, reading no input axis."""
+    plan.shape.append(1)
+    plan.source.append(None)
+
+
+def _plan_whole_axis(plan: _Plan, axis: int, example_n: int) -> None:
+    """`:` (and an index tensor, gathered later): the input axis kept whole."""
+    plan.start.append(0)
+    plan.size.append(None)
+    plan.stride.append(1)
+    plan.shape.append(example_n)
+    plan.source.append(axis)
+
+
+def _plan_slice(ctx: Ctx, plan: _Plan, entry: slice, axis: int, n: Dim, example_n: int
+                ) -> None:
+    """`start:stop:step` on an axis of length `n` (bounds clamped as Python does; any of
+    them may be dynamic): a strided window, or the whole axis when it covers it."""
+    start, size, step = _slice_window(ctx, entry, n)
+    plan.start.append(start)
+    plan.size.append(size)
+    plan.stride.append(step)
+    plan.shape.append(len(range(*slice(
+        _example(entry.start), _example(entry.stop), step).indices(example_n))))
+    plan.source.append(axis)
+
+
+def _slice_window(ctx: Ctx, entry: slice, n: Dim) -> tuple[Dim, Dim | None, int]:
+    """(start, size, step) of a slice over an axis of length `n`; size None: the whole axis."""
+    net = ctx.network
+    step = 1 if entry.step is None else operator.index(entry.step)
+    if step <= 0:
+        raise ctx.unsupported("slice step must be positive")
+    if entry.start is not None and not is_dynamic(entry.start) and entry.start >= 0 \
+            and is_dynamic(n):
+        start = entry.start  # past the end gives size 0 below: no need to clamp
+    else:
+        start = _clamp(net, entry.start, n, 0)
+    stop = _clamp(net, entry.stop, n, n)
+    span = emit.dim_op(net, stop, start, E.SUB)
+    if step != 1:
+        span = emit.dim_op(net, emit.dim_op(net, span, step - 1, E.SUM), step, E.FLOOR_DIV)
+    size: Dim | None = span if span is n else emit.dim_op(net, span, 0, E.MAX)
+    if not is_dynamic(size) and size == 0:
+        start = 0  # an empty window may start anywhere; 0 is valid for every axis
+    if step == 1 and not is_dynamic(start) and start == 0 and size is n:
+        size = None  # the whole axis
+    elif not any(map(is_dynamic, (start, size, n))) and (start, size, step) == (0, n, 1):
+        size = None
+    return start, size, step
+
+
+def _plan_int(ctx: Ctx, plan: _Plan, i: int, size_of: Callable[[int], Dim], axis: int,
+              example_n: int) -> None:
+    """An int (negative: from the end; a DimInt may be dynamic): a window of one, and the
+    axis removed from the result."""
+    if not is_dynamic(i) and not -example_n <= i < example_n:
+        raise ctx.unsupported(f"index {i} is out of range for size {example_n}")
+    start: Dim = i
+    if operator.index(i) < 0:
+        start = emit.dim_op(ctx.network, size_of(axis), i, E.SUM)
+    plan.start.append(start)
+    plan.size.append(1)
+    plan.stride.append(1)
+
+
+def _example(bound: int | None) -> int | None:
+    """A slice bound's example value (a DimInt's int)."""
     return None if bound is None else operator.index(bound)
 
 
 # --- reading ---------------------------------------------------------------------------------
 
-def index(ctx: Ctx, x: ITensor, example: tuple[int, ...], key: Any) -> ITensor:
+def index(ctx: Ctx, x: ITensor, example: tuple[int, ...], key: object) -> ITensor:
     """`x[key]` for an ITensor `x` whose example shape is `example`."""
     entries = _expand_ellipsis(ctx, _entries(ctx, key), len(example))
     plan = _plan(ctx, entries, lambda axis: emit.dim_of(ctx, x, axis), example)
@@ -188,7 +218,7 @@ def index(ctx: Ctx, x: ITensor, example: tuple[int, ...], key: Any) -> ITensor:
     return _gather(ctx, x, plan)
 
 
-def _index_tensor(ctx: Ctx, index: torch.Tensor, n: Any, example_n: int) -> ITensor:
+def _index_tensor(ctx: Ctx, index: torch.Tensor, n: Dim, example_n: int) -> ITensor:
     """An index as an INT32/INT64 ITensor with negative entries counted from the end."""
     if not ctx.is_traced(index):
         if index.numel() and not is_dynamic(n):
@@ -245,13 +275,13 @@ def _gather(ctx: Ctx, x: ITensor, plan: _Plan) -> ITensor:
 
 
 @tensorrt_converter("torch.Tensor.__getitem__")
-def convert_getitem(ctx: Ctx, input: torch.Tensor, key: Any) -> ITensor:
+def convert_getitem(ctx: Ctx, input: torch.Tensor, key: object) -> ITensor:
     return index(ctx, ctx.trt(input), tuple(input.shape), key)
 
 
 # --- writing ---------------------------------------------------------------------------------
 
-def _is_scalar(ctx: Ctx, value: Any) -> bool:
+def _is_scalar(ctx: Ctx, value: object) -> bool:
     """A value that is one element: a Python number or a one-element tensor (one at every
     shape in the profile, not only at the example)."""
     if not isinstance(value, torch.Tensor):
@@ -260,7 +290,7 @@ def _is_scalar(ctx: Ctx, value: Any) -> bool:
                                    all(d >= 0 for d in ctx.trt(value).shape))
 
 
-def _scalar(ctx: Ctx, value: Any, dtype: torch.dtype, rank: int) -> ITensor:
+def _scalar(ctx: Ctx, value: TensorLike, dtype: torch.dtype, rank: int) -> ITensor:
     """A one-element value as a (1,)*rank ITensor of `dtype`."""
     if isinstance(value, torch.Tensor):
         return emit.reshape(ctx.network, emit.cast(ctx.network, ctx.trt(value), dtype),
@@ -268,7 +298,7 @@ def _scalar(ctx: Ctx, value: Any, dtype: torch.dtype, rank: int) -> ITensor:
     return ctx.constant(torch.tensor(value, dtype=dtype).reshape((1,) * rank))
 
 
-def _mask_key(key: Any) -> torch.Tensor | None:
+def _mask_key(key: object) -> torch.Tensor | None:
     """The boolean mask when the key is a single one (`x[mask] = v`)."""
     items = key if isinstance(key, tuple) else (key,)
     if len(items) == 1 and isinstance(items[0], torch.Tensor) and items[0].dtype == torch.bool \
@@ -277,7 +307,7 @@ def _mask_key(key: Any) -> torch.Tensor | None:
     return None
 
 
-def assign(ctx: Ctx, input: torch.Tensor, key: Any, value: Any) -> ITensor:
+def assign(ctx: Ctx, input: torch.Tensor, key: object, value: TensorLike) -> ITensor:
     """The ITensor of `input` after `input[key] = value`."""
     net = ctx.network
     x = ctx.trt(input)
@@ -301,7 +331,7 @@ def assign(ctx: Ctx, input: torch.Tensor, key: Any, value: Any) -> ITensor:
     region = positions[key]  # the flat positions written, in the order values are read
     if region.numel() == 0:
         return x
-    traced_key = any(ctx.is_traced(t) for t in pytree_tensors(key))
+    traced_key = any(ctx.is_traced(t) for t in _key_tensors(key))
     if not traced_key and _is_scalar(ctx, value):
         where = torch.zeros(input.numel(), dtype=torch.bool)
         where[region.reshape(-1)] = True
@@ -320,8 +350,8 @@ def assign(ctx: Ctx, input: torch.Tensor, key: Any, value: Any) -> ITensor:
     return emit.reshape(net, layer.get_output(0), tuple(input.shape))
 
 
-def _assign_window(ctx: Ctx, input: torch.Tensor, x: ITensor, entries: list[Any], value: Any,
-                   dtype: torch.dtype) -> ITensor:
+def _assign_window(ctx: Ctx, input: torch.Tensor, x: ITensor, entries: list[Entry],
+                   value: TensorLike, dtype: torch.dtype) -> ITensor:
     """`x[key] = value` for a key of ints, slices, None and Ellipsis where sizes or bounds are
     known only at run time, so no table of positions can be made: each element is written
     when its coordinate lies in the window on every axis, and takes the value found at its
@@ -356,13 +386,13 @@ def _assign_window(ctx: Ctx, input: torch.Tensor, x: ITensor, entries: list[Any]
     return emit.arith.select(net, keep, v, x)
 
 
-def _offsets(network: Network, n: Any, start: Any) -> ITensor:
+def _offsets(network: Network, n: Dim, start: Dim) -> ITensor:
     """[0 - start, 1 - start, ..., n - 1 - start] as an INT64 vector."""
     return emit.arith.elementwise(network, emit.iota(network, n),
                                   emit.dim_as_tensor(network, start), E.SUB)
 
 
-def _window_mask(network: Network, offset: Any, size: Any, step: int) -> ITensor:
+def _window_mask(network: Network, offset: ITensor, size: Dim, step: int) -> ITensor:
     """Which coordinates (given as `_offsets` from the window's start) the window
     start, start + step, ..., start + (size - 1) * step covers: a bool vector."""
     zero = emit.arith.const(network, 0, offset)
@@ -376,7 +406,7 @@ def _window_mask(network: Network, offset: Any, size: Any, step: int) -> ITensor
     return emit.arith.both(network, inside, on_step)
 
 
-def _window_source(network: Network, offset: Any, length: Any, step: int) -> ITensor:
+def _window_source(network: Network, offset: ITensor, length: Dim, step: int) -> ITensor:
     """Per coordinate (given as `_offsets`), the index into the value (`length` along this
     axis) whose element it takes: its window position, clamped into the value, so a value
     of length 1 broadcasts (coordinates outside the window are masked anyway). Gathering
@@ -404,12 +434,14 @@ def _value_per_input_axis(ctx: Ctx, value: torch.Tensor, plan: _Plan, rank: int,
     return emit.reshape(net, v, [by_axis.get(a, 1) for a in range(rank)])
 
 
-def pytree_tensors(key: Any) -> list[torch.Tensor]:
+def _key_tensors(key: object) -> list[torch.Tensor]:
+    """The index tensors of a key."""
     items = key if isinstance(key, tuple) else (key,)
     return [t for t in items if isinstance(t, torch.Tensor)]
 
 
-def _updates(ctx: Ctx, value: Any, region: tuple[int, ...], dtype: torch.dtype) -> ITensor:
+def _updates(ctx: Ctx, value: TensorLike, region: tuple[int, ...], dtype: torch.dtype
+             ) -> ITensor:
     """`value` broadcast to the written region, as torch does (leading 1s dropped)."""
     if not isinstance(value, torch.Tensor):
         return emit.full(ctx, list(region), value, dtype)
@@ -423,7 +455,7 @@ def _updates(ctx: Ctx, value: Any, region: tuple[int, ...], dtype: torch.dtype) 
 
 
 @tensorrt_converter("torch.Tensor.__setitem__")
-def convert_setitem(ctx: Ctx, input: torch.Tensor, key: Any, value: Any) -> None:
+def convert_setitem(ctx: Ctx, input: torch.Tensor, key: object, value: TensorLike) -> None:
     if input._base is not None:
         raise ctx.unsupported("assignment into a view of another tensor (the tensor it views "
                               "would not see the update)")
@@ -431,7 +463,8 @@ def convert_setitem(ctx: Ctx, input: torch.Tensor, key: Any, value: Any) -> None
     return None
 
 
-def convert_masked_fill(ctx: Ctx, input: torch.Tensor, mask: Any, value: Any) -> ITensor:
+def convert_masked_fill(ctx: Ctx, input: torch.Tensor, mask: torch.Tensor, value: TensorLike
+                        ) -> ITensor:
     dtype = emit.storable_dtype(ctx, ctx.output.dtype)
     x = emit.cast(ctx.network, ctx.trt(input), dtype)
     if isinstance(value, torch.Tensor) and value.dim() != 0:
@@ -441,11 +474,10 @@ def convert_masked_fill(ctx: Ctx, input: torch.Tensor, mask: Any, value: Any) ->
     return emit.arith.select(ctx.network, cond, _scalar(ctx, value, dtype, rank), x)
 
 
-for _target in ("torch.masked_fill", "torch.Tensor.masked_fill", "torch.Tensor.masked_fill_"):
-    tensorrt_converter(_target)(convert_masked_fill)
+register_spellings({"masked_fill": convert_masked_fill})
 
 
-def where(ctx: Ctx, condition: Any, input: torch.Tensor, other: Any) -> ITensor:
+def where(ctx: Ctx, condition: torch.Tensor, input: TensorLike, other: TensorLike) -> ITensor:
     """torch.where(condition, input, other) with torch's dtype promotion and broadcasting."""
     dtype = emit.storable_dtype(ctx, ctx.output.dtype)
     then, otherwise = emit.promote(ctx, [input, other], dtype)
@@ -454,7 +486,8 @@ def where(ctx: Ctx, condition: Any, input: torch.Tensor, other: Any) -> ITensor:
 
 
 @tensorrt_converter("torch.where")
-def convert_where(ctx: Ctx, condition: Any, input: torch.Tensor = None, other: Any = None, *,
+def convert_where(ctx: Ctx, condition: torch.Tensor, input: TensorLike | None = None,
+                  other: TensorLike | None = None, *,
                   out: torch.Tensor | None = None) -> ITensor:
     if input is None and other is None:
         raise ctx.unsupported("torch.where(condition) lists indices (data-dependent size)")
@@ -462,5 +495,6 @@ def convert_where(ctx: Ctx, condition: Any, input: torch.Tensor = None, other: A
 
 
 @tensorrt_converter("torch.Tensor.where")
-def convert_where_method(ctx: Ctx, input: torch.Tensor, condition: Any, other: Any) -> ITensor:
+def convert_where_method(ctx: Ctx, input: torch.Tensor, condition: torch.Tensor,
+                         other: TensorLike) -> ITensor:
     return where(ctx, condition, input, other)
