@@ -9,15 +9,16 @@ reported unsupported rather than computed in float.
 from __future__ import annotations
 
 import string
-from typing import Any
+from collections.abc import Sequence
 
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
-from trtconv.api import Ctx, E, ITensor, Network
+from trtconv import emit, tensorrt_converter
+from trtconv.api import Ctx, E, ITensor, Number, R, TensorLike
+from trtconv.registry import register_spellings, register_table
 
 
-def _operands(ctx: Ctx, *values: Any) -> list[Any]:
+def _operands(ctx: Ctx, *values: TensorLike) -> list[ITensor]:
     """ITensors of `values` in the result's dtype (float only)."""
     dtype = emit.compute.stored(ctx.output.dtype)
     if not dtype.is_floating_point:
@@ -25,27 +26,20 @@ def _operands(ctx: Ctx, *values: Any) -> list[Any]:
     return [emit.cast(ctx.network, ctx.trt(v), dtype) for v in values]
 
 
-def _scaled(network: Network, x: ITensor, factor: Any) -> ITensor:
-    if factor == 1:
-        return x
-    return emit.arith.elementwise(network, x, emit.arith.const(network, factor, x), E.PROD)
-
-
-def convert_matmul(ctx: Ctx, input: torch.Tensor, other: Any, *, out: torch.Tensor | None = None
+def convert_matmul(ctx: Ctx, input: torch.Tensor, other: torch.Tensor, *, out: torch.Tensor | None = None
                    ) -> ITensor:
     a, b = _operands(ctx, input, other)
     return emit.matmul(ctx.network, a, b)
 
 
-def convert_rmatmul(ctx: Ctx, input: torch.Tensor, other: Any) -> ITensor:
+def convert_rmatmul(ctx: Ctx, input: torch.Tensor, other: torch.Tensor) -> ITensor:
     return convert_matmul(ctx, other, input)
 
 
-for _target in ("torch.matmul", "torch.Tensor.matmul", "torch.Tensor.__matmul__", "torch.mm",
-                "torch.Tensor.mm", "torch.bmm", "torch.Tensor.bmm", "torch.mv", "torch.Tensor.mv",
-                "torch.dot", "torch.Tensor.dot"):
-    tensorrt_converter(_target)(convert_matmul)
-tensorrt_converter("torch.Tensor.__rmatmul__")(convert_rmatmul)
+register_spellings({name: convert_matmul for name in ("matmul", "mm", "bmm", "mv", "dot")},
+                   in_place=False)
+register_table({"torch.Tensor.__matmul__": convert_matmul,
+                "torch.Tensor.__rmatmul__": convert_rmatmul})
 
 
 @tensorrt_converter("torch.nn.functional.linear")
@@ -59,35 +53,35 @@ def convert_linear(ctx: Ctx, input: torch.Tensor, weight: torch.Tensor,
     return emit.arith.elementwise(ctx.network, y, b, E.SUM)
 
 
-def _add_product(ctx: Ctx, input: torch.Tensor, a: Any, b: Any, beta: Any, alpha: Any) -> ITensor:
+def _add_product(ctx: Ctx, input: torch.Tensor, a: torch.Tensor, b: torch.Tensor, beta: Number,
+                 alpha: Number) -> ITensor:
     """beta * input + alpha * (a @ b); input is ignored (even NaN) when beta is 0, as torch."""
     network = ctx.network
     x, y = _operands(ctx, a, b)
-    product = _scaled(network, emit.matmul(network, x, y), alpha)
+    product = emit.arith.scaled(network, emit.matmul(network, x, y), alpha)
     if beta == 0:
         return product
     (c,) = _operands(ctx, input)
-    return emit.arith.elementwise(network, _scaled(network, c, beta), product, E.SUM)
+    return emit.arith.elementwise(network, emit.arith.scaled(network, c, beta), product, E.SUM)
 
 
 def convert_addmm(ctx: Ctx, input: torch.Tensor, mat1: torch.Tensor, mat2: torch.Tensor, *,
-                  beta: Any = 1, alpha: Any = 1, out: torch.Tensor | None = None) -> ITensor:
+                  beta: Number = 1, alpha: Number = 1, out: torch.Tensor | None = None) -> ITensor:
     return _add_product(ctx, input, mat1, mat2, beta, alpha)
 
 
 def convert_baddbmm(ctx: Ctx, input: torch.Tensor, batch1: torch.Tensor, batch2: torch.Tensor, *,
-                    beta: Any = 1, alpha: Any = 1, out: torch.Tensor | None = None) -> ITensor:
+                    beta: Number = 1, alpha: Number = 1, out: torch.Tensor | None = None) -> ITensor:
     return _add_product(ctx, input, batch1, batch2, beta, alpha)
 
 
 def convert_addmv(ctx: Ctx, input: torch.Tensor, mat: torch.Tensor, vec: torch.Tensor, *,
-                  beta: Any = 1, alpha: Any = 1, out: torch.Tensor | None = None) -> ITensor:
+                  beta: Number = 1, alpha: Number = 1, out: torch.Tensor | None = None) -> ITensor:
     return _add_product(ctx, input, mat, vec, beta, alpha)
 
 
-for _name, _fn in (("addmm", convert_addmm), ("baddbmm", convert_baddbmm), ("addmv", convert_addmv)):
-    tensorrt_converter(f"torch.{_name}")(_fn)
-    tensorrt_converter(f"torch.Tensor.{_name}")(_fn)
+register_spellings({"addmm": convert_addmm, "baddbmm": convert_baddbmm, "addmv": convert_addmv},
+                   in_place=False)
 
 
 @tensorrt_converter("torch.outer")
@@ -138,7 +132,8 @@ def _parse_einsum(equation: str, ranks: list[int]) -> str | None:
 
 
 @tensorrt_converter("torch.einsum")
-def convert_einsum(ctx: Ctx, equation: Any, *operands: Any, path: Any = None) -> ITensor:
+def convert_einsum(ctx: Ctx, equation: str, *operands: torch.Tensor | Sequence[torch.Tensor],
+                   path: object = None) -> ITensor:
     if not isinstance(equation, str):
         raise ctx.unsupported("einsum in sublist format")
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -178,7 +173,7 @@ def convert_bilinear(ctx: Ctx, input1: torch.Tensor, input2: torch.Tensor, weigh
     mixed = emit.reshape(network, mixed, lead + [out_features, in2])
     x2 = emit.reshape(network, x2, emit.dims_of(network, x2)[:-1] + [1, in2])
     product = emit.arith.elementwise(network, mixed, x2, E.PROD)
-    y = emit.reductions.reduce(network, product, trt.ReduceOperation.SUM, len(lead) + 1, False)
+    y = emit.reductions.reduce(network, product, R.SUM, len(lead) + 1, False)
     if bias is None:
         return y
     (b,) = _operands(ctx, bias)
