@@ -47,16 +47,10 @@ def convert_full_like(ctx: Ctx, input: torch.Tensor, fill_value: TensorLike, **k
     return emit.full(ctx, dims, _fill_value(ctx, fill_value), ctx.output.dtype)
 
 
-def _size_arg(size: Sequence[int | Sequence[int]]) -> list[int]:
-    if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)):
-        return list(size[0])
-    return list(size)
-
-
 def _new_converter(fill: Number) -> Converter:
     def convert(ctx: Ctx, input: torch.Tensor, *size: int | Sequence[int], **kwargs: object
                 ) -> ITensor:
-        return emit.full(ctx, _size_arg(size), fill, ctx.output.dtype)
+        return emit.full(ctx, emit.varargs(size), fill, ctx.output.dtype)
 
     return convert
 

@@ -26,8 +26,8 @@ def _operands(ctx: Ctx, *values: TensorLike) -> list[ITensor]:
     return [emit.cast(ctx.network, ctx.trt(v), dtype) for v in values]
 
 
-def convert_matmul(ctx: Ctx, input: torch.Tensor, other: torch.Tensor, *, out: torch.Tensor | None = None
-                   ) -> ITensor:
+def convert_matmul(ctx: Ctx, input: torch.Tensor, other: torch.Tensor, *,
+                   out: torch.Tensor | None = None) -> ITensor:
     a, b = _operands(ctx, input, other)
     return emit.matmul(ctx.network, a, b)
 
@@ -71,7 +71,8 @@ def convert_addmm(ctx: Ctx, input: torch.Tensor, mat1: torch.Tensor, mat2: torch
 
 
 def convert_baddbmm(ctx: Ctx, input: torch.Tensor, batch1: torch.Tensor, batch2: torch.Tensor, *,
-                    beta: Number = 1, alpha: Number = 1, out: torch.Tensor | None = None) -> ITensor:
+                    beta: Number = 1, alpha: Number = 1, out: torch.Tensor | None = None
+                    ) -> ITensor:
     return _add_product(ctx, input, batch1, batch2, beta, alpha)
 
 

@@ -8,26 +8,23 @@ arithmetic, so integer `&`, `|`, `^`, `~` are reported unsupported.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import torch
 
-from trtconv.api import Ctx, E, ITensor
+from trtconv.api import Converter, Ctx, DimArg, E, ITensor, TensorLike
 from trtconv.emit import arith, reductions
 from trtconv.emit.compute import finish
 from trtconv.registry import register_spellings
 
 
-def _truth(ctx: Ctx, value: Any) -> ITensor:
+def _truth(ctx: Ctx, value: TensorLike) -> ITensor:
     """The BOOL truth value of a tensor or Python number."""
     if not isinstance(value, torch.Tensor):
         return ctx.trt(bool(value))
     return arith.nonzero(ctx.network, ctx.trt(value))
 
 
-def _logical_converter(op: Any) -> Callable[..., Any]:
-    def convert(ctx: Ctx, input: torch.Tensor, other: Any, *, out: torch.Tensor | None = None
+def _logical_converter(op: E) -> Converter:
+    def convert(ctx: Ctx, input: TensorLike, other: TensorLike, *, out: torch.Tensor | None = None
                 ) -> ITensor:
         a, b = _truth(ctx, input), _truth(ctx, other)
         return finish(ctx, arith.elementwise(ctx.network, a, b, op))
@@ -46,8 +43,8 @@ def _require_bool(ctx: Ctx, what: str) -> None:
                               "ops; bool tensors only)")
 
 
-def _bitwise_converter(op: Any, name: str) -> Callable[..., Any]:
-    def convert(ctx: Ctx, input: torch.Tensor, other: Any, *, out: torch.Tensor | None = None
+def _bitwise_converter(op: E, name: str) -> Converter:
+    def convert(ctx: Ctx, input: TensorLike, other: TensorLike, *, out: torch.Tensor | None = None
                 ) -> ITensor:
         _require_bool(ctx, name)
         a, b = _truth(ctx, input), _truth(ctx, other)
@@ -62,8 +59,8 @@ def convert_bitwise_not(ctx: Ctx, input: torch.Tensor, *, out: torch.Tensor | No
     return arith.logical_not(ctx.network, ctx.trt(input))
 
 
-def _reduction_converter(every: bool) -> Callable[..., Any]:
-    def convert(ctx: Ctx, input: torch.Tensor, dim: Any = None, keepdim: bool = False, *,
+def _reduction_converter(every: bool) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: DimArg = None, keepdim: bool = False, *,
                 out: torch.Tensor | None = None) -> ITensor:
         mask = _truth(ctx, input)
         reduce = reductions.all_true if every else reductions.any_true
@@ -72,7 +69,8 @@ def _reduction_converter(every: bool) -> Callable[..., Any]:
     return convert
 
 
-_BITWISE = {op: _bitwise_converter(getattr(E, op.upper()), f"bitwise_{op}") for op in ("and", "or", "xor")}
+_BITWISE = {op: _bitwise_converter(getattr(E, op.upper()), f"bitwise_{op}")
+            for op in ("and", "or", "xor")}
 register_spellings({
     "logical_and": _logical_converter(E.AND), "logical_or": _logical_converter(E.OR),
     "logical_xor": _logical_converter(E.XOR), "logical_not": convert_logical_not,

@@ -8,12 +8,11 @@ one multiply and one add per channel, computed in float64 when converting.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
-from trtconv.api import Ctx, E, ITensor
+from trtconv.api import Ctx, E, Ints, ITensor
+from trtconv.registry import register_table
 
 # Normalizations of these dtypes are computed in float32.
 _UPCAST = (torch.float16, torch.bfloat16)
@@ -114,11 +113,10 @@ def convert_batch_norm_module(ctx: Ctx, self: torch.nn.Module, input: torch.Tens
                        not tracked, self.eps)
 
 
-for _n in (1, 2, 3):
-    tensorrt_converter(f"torch.nn.BatchNorm{_n}d.forward")(convert_batch_norm_module)
+register_table({f"torch.nn.BatchNorm{n}d.forward": convert_batch_norm_module for n in (1, 2, 3)})
 
 
-def _layer_norm(ctx: Ctx, input: torch.Tensor, normalized_shape: Any,
+def _layer_norm(ctx: Ctx, input: torch.Tensor, normalized_shape: Ints,
                 weight: torch.Tensor | None = None, bias: torch.Tensor | None = None,
                 eps: float = 1e-5) -> ITensor:
     x = ctx.trt(input)
@@ -129,14 +127,14 @@ def _layer_norm(ctx: Ctx, input: torch.Tensor, normalized_shape: Any,
 
 
 @tensorrt_converter("torch.nn.functional.layer_norm")
-def convert_layer_norm(ctx: Ctx, input: torch.Tensor, normalized_shape: Any,
+def convert_layer_norm(ctx: Ctx, input: torch.Tensor, normalized_shape: Ints,
                        weight: torch.Tensor | None = None, bias: torch.Tensor | None = None,
                        eps: float = 1e-5) -> ITensor:
     return _layer_norm(ctx, input, normalized_shape, weight, bias, eps)
 
 
 @tensorrt_converter("torch.layer_norm")
-def convert_torch_layer_norm(ctx: Ctx, input: torch.Tensor, normalized_shape: Any,
+def convert_torch_layer_norm(ctx: Ctx, input: torch.Tensor, normalized_shape: Ints,
                              weight: torch.Tensor | None = None,
                              bias: torch.Tensor | None = None, eps: float = 1e-5,
                              cudnn_enable: bool = True) -> ITensor:

@@ -4,32 +4,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
-from trtconv.api import Converter, Ctx, E, ITensor
+from trtconv import emit, trt
+from trtconv.api import Converter, Ctx, E, Ints, ITensor
 from trtconv.emit.shapes import is_dynamic
+from trtconv.registry import register_spellings
 
 
-def permute(ctx: Ctx, x: ITensor, order: Sequence[int]) -> ITensor:
-    return emit.permute(ctx.network, x, order)
-
-
-def _dims_arg(dims: Sequence[Any]) -> list[int]:
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list, torch.Size)):
-        return list(dims[0])
-    return list(dims)
-
-
-def convert_permute(ctx: Ctx, input: torch.Tensor, *dims: Any) -> ITensor:
+def convert_permute(ctx: Ctx, input: torch.Tensor, *dims: int | Sequence[int]) -> ITensor:
     rank = input.dim()
-    return permute(ctx, ctx.trt(input), [emit.normalize_dim(d, rank) for d in _dims_arg(dims)])
-
-
-for _target in ("torch.permute", "torch.Tensor.permute"):
-    tensorrt_converter(_target)(convert_permute)
+    return emit.permute(ctx.network, ctx.trt(input), [emit.normalize_dim(d, rank) for d in emit.varargs(dims)])
 
 
 def convert_transpose(ctx: Ctx, input: torch.Tensor, dim0: int, dim1: int) -> ITensor:
@@ -38,24 +24,14 @@ def convert_transpose(ctx: Ctx, input: torch.Tensor, dim0: int, dim1: int) -> IT
     if rank:
         a, b = emit.normalize_dim(dim0, rank), emit.normalize_dim(dim1, rank)
         order[a], order[b] = order[b], order[a]
-    return permute(ctx, ctx.trt(input), order)
-
-
-for _target in ("torch.transpose", "torch.Tensor.transpose", "torch.Tensor.transpose_",
-                "torch.swapaxes", "torch.Tensor.swapaxes", "torch.swapdims",
-                "torch.Tensor.swapdims"):
-    tensorrt_converter(_target)(convert_transpose)
+    return emit.permute(ctx.network, ctx.trt(input), order)
 
 
 def convert_t(ctx: Ctx, input: torch.Tensor) -> ITensor:
-    return permute(ctx, ctx.trt(input), list(range(input.dim()))[::-1])
+    return emit.permute(ctx.network, ctx.trt(input), list(range(input.dim()))[::-1])
 
 
-for _target in ("torch.t", "torch.Tensor.t", "torch.Tensor.t_"):
-    tensorrt_converter(_target)(convert_t)
-
-
-def convert_movedim(ctx: Ctx, input: torch.Tensor, source: Any, destination: Any) -> ITensor:
+def convert_movedim(ctx: Ctx, input: torch.Tensor, source: Ints, destination: Ints) -> ITensor:
     rank = input.dim()
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
@@ -65,18 +41,13 @@ def convert_movedim(ctx: Ctx, input: torch.Tensor, source: Any, destination: Any
     for s, d in zip(src, dst):
         order[d] = s
     rest = iter(a for a in range(rank) if a not in src)
-    return permute(ctx, ctx.trt(input), [a if a is not None else next(rest) for a in order])
+    return emit.permute(ctx.network, ctx.trt(input), [a if a is not None else next(rest) for a in order])
 
 
-for _target in ("torch.movedim", "torch.Tensor.movedim", "torch.moveaxis",
-                "torch.Tensor.moveaxis"):
-    tensorrt_converter(_target)(convert_movedim)
-
-
-def convert_flip(ctx: Ctx, input: torch.Tensor, *dims: Any) -> ITensor:
+def convert_flip(ctx: Ctx, input: torch.Tensor, *dims: int | Sequence[int]) -> ITensor:
     x = ctx.trt(input)
     rank = len(x.shape)
-    axes = emit.normalize_dims(_dims_arg(dims), rank) if rank else []
+    axes = emit.normalize_dims(emit.varargs(dims), rank) if rank else []
     if not axes or any(x.shape[a] == 0 for a in axes):
         return x
     sizes = [emit.dim_of(ctx, x, a) if a in axes else None for a in range(rank)]
@@ -85,11 +56,7 @@ def convert_flip(ctx: Ctx, input: torch.Tensor, *dims: Any) -> ITensor:
     return emit.slice_tensor(ctx.network, x, start, sizes, stride)
 
 
-for _target in ("torch.flip", "torch.Tensor.flip"):
-    tensorrt_converter(_target)(convert_flip)
-
-
-def convert_roll(ctx: Ctx, input: torch.Tensor, shifts: Any, dims: Any = None) -> ITensor:
+def convert_roll(ctx: Ctx, input: torch.Tensor, shifts: Ints, dims: Ints | None = None) -> ITensor:
     x = ctx.trt(input)
     shifts = [shifts] if isinstance(shifts, int) else list(shifts)
     if dims is None:
@@ -123,10 +90,6 @@ def _roll_axes(ctx: Ctx, x: ITensor, shifts: dict[int, int]) -> ITensor:
     return emit.slice_tensor(ctx.network, x, start, size, [1] * rank, trt.SampleMode.WRAP)
 
 
-for _target in ("torch.roll", "torch.Tensor.roll"):
-    tensorrt_converter(_target)(convert_roll)
-
-
 def _triangle_converter(lower: bool) -> Converter:
     def convert(ctx: Ctx, input: torch.Tensor, diagonal: int = 0, *, out: torch.Tensor | None = None
                 ) -> ITensor:
@@ -143,6 +106,10 @@ def _triangle_converter(lower: bool) -> Converter:
     return convert
 
 
-for _name, _lower in (("tril", True), ("triu", False)):
-    for _target in (f"torch.{_name}", f"torch.Tensor.{_name}", f"torch.Tensor.{_name}_"):
-        tensorrt_converter(_target)(_triangle_converter(_lower))
+register_spellings({"permute": convert_permute, "movedim": convert_movedim,
+                    "moveaxis": convert_movedim, "flip": convert_flip, "roll": convert_roll,
+                    "swapaxes": convert_transpose, "swapdims": convert_transpose},
+                   in_place=False)
+register_spellings({"transpose": convert_transpose, "t": convert_t,
+                    "tril": _triangle_converter(lower=True),
+                    "triu": _triangle_converter(lower=False)})

@@ -16,16 +16,10 @@ import torch
 from trtconv import emit, tensorrt_converter, trt
 from trtconv.api import Ctx, ITensor
 from trtconv.emit.shapes import is_dynamic
+from trtconv.registry import register_table
 from trtconv.symbolic import dim_tensor
 
 S = trt.SampleMode
-
-
-def _sizes(args: Sequence[Any]) -> list[Any]:
-    """`view(2, 3)` and `view((2, 3))` alike."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list, torch.Size)):
-        return list(args[0])
-    return list(args)
 
 
 def _aligned(example_in: Sequence[int], example_out: Sequence[int]) -> list[int | None]:
@@ -73,11 +67,11 @@ def view_as_shape(ctx: Ctx, input: torch.Tensor, sizes: Sequence[Any]) -> ITenso
 def convert_view(ctx: Ctx, input: torch.Tensor, *shape: Any) -> ITensor:
     if len(shape) == 1 and isinstance(shape[0], torch.dtype):
         raise ctx.unsupported("view(dtype) reinterprets bits; TensorRT has no bitcast")
-    return view_as_shape(ctx, input, _sizes(shape))
+    return view_as_shape(ctx, input, emit.varargs(shape))
 
 
 def convert_reshape(ctx: Ctx, input: torch.Tensor, *shape: Any) -> ITensor:
-    return view_as_shape(ctx, input, _sizes(shape))
+    return view_as_shape(ctx, input, emit.varargs(shape))
 
 
 def convert_view_as(ctx: Ctx, input: torch.Tensor, other: Any) -> ITensor:
@@ -90,10 +84,8 @@ def convert_view_as(ctx: Ctx, input: torch.Tensor, other: Any) -> ITensor:
 
 
 tensorrt_converter("torch.Tensor.view")(convert_view)
-for _target in ("torch.reshape", "torch.Tensor.reshape"):
-    tensorrt_converter(_target)(convert_reshape)
-for _target in ("torch.Tensor.view_as", "torch.Tensor.reshape_as"):
-    tensorrt_converter(_target)(convert_view_as)
+register_table({target: convert_reshape for target in ("torch.reshape", "torch.Tensor.reshape")})
+register_table({target: convert_view_as for target in ("torch.Tensor.view_as", "torch.Tensor.reshape_as")})
 
 
 def convert_flatten(ctx: Ctx, input: torch.Tensor, start_dim: int = 0, end_dim: int = -1
@@ -109,8 +101,7 @@ def convert_flatten(ctx: Ctx, input: torch.Tensor, start_dim: int = 0, end_dim: 
     return emit.reshape_to(ctx.network, x, out, source, start)
 
 
-for _target in ("torch.flatten", "torch.Tensor.flatten"):
-    tensorrt_converter(_target)(convert_flatten)
+register_table({target: convert_flatten for target in ("torch.flatten", "torch.Tensor.flatten")})
 
 
 def convert_unflatten(ctx: Ctx, input: torch.Tensor, dim: int, sizes: Sequence[Any]) -> ITensor:
@@ -125,8 +116,7 @@ def convert_unflatten(ctx: Ctx, input: torch.Tensor, dim: int, sizes: Sequence[A
     return emit.reshape_to(ctx.network, x, shape, source, minus[0] if minus else None)
 
 
-for _target in ("torch.unflatten", "torch.Tensor.unflatten"):
-    tensorrt_converter(_target)(convert_unflatten)
+register_table({target: convert_unflatten for target in ("torch.unflatten", "torch.Tensor.unflatten")})
 
 
 def convert_squeeze(ctx: Ctx, input: torch.Tensor, dim: Any = None) -> ITensor:
@@ -143,8 +133,7 @@ def convert_squeeze(ctx: Ctx, input: torch.Tensor, dim: Any = None) -> ITensor:
     return emit.reshape_to(ctx.network, x, tuple(ctx.output.shape), source)
 
 
-for _target in ("torch.squeeze", "torch.Tensor.squeeze", "torch.Tensor.squeeze_"):
-    tensorrt_converter(_target)(convert_squeeze)
+register_table({target: convert_squeeze for target in ("torch.squeeze", "torch.Tensor.squeeze", "torch.Tensor.squeeze_")})
 
 
 def convert_unsqueeze(ctx: Ctx, input: torch.Tensor, dim: int) -> ITensor:
@@ -155,8 +144,7 @@ def convert_unsqueeze(ctx: Ctx, input: torch.Tensor, dim: int) -> ITensor:
     return emit.reshape_to(ctx.network, x, tuple(ctx.output.shape), source)
 
 
-for _target in ("torch.unsqueeze", "torch.Tensor.unsqueeze", "torch.Tensor.unsqueeze_"):
-    tensorrt_converter(_target)(convert_unsqueeze)
+register_table({target: convert_unsqueeze for target in ("torch.unsqueeze", "torch.Tensor.unsqueeze", "torch.Tensor.unsqueeze_")})
 
 
 def convert_identity(ctx: Ctx, input: torch.Tensor, *args: object, **kwargs: object) -> ITensor:
@@ -164,13 +152,12 @@ def convert_identity(ctx: Ctx, input: torch.Tensor, *args: object, **kwargs: obj
     return ctx.trt(input)
 
 
-for _target in ("torch.clone", "torch.Tensor.clone", "torch.Tensor.contiguous"):
-    tensorrt_converter(_target)(convert_identity)
+register_table({target: convert_identity for target in ("torch.clone", "torch.Tensor.clone", "torch.Tensor.contiguous")})
 
 
 def convert_expand(ctx: Ctx, input: torch.Tensor, *sizes: Any) -> ITensor:
     x = ctx.trt(input)
-    sizes = _sizes(sizes)
+    sizes = emit.varargs(sizes)
     offset = len(sizes) - len(x.shape)
     dims: list[Any] = []
     for j, s in enumerate(sizes):
@@ -221,7 +208,7 @@ def tile(ctx: Ctx, input: torch.Tensor, reps: Sequence[Any]) -> ITensor:
 
 
 def convert_repeat(ctx: Ctx, input: torch.Tensor, *sizes: Any) -> ITensor:
-    return tile(ctx, input, _sizes(sizes))
+    return tile(ctx, input, emit.varargs(sizes))
 
 
 def convert_tile(ctx: Ctx, input: torch.Tensor, dims: Sequence[Any]) -> ITensor:
@@ -235,4 +222,4 @@ tensorrt_converter("torch.tile")(convert_tile)
 
 @tensorrt_converter("torch.Tensor.tile")
 def convert_tile_method(ctx: Ctx, input: torch.Tensor, *dims: Any) -> ITensor:
-    return convert_tile(ctx, input, _sizes(dims))
+    return convert_tile(ctx, input, emit.varargs(dims))

@@ -13,8 +13,9 @@ from typing import Any
 
 import torch
 
-from trtconv import emit, tensorrt_converter
+from trtconv import emit
 from trtconv.api import Ctx, E, ITensor
+from trtconv.registry import register_table
 
 
 def pieces(ctx: Ctx, input: torch.Tensor, axis: int, lengths: Sequence[int]) -> list[Any]:
@@ -46,17 +47,15 @@ def convert_split(ctx: Ctx, tensor: Any, split_size_or_sections: Any = None, dim
     return _by_result(ctx, tensor, dim)
 
 
-for _target in ("torch.split", "torch.Tensor.split", "torch.Tensor.split_with_sizes",
-                "torch.split_with_sizes"):
-    tensorrt_converter(_target)(convert_split)
+register_table({target: convert_split for target in ("torch.split", "torch.Tensor.split", "torch.Tensor.split_with_sizes",
+                                   "torch.split_with_sizes")})
 
 
 def convert_chunk(ctx: Ctx, input: torch.Tensor, chunks: int, dim: int = 0) -> tuple[Any, ...]:
     return _by_result(ctx, input, dim)
 
 
-for _target in ("torch.chunk", "torch.Tensor.chunk"):
-    tensorrt_converter(_target)(convert_chunk)
+register_table({target: convert_chunk for target in ("torch.chunk", "torch.Tensor.chunk")})
 
 
 def convert_tensor_split(ctx: Ctx, input: torch.Tensor, indices_or_sections: Any, dim: int = 0
@@ -64,8 +63,7 @@ def convert_tensor_split(ctx: Ctx, input: torch.Tensor, indices_or_sections: Any
     return _by_result(ctx, input, dim)
 
 
-for _target in ("torch.tensor_split", "torch.Tensor.tensor_split"):
-    tensorrt_converter(_target)(convert_tensor_split)
+register_table({target: convert_tensor_split for target in ("torch.tensor_split", "torch.Tensor.tensor_split")})
 
 
 def convert_unbind(ctx: Ctx, input: torch.Tensor, dim: int = 0) -> tuple[Any, ...]:
@@ -76,8 +74,7 @@ def convert_unbind(ctx: Ctx, input: torch.Tensor, dim: int = 0) -> tuple[Any, ..
                  for p in pieces(ctx, input, axis, [1] * input.shape[axis]))
 
 
-for _target in ("torch.unbind", "torch.Tensor.unbind"):
-    tensorrt_converter(_target)(convert_unbind)
+register_table({target: convert_unbind for target in ("torch.unbind", "torch.Tensor.unbind")})
 
 
 def convert_narrow(ctx: Ctx, input: torch.Tensor, dim: int, start: Any, length: Any) -> ITensor:
@@ -94,5 +91,4 @@ def convert_narrow(ctx: Ctx, input: torch.Tensor, dim: int, start: Any, length: 
     return emit.slice_tensor(ctx.network, x, begin, size, [1] * rank)
 
 
-for _target in ("torch.narrow", "torch.Tensor.narrow"):
-    tensorrt_converter(_target)(convert_narrow)
+register_table({target: convert_narrow for target in ("torch.narrow", "torch.Tensor.narrow")})

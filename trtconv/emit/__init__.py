@@ -2,7 +2,7 @@
 shape-tensor arithmetic. Converters compose these instead of repeating TensorRT plumbing."""
 
 from . import arith, compute, reductions, spatial
-from .axes import axes_mask, normalize_dim, normalize_dims
+from .axes import axes_mask, normalize_dim, normalize_dims, varargs
 from .broadcast import binary, broadcast_rank, promote, to_rank
 from .constants import cast, constant, scalar_like, storable_dtype
 from .layout import (
@@ -24,7 +24,7 @@ from .shapes import dims_of, is_dynamic, reshape, shape_of, shape_tensor, static
 
 __all__ = [
     "arith", "compute", "reductions", "spatial",
-    "axes_mask", "normalize_dim", "normalize_dims",
+    "axes_mask", "normalize_dim", "normalize_dims", "varargs",
     "binary", "broadcast_rank", "promote", "to_rank",
     "cast", "constant", "scalar_like", "storable_dtype",
     "dim_as_tensor", "dim_of", "dim_op", "expand_to", "full", "iota", "permute", "reshape_to", "slice_tensor",
