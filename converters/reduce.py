@@ -9,13 +9,12 @@ their values propagate NaN and argmax/argmin point at a NaN, as torch does. Indi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import torch
 
 from trtconv import emit, trt
-from trtconv.api import Ctx, E, ITensor, R, U
+from trtconv.api import Converter, Ctx, DimArg, E, ITensor, R, TensorLike, U
 from trtconv.emit import arith, reductions
 from trtconv.emit.compute import apply, finish, stored
 from trtconv.registry import register_spellings, register_table
@@ -23,7 +22,7 @@ from trtconv.registry import register_spellings, register_table
 _HALF = (trt.DataType.HALF, trt.DataType.BF16)
 
 
-def _dims(dim: Any) -> ITensor:
+def _dims(dim: DimArg) -> DimArg:
     """torch's dim argument with an empty sequence read as None (every axis)."""
     if isinstance(dim, Sequence) and len(dim) == 0:
         return None
@@ -40,8 +39,8 @@ def _input(ctx: Ctx, input: torch.Tensor, dtype: torch.dtype | None, accumulate:
     return x
 
 
-def _reduction_converter(op: Any) -> Callable[..., Any]:
-    def convert(ctx: Ctx, input: torch.Tensor, dim: Any = None, keepdim: bool = False, *,
+def _reduction_converter(op: R) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: DimArg = None, keepdim: bool = False, *,
                 dtype: torch.dtype | None = None, out: torch.Tensor | None = None) -> ITensor:
         x = _input(ctx, input, dtype)
         return finish(ctx, reductions.reduce(ctx.network, x, op, _dims(dim), keepdim))
@@ -49,11 +48,12 @@ def _reduction_converter(op: Any) -> Callable[..., Any]:
     return convert
 
 
-def _extremum_converter(largest: bool) -> Callable[..., Any]:
+def _extremum_converter(largest: bool) -> Converter:
     """torch.max / torch.min: full reduction, (values, indices) along a dim, or elementwise."""
 
-    def convert(ctx: Ctx, input: torch.Tensor, dim: Any = None, keepdim: bool = False, *,
-                other: Any = None, out: torch.Tensor | None = None) -> ITensor:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: int | torch.Tensor | None = None,
+                keepdim: bool = False, *, other: TensorLike | None = None,
+                out: torch.Tensor | None = None) -> ITensor | tuple[ITensor, ITensor]:
         if isinstance(dim, torch.Tensor) or other is not None:
             other = dim if other is None else other
             return apply(ctx, [input, other],
@@ -67,7 +67,8 @@ def _extremum_converter(largest: bool) -> Callable[..., Any]:
     return convert
 
 
-def _along(ctx: Ctx, x: ITensor, dim: int, largest: bool, keepdim: bool) -> tuple[Any, Any]:
+def _along(ctx: Ctx, x: ITensor, dim: int, largest: bool, keepdim: bool
+           ) -> tuple[ITensor, ITensor]:
     """Values and int64 indices of the max (min) along `dim`, NaN ranking above all."""
     network = ctx.network
     rank = len(x.shape)
@@ -81,8 +82,8 @@ def _along(ctx: Ctx, x: ITensor, dim: int, largest: bool, keepdim: bool) -> tupl
     return values, indices
 
 
-def _amax_converter(largest: bool) -> Callable[..., Any]:
-    def convert(ctx: Ctx, input: torch.Tensor, dim: Any = (), keepdim: bool = False, *,
+def _amax_converter(largest: bool) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: DimArg = (), keepdim: bool = False, *,
                 out: torch.Tensor | None = None) -> ITensor:
         x = ctx.trt(input)
         return reductions.reduce_extremum(ctx.network, x, largest, _dims(dim), keepdim)
@@ -90,7 +91,7 @@ def _amax_converter(largest: bool) -> Callable[..., Any]:
     return convert
 
 
-def _arg_converter(largest: bool) -> Callable[..., Any]:
+def _arg_converter(largest: bool) -> Converter:
     def convert(ctx: Ctx, input: torch.Tensor, dim: int | None = None, keepdim: bool = False, *,
                 out: torch.Tensor | None = None) -> ITensor:
         network = ctx.network
@@ -105,7 +106,8 @@ def _arg_converter(largest: bool) -> Callable[..., Any]:
     return convert
 
 
-def _correction(dim: Any, unbiased: Any, correction: Any) -> tuple[Any, float]:
+def _correction(dim: DimArg | bool, unbiased: bool | None, correction: float | None
+                ) -> tuple[DimArg, float]:
     """(dim, correction) from var/std's overloads: (dim, unbiased), (unbiased) or correction."""
     if isinstance(dim, bool):  # var(input, unbiased)
         dim, unbiased = None, dim
@@ -114,8 +116,8 @@ def _correction(dim: Any, unbiased: Any, correction: Any) -> tuple[Any, float]:
     return dim, float(correction)
 
 
-def _moments(ctx: Ctx, input: torch.Tensor, dim: Any, unbiased: Any, keepdim: bool,
-             correction: Any) -> tuple[Any, Any]:
+def _moments(ctx: Ctx, input: torch.Tensor, dim: DimArg | bool, unbiased: bool | None,
+             keepdim: bool, correction: float | None) -> tuple[ITensor, ITensor]:
     """(var, mean) over `dim` in the accumulation dtype: sum((x - mean)^2) / max(N - c, 0)."""
     network = ctx.network
     dim, corr = _correction(dim, unbiased, correction)
@@ -139,10 +141,11 @@ def _moments(ctx: Ctx, input: torch.Tensor, dim: Any, unbiased: Any, keepdim: bo
     return var, mean
 
 
-def _var_converter(root: bool, with_mean: bool) -> Callable[..., Any]:
-    def convert(ctx: Ctx, input: torch.Tensor, dim: Any = None, unbiased: Any = None,
-                keepdim: bool = False, *, correction: Any = None, out: torch.Tensor | None = None
-                ) -> ITensor:
+def _var_converter(root: bool, with_mean: bool) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: DimArg | bool = None,
+                unbiased: bool | None = None, keepdim: bool = False, *,
+                correction: float | None = None, out: torch.Tensor | None = None
+                ) -> ITensor | tuple[ITensor, ITensor]:
         var, mean = _moments(ctx, input, dim, unbiased, keepdim, correction)
         if root:
             var = arith.unary(ctx.network, var, U.SQRT)
@@ -154,7 +157,7 @@ def _var_converter(root: bool, with_mean: bool) -> Callable[..., Any]:
     return convert
 
 
-def convert_logsumexp(ctx: Ctx, input: torch.Tensor, dim: Any, keepdim: bool = False, *,
+def convert_logsumexp(ctx: Ctx, input: torch.Tensor, dim: DimArg, keepdim: bool = False, *,
                       out: torch.Tensor | None = None) -> ITensor:
     """torch's: m = amax(x) (0 where infinite); log(sum(exp(x - m))) + m."""
     network = ctx.network
@@ -171,7 +174,7 @@ def convert_logsumexp(ctx: Ctx, input: torch.Tensor, dim: Any, keepdim: bool = F
     return finish(ctx, result)
 
 
-def _norm_of(ctx: Ctx, input: torch.Tensor, ord: Any, dim: Any, keepdim: bool,
+def _norm_of(ctx: Ctx, input: torch.Tensor, ord: float | str | None, dim: DimArg, keepdim: bool,
              dtype: torch.dtype | None) -> ITensor:
     if isinstance(ord, str) or ord is None:
         raise ctx.unsupported(f"matrix norm ord={ord!r}")
@@ -179,13 +182,14 @@ def _norm_of(ctx: Ctx, input: torch.Tensor, ord: Any, dim: Any, keepdim: bool,
     return finish(ctx, reductions.vector_norm(ctx.network, x, float(ord), _dims(dim), keepdim))
 
 
-def convert_vector_norm(ctx: Ctx, x: ITensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
+def convert_vector_norm(ctx: Ctx, x: torch.Tensor, ord: float = 2, dim: DimArg = None,
+                        keepdim: bool = False,
                         *, dtype: torch.dtype | None = None, out: torch.Tensor | None = None
                         ) -> ITensor:
     return _norm_of(ctx, x, ord, dim, keepdim, dtype)
 
 
-def convert_norm(ctx: Ctx, input: torch.Tensor, p: Any = "fro", dim: Any = None,
+def convert_norm(ctx: Ctx, input: torch.Tensor, p: float | str | None = "fro", dim: DimArg = None,
                  keepdim: bool = False, out: torch.Tensor | None = None,
                  dtype: torch.dtype | None = None) -> ITensor:
     """torch.norm: 'fro' over at most two dims is the 2-norm; numbers are vector norms."""
@@ -194,7 +198,8 @@ def convert_norm(ctx: Ctx, input: torch.Tensor, p: Any = "fro", dim: Any = None,
     return _norm_of(ctx, input, 2 if p is None else p, dim, keepdim, dtype)
 
 
-def convert_linalg_norm(ctx: Ctx, A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False,
+def convert_linalg_norm(ctx: Ctx, A: torch.Tensor, ord: float | str | None = None,
+                        dim: DimArg = None, keepdim: bool = False,
                         *, out: torch.Tensor | None = None, dtype: torch.dtype | None = None
                         ) -> ITensor:
     """torch.linalg.norm: vector norms (dim an int, or ord None) and the Frobenius norm."""
@@ -205,13 +210,13 @@ def convert_linalg_norm(ctx: Ctx, A: Any, ord: Any = None, dim: Any = None, keep
     raise ctx.unsupported(f"matrix norm ord={ord!r}")
 
 
-def convert_count_nonzero(ctx: Ctx, input: torch.Tensor, dim: Any = None) -> ITensor:
+def convert_count_nonzero(ctx: Ctx, input: torch.Tensor, dim: DimArg = None) -> ITensor:
     network = ctx.network
     ones = emit.cast(network, arith.nonzero(network, ctx.trt(input)), torch.int64)
     return reductions.reduce(network, ones, R.SUM, _dims(dim), False)
 
 
-_TABLE: dict[str, Callable[..., Any]] = {
+_TABLE: dict[str, Converter] = {
     "sum": _reduction_converter(R.SUM), "mean": _reduction_converter(R.AVG),
     "prod": _reduction_converter(R.PROD),
     "max": _extremum_converter(True), "min": _extremum_converter(False),
@@ -224,5 +229,6 @@ _TABLE: dict[str, Callable[..., Any]] = {
 
 
 register_spellings(_TABLE, in_place=False)
-register_table({"torch.linalg.vector_norm": convert_vector_norm, "torch.linalg.norm": convert_linalg_norm,
+register_table({"torch.linalg.vector_norm": convert_vector_norm,
+                "torch.linalg.norm": convert_linalg_norm,
                 "torch.special.logsumexp": convert_logsumexp})
