@@ -9,14 +9,13 @@ model computed from dynamic dims (DimInts) as shape tensors.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
-from trtconv.api import Ctx, ITensor
+from trtconv.api import Ctx, Dim, DimArg, E, ITensor
 from trtconv.emit.shapes import is_dynamic
-from trtconv.registry import register_table
+from trtconv.registry import register_spellings, register_table
 from trtconv.symbolic import dim_tensor
 
 S = trt.SampleMode
@@ -39,7 +38,7 @@ def _aligned(example_in: Sequence[int], example_out: Sequence[int]) -> list[int 
     return source
 
 
-def view_as_shape(ctx: Ctx, input: torch.Tensor, sizes: Sequence[Any]) -> ITensor:
+def view_as_shape(ctx: Ctx, input: torch.Tensor, sizes: Sequence[int]) -> ITensor:
     """`input` reshaped to the torch result's shape, given the sizes the model asked for
     (ints, -1, or DimInts computed from dynamic dims)."""
     x = ctx.trt(input)
@@ -47,7 +46,7 @@ def view_as_shape(ctx: Ctx, input: torch.Tensor, sizes: Sequence[Any]) -> ITenso
     if len(sizes) != len(out):
         raise ctx.unsupported(f"reshape sizes {tuple(sizes)} for a result of shape {out}")
     source = _aligned(tuple(input.shape), out)
-    shape: list[Any] = list(out)
+    shape: list[Dim] = list(out)
     for j, s in enumerate(sizes):
         if not is_dynamic(s):
             continue
@@ -64,28 +63,24 @@ def view_as_shape(ctx: Ctx, input: torch.Tensor, sizes: Sequence[Any]) -> ITenso
     return emit.reshape_to(ctx.network, x, shape, source, infer_at)
 
 
-def convert_view(ctx: Ctx, input: torch.Tensor, *shape: Any) -> ITensor:
+def convert_view(ctx: Ctx, input: torch.Tensor, *shape: int | Sequence[int] | torch.dtype
+                 ) -> ITensor:
     if len(shape) == 1 and isinstance(shape[0], torch.dtype):
         raise ctx.unsupported("view(dtype) reinterprets bits; TensorRT has no bitcast")
     return view_as_shape(ctx, input, emit.varargs(shape))
 
 
-def convert_reshape(ctx: Ctx, input: torch.Tensor, *shape: Any) -> ITensor:
+def convert_reshape(ctx: Ctx, input: torch.Tensor, *shape: int | Sequence[int]) -> ITensor:
     return view_as_shape(ctx, input, emit.varargs(shape))
 
 
-def convert_view_as(ctx: Ctx, input: torch.Tensor, other: Any) -> ITensor:
+def convert_view_as(ctx: Ctx, input: torch.Tensor, other: torch.Tensor) -> ITensor:
     if not ctx.is_traced(other):
         return view_as_shape(ctx, input, list(other.shape))
     x, y = ctx.trt(input), ctx.trt(other)
     if x is y:
         return x
     return emit.reshape_to(ctx.network, x, [emit.dim_of(ctx, y, j) for j in range(len(y.shape))])
-
-
-tensorrt_converter("torch.Tensor.view")(convert_view)
-register_table({target: convert_reshape for target in ("torch.reshape", "torch.Tensor.reshape")})
-register_table({target: convert_view_as for target in ("torch.Tensor.view_as", "torch.Tensor.reshape_as")})
 
 
 def convert_flatten(ctx: Ctx, input: torch.Tensor, start_dim: int = 0, end_dim: int = -1
@@ -101,10 +96,7 @@ def convert_flatten(ctx: Ctx, input: torch.Tensor, start_dim: int = 0, end_dim: 
     return emit.reshape_to(ctx.network, x, out, source, start)
 
 
-register_table({target: convert_flatten for target in ("torch.flatten", "torch.Tensor.flatten")})
-
-
-def convert_unflatten(ctx: Ctx, input: torch.Tensor, dim: int, sizes: Sequence[Any]) -> ITensor:
+def convert_unflatten(ctx: Ctx, input: torch.Tensor, dim: int, sizes: Sequence[int]) -> ITensor:
     x = ctx.trt(input)
     out = tuple(ctx.output.shape)
     axis = emit.normalize_dim(dim, len(x.shape))
@@ -116,10 +108,7 @@ def convert_unflatten(ctx: Ctx, input: torch.Tensor, dim: int, sizes: Sequence[A
     return emit.reshape_to(ctx.network, x, shape, source, minus[0] if minus else None)
 
 
-register_table({target: convert_unflatten for target in ("torch.unflatten", "torch.Tensor.unflatten")})
-
-
-def convert_squeeze(ctx: Ctx, input: torch.Tensor, dim: Any = None) -> ITensor:
+def convert_squeeze(ctx: Ctx, input: torch.Tensor, dim: DimArg = None) -> ITensor:
     x = ctx.trt(input)
     rank = len(x.shape)
     if dim is None:
@@ -133,9 +122,6 @@ def convert_squeeze(ctx: Ctx, input: torch.Tensor, dim: Any = None) -> ITensor:
     return emit.reshape_to(ctx.network, x, tuple(ctx.output.shape), source)
 
 
-register_table({target: convert_squeeze for target in ("torch.squeeze", "torch.Tensor.squeeze", "torch.Tensor.squeeze_")})
-
-
 def convert_unsqueeze(ctx: Ctx, input: torch.Tensor, dim: int) -> ITensor:
     x = ctx.trt(input)
     axis = emit.normalize_dim(dim, len(x.shape) + 1)
@@ -144,22 +130,16 @@ def convert_unsqueeze(ctx: Ctx, input: torch.Tensor, dim: int) -> ITensor:
     return emit.reshape_to(ctx.network, x, tuple(ctx.output.shape), source)
 
 
-register_table({target: convert_unsqueeze for target in ("torch.unsqueeze", "torch.Tensor.unsqueeze", "torch.Tensor.unsqueeze_")})
-
-
 def convert_identity(ctx: Ctx, input: torch.Tensor, *args: object, **kwargs: object) -> ITensor:
     """contiguous/clone: the same values (memory layout has no meaning in TensorRT)."""
     return ctx.trt(input)
 
 
-register_table({target: convert_identity for target in ("torch.clone", "torch.Tensor.clone", "torch.Tensor.contiguous")})
-
-
-def convert_expand(ctx: Ctx, input: torch.Tensor, *sizes: Any) -> ITensor:
+def convert_expand(ctx: Ctx, input: torch.Tensor, *args: int | Sequence[int]) -> ITensor:
     x = ctx.trt(input)
-    sizes = emit.varargs(sizes)
+    sizes = emit.varargs(args)
     offset = len(sizes) - len(x.shape)
-    dims: list[Any] = []
+    dims: list[Dim | None] = []
     for j, s in enumerate(sizes):
         k = j - offset
         keep = k >= 0 and (not is_dynamic(s) and (s == -1 or x.shape[k] >= 0 and s == x.shape[k])
@@ -174,7 +154,7 @@ def convert_expand(ctx: Ctx, input: torch.Tensor, *sizes: Any) -> ITensor:
     return emit.expand_to(ctx.network, x, dims)
 
 
-def convert_expand_as(ctx: Ctx, input: torch.Tensor, other: Any) -> ITensor:
+def convert_expand_as(ctx: Ctx, input: torch.Tensor, other: torch.Tensor) -> ITensor:
     x = ctx.trt(input)
     if ctx.is_traced(other):
         dims = emit.dims_of(ctx.network, ctx.trt(other))
@@ -183,23 +163,19 @@ def convert_expand_as(ctx: Ctx, input: torch.Tensor, other: Any) -> ITensor:
     return emit.expand_to(ctx.network, x, dims)
 
 
-tensorrt_converter("torch.Tensor.expand")(convert_expand)
-tensorrt_converter("torch.Tensor.expand_as")(convert_expand_as)
-
-
 @tensorrt_converter("torch.broadcast_to")
-def convert_broadcast_to(ctx: Ctx, input: torch.Tensor, size: Sequence[Any]) -> ITensor:
+def convert_broadcast_to(ctx: Ctx, input: torch.Tensor, size: Sequence[int]) -> ITensor:
     return convert_expand(ctx, input, size)
 
 
-def tile(ctx: Ctx, input: torch.Tensor, reps: Sequence[Any]) -> ITensor:
+def tile(ctx: Ctx, input: torch.Tensor, reps: Sequence[int]) -> ITensor:
     """`input` repeated `reps` times along each axis (leading axes added): a WRAP slice reads
     the input cyclically over the larger window."""
     x = emit.to_rank(ctx.network, ctx.trt(input), len(reps))
     if all(not is_dynamic(r) and r == 1 for r in reps):
         return x
     have = [emit.dim_of(ctx, x, a) for a in range(len(reps))]
-    size = [emit.dim_op(ctx.network, d, r, trt.ElementWiseOperation.PROD)
+    size = [emit.dim_op(ctx.network, d, r, E.PROD)
             if is_dynamic(r) or r != 1 else None for d, r in zip(have, reps)]
     if any(d == 0 for d in x.shape):  # nothing to read: an empty result
         return emit.full(ctx, [h if s is None else s for h, s in zip(have, size)], 0,
@@ -207,19 +183,24 @@ def tile(ctx: Ctx, input: torch.Tensor, reps: Sequence[Any]) -> ITensor:
     return emit.slice_tensor(ctx.network, x, [0] * len(reps), size, [1] * len(reps), S.WRAP)
 
 
-def convert_repeat(ctx: Ctx, input: torch.Tensor, *sizes: Any) -> ITensor:
+def convert_repeat(ctx: Ctx, input: torch.Tensor, *sizes: int | Sequence[int]) -> ITensor:
     return tile(ctx, input, emit.varargs(sizes))
 
 
-def convert_tile(ctx: Ctx, input: torch.Tensor, dims: Sequence[Any]) -> ITensor:
+def convert_tile(ctx: Ctx, input: torch.Tensor, dims: Sequence[int]) -> ITensor:
     reps = list(dims)
     return tile(ctx, input, [1] * (input.dim() - len(reps)) + reps)
 
 
-tensorrt_converter("torch.Tensor.repeat")(convert_repeat)
-tensorrt_converter("torch.tile")(convert_tile)
-
-
-@tensorrt_converter("torch.Tensor.tile")
-def convert_tile_method(ctx: Ctx, input: torch.Tensor, *dims: Any) -> ITensor:
+def convert_tile_method(ctx: Ctx, input: torch.Tensor, *dims: int | Sequence[int]) -> ITensor:
     return convert_tile(ctx, input, emit.varargs(dims))
+
+
+register_spellings({"reshape": convert_reshape, "flatten": convert_flatten,
+                    "unflatten": convert_unflatten, "squeeze": convert_squeeze,
+                    "unsqueeze": convert_unsqueeze, "clone": convert_identity})
+register_table({"torch.Tensor.view": convert_view, "torch.Tensor.view_as": convert_view_as,
+                "torch.Tensor.reshape_as": convert_view_as,
+                "torch.Tensor.contiguous": convert_identity, "torch.Tensor.expand": convert_expand,
+                "torch.Tensor.expand_as": convert_expand_as, "torch.Tensor.repeat": convert_repeat,
+                "torch.tile": convert_tile, "torch.Tensor.tile": convert_tile_method})

@@ -7,18 +7,16 @@ sorted axis must be static and at most TensorRT's top-k limit (3840) long.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import torch
 
-from trtconv import emit, tensorrt_converter
+from trtconv import emit
 from trtconv.api import Ctx, ITensor
 from trtconv.emit import arith, reductions
+from trtconv.registry import register_spellings
 
 
 def _sorted(ctx: Ctx, input: torch.Tensor, k: int | None, dim: int, largest: bool
-            ) -> tuple[Any, Any]:
+            ) -> tuple[ITensor, ITensor]:
     """Values and indices of the first `k` (None: all) along `dim` in the requested order."""
     x = ctx.trt(input)
     rank = len(x.shape)
@@ -38,14 +36,15 @@ def _sorted(ctx: Ctx, input: torch.Tensor, k: int | None, dim: int, largest: boo
     return reductions.topk(ctx.network, x, k, axis, largest)
 
 
-def _check_stable(ctx: Ctx, stable: Any) -> None:
+def _check_stable(ctx: Ctx, stable: bool | None) -> None:
     if stable:
         raise ctx.unsupported("stable=True (TensorRT's top-k does not promise the order of "
                               "equal elements)")
 
 
 def convert_sort(ctx: Ctx, input: torch.Tensor, dim: int = -1, descending: bool = False, *,
-                 stable: Any = None, out: torch.Tensor | None = None) -> tuple[Any, Any]:
+                 stable: bool | None = None, out: torch.Tensor | None = None
+                 ) -> tuple[ITensor, ITensor]:
     _check_stable(ctx, stable)
     return _sorted(ctx, input, None, dim, descending)
 
@@ -61,15 +60,11 @@ def convert_msort(ctx: Ctx, input: torch.Tensor, *, out: torch.Tensor | None = N
 
 
 def convert_topk(ctx: Ctx, input: torch.Tensor, k: int, dim: int = -1, largest: bool = True,
-                 sorted: bool = True, *, out: torch.Tensor | None = None) -> tuple[Any, Any]:
+                 sorted: bool = True, *, out: torch.Tensor | None = None
+                 ) -> tuple[ITensor, ITensor]:
     """torch.topk; `sorted=False` leaves torch free to choose the order, TensorRT sorts."""
     return _sorted(ctx, input, k, dim, largest)
 
 
-_TABLE: dict[str, Callable[..., Any]] = {
-    "sort": convert_sort, "argsort": convert_argsort, "msort": convert_msort, "topk": convert_topk,
-}
-
-for _name, _fn in _TABLE.items():
-    tensorrt_converter(f"torch.{_name}")(_fn)
-    tensorrt_converter(f"torch.Tensor.{_name}")(_fn)
+register_spellings({"sort": convert_sort, "argsort": convert_argsort, "msort": convert_msort,
+                    "topk": convert_topk}, in_place=False)
