@@ -15,7 +15,8 @@ from trtconv.registry import register_spellings
 
 def convert_permute(ctx: Ctx, input: torch.Tensor, *dims: int | Sequence[int]) -> ITensor:
     rank = input.dim()
-    return emit.permute(ctx.network, ctx.trt(input), [emit.normalize_dim(d, rank) for d in emit.varargs(dims)])
+    order = [emit.normalize_dim(d, rank) for d in emit.varargs(dims)]
+    return emit.permute(ctx.network, ctx.trt(input), order)
 
 
 def convert_transpose(ctx: Ctx, input: torch.Tensor, dim0: int, dim1: int) -> ITensor:
@@ -41,7 +42,8 @@ def convert_movedim(ctx: Ctx, input: torch.Tensor, source: Ints, destination: In
     for s, d in zip(src, dst):
         order[d] = s
     rest = iter(a for a in range(rank) if a not in src)
-    return emit.permute(ctx.network, ctx.trt(input), [a if a is not None else next(rest) for a in order])
+    full = [a if a is not None else next(rest) for a in order]
+    return emit.permute(ctx.network, ctx.trt(input), full)
 
 
 def convert_flip(ctx: Ctx, input: torch.Tensor, *dims: int | Sequence[int]) -> ITensor:

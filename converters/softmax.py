@@ -95,7 +95,8 @@ def _softmin(ctx: Ctx, input: torch.Tensor, dim: int | str | None, dtype: torch.
 
 
 def _module_converter(fn: Softmax) -> Converter:
-    def convert(ctx: Ctx, self: torch.nn.Softmax | torch.nn.LogSoftmax | torch.nn.Softmin, input: torch.Tensor) -> ITensor:
+    def convert(ctx: Ctx, self: torch.nn.Softmax | torch.nn.LogSoftmax | torch.nn.Softmin,
+                input: torch.Tensor) -> ITensor:
         return fn(ctx, input, self.dim, None)
 
     return convert

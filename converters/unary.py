@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 import torch
 
 from trtconv import emit, trt
-from trtconv.api import Ctx, E, ITensor, Network, U
+from trtconv.api import Converter, Ctx, E, ITensor, Network, U
 from trtconv.emit import arith
 from trtconv.emit.compute import finish, stored
 from trtconv.registry import register_spellings
 
-Emit = Callable[[Any, Any], Any]  # (network, x) -> ITensor
+Emit = Callable[[Network, ITensor], ITensor]
 
 
-def _layer(op: Any) -> Emit:
+def _layer(op: U) -> Emit:
     return lambda network, x: arith.unary(network, x, op)
 
 
@@ -109,7 +108,7 @@ class Spec:
     """
 
     def __init__(self, on_float: Emit, on_int: Emit | None = None, upcast: bool = False,
-                 predicate: bool = False):
+                 predicate: bool = False) -> None:
         self.on_float, self.on_int, self.upcast, self.predicate = (on_float, on_int, upcast,
                                                                   predicate)
 
@@ -157,7 +156,7 @@ def unary_op(ctx: Ctx, spec: Spec, input: torch.Tensor) -> ITensor:
     return finish(ctx, spec.on_float(ctx.network, x))
 
 
-def _converter(spec: Spec) -> Callable[..., Any]:
+def _unary_converter(spec: Spec) -> Converter:
     def convert(ctx: Ctx, input: torch.Tensor, *, out: torch.Tensor | None = None) -> ITensor:
         return unary_op(ctx, spec, input)
 
@@ -181,7 +180,7 @@ def convert_round(ctx: Ctx, input: torch.Tensor, *, decimals: int = 0,
     return unary_op(ctx, Spec(emit_, upcast=True), input)
 
 
-_CONVERTERS: dict[str, Callable[..., Any]] = {name: _converter(s) for name, s in _SPECS.items()}
+_CONVERTERS: dict[str, Converter] = {name: _unary_converter(s) for name, s in _SPECS.items()}
 register_spellings({**_CONVERTERS, "round": convert_round},
                    namespaces=("torch", "torch.Tensor", "torch.special"))
 register_spellings({"abs": _CONVERTERS["abs"]}, namespaces=(), operators=True)

@@ -27,7 +27,7 @@ __all__ = [
     "axes_mask", "normalize_dim", "normalize_dims", "varargs",
     "binary", "broadcast_rank", "promote", "to_rank",
     "cast", "constant", "scalar_like", "storable_dtype",
-    "dim_as_tensor", "dim_of", "dim_op", "expand_to", "full", "iota", "permute", "reshape_to", "slice_tensor",
-    "matmul", "pad", "pad_axes", "adaptive_pool", "slice_axis",
+    "dim_as_tensor", "dim_of", "dim_op", "expand_to", "full", "iota", "permute", "reshape_to",
+    "slice_axis", "slice_tensor", "matmul", "pad", "pad_axes", "adaptive_pool",
     "dims_of", "is_dynamic", "reshape", "shape_of", "shape_tensor", "static_shape",
 ]
