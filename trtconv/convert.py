@@ -12,11 +12,12 @@ import torch
 from torch.utils import _pytree as pytree
 
 from . import backends, quantization
+from .backends.replay import rebuild
 from .context import ConversionContext
 from .errors import ConversionReport, InputError, UnsupportedOperatorError
 from .inputs import Input
 from .module import TRTModule
-from .precision import PRECISIONS, lower_precision, rebuild
+from .precision import PRECISIONS, lower_precision
 from .reference import trt
 from .reference.trt.plan import record_network
 from .tracing import tracing

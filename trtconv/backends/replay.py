@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from trtconv.reference import walk
 from trtconv.reference.trt.plan import Recording, record_network, replay
 
 
@@ -63,16 +64,24 @@ def replay_network(recording: Recording, trt: ModuleType, log_level: Any = None)
     builder = trt.Builder(logger)
     flag = 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
     network = builder.create_network(flag)
-    tensors = replay(recording, trt, network)
+    tensors = replay(recording, trt, network, is_reference=getattr(trt, "IS_REFERENCE", False))
     return Replayed(trt, logger, builder, network, tensors)
+
+
+def rebuild(recording: Recording) -> Any:
+    """A reference network from a recording (what the precision passes return), its builder
+    logging through a capturing logger."""
+    from trtconv.reference import trt
+
+    return replay_network(recording, trt).network
 
 
 def check_against_reference(reference_network: Any, replayed: Replayed) -> int:
     """Compare every tensor's shape and dtype; return how many were checked."""
     mismatches: list[str] = []
-    tensors = list(reference_network._inputs)
-    for layer in reference_network._layers:
-        tensors.extend(layer._outputs)
+    tensors = walk.inputs(reference_network)
+    for layer in walk.layers(reference_network):
+        tensors.extend(walk.layer_outputs(layer))
     for ref in tensors:
         real = replayed.tensors.get(ref.name)
         if real is None:
