@@ -26,8 +26,6 @@ from .common import fmt_s, log, md_table
 from .resnet_network import RESNET50, ReferenceRunner, build_plan, eager_forward, make_weights
 
 GOAL = 1.15
-NEEDED = ("add_convolution_nd", "add_scale", "add_activation", "add_pooling_nd",
-          "add_elementwise", "add_reduce", "add_shuffle", "add_constant", "add_matrix_multiply")
 
 # The aten ops that do in eager what each reference layer type does (for the profile table).
 EAGER_OPS = {
@@ -46,12 +44,6 @@ EAGER_OPS = {
 def eager_seconds(kind: str, eager: dict[str, float]) -> float | None:
     ops = EAGER_OPS.get(kind)
     return None if ops is None else sum(eager.get(op, 0.0) for op in ops)
-
-
-def missing_layers() -> list[str]:
-    from trtconv.reference import trt
-
-    return [m for m in NEEDED if not hasattr(trt.INetworkDefinition, m)]
 
 
 def step_profile(runner: ReferenceRunner, x: torch.Tensor, reps: int) -> dict[str, Any]:
@@ -130,15 +122,7 @@ def cprofile_top(runner: ReferenceRunner, x: torch.Tensor, reps: int, top: int =
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    missing = missing_layers()
     command = common.environment()["command"]
-    if missing:
-        log(f"reference_runtime: blocked, the reference TensorRT lacks {', '.join(missing)}")
-        common.write_result("reference_runtime.md", "\n".join([
-            "# Reference runtime vs eager PyTorch (ResNet-50)", "",
-            f"**Not measured**: the reference TensorRT has no {', '.join(missing)} yet.", "",
-            common.environment_md()]), args.results)
-        return {"blocked": missing}
     width = args.width
     batches = [1] if args.quick else [1, 8]
     size = args.size

@@ -19,6 +19,7 @@ from torch.utils import _pytree as pytree
 
 import trtconv
 
+from .compare import assert_matches
 from .rtx import require_rtx
 
 EXERCISED: set[str] = set()
@@ -35,21 +36,6 @@ class Lambda(torch.nn.Module):
         return self.fn(*args)
 
 
-def _compare(got: Any, want: Any, atol: float, rtol: float) -> None:
-    got_leaves, got_spec = pytree.tree_flatten(got)
-    want_leaves, want_spec = pytree.tree_flatten(want)
-    assert got_spec == want_spec, f"structure {got_spec} != torch's {want_spec}"
-    for i, (g, w) in enumerate(zip(got_leaves, want_leaves)):
-        assert g.dtype == w.dtype, f"output {i}: dtype {g.dtype}, torch gives {w.dtype}"
-        assert tuple(g.shape) == tuple(w.shape), (
-            f"output {i}: shape {tuple(g.shape)}, torch gives {tuple(w.shape)}")
-        if w.is_floating_point():
-            torch.testing.assert_close(g, w, atol=atol, rtol=rtol, equal_nan=True)
-        else:
-            assert torch.equal(g, w), f"output {i}: {g} != {w}"
-
-
-
 
 def check_op(fn: Callable[..., Any] | torch.nn.Module, *inputs: Any, atol: float = 1e-5,
              rtol: float = 1e-5, rtx: bool = True, **convert_options: Any) -> trtconv.TRTModule:
@@ -63,12 +49,13 @@ def check_op(fn: Callable[..., Any] | torch.nn.Module, *inputs: Any, atol: float
                                 **convert_options)
     EXERCISED.update(converted.report.converted)
     got = converted(*[_clone(x) for x in inputs])
-    _compare(got, want, atol, rtol)
+    assert_matches(got, want, atol, rtol)
     if rtx:
         require_rtx()
-        on_rtx = trtconv.convert(module, [_clone(x) for x in inputs], backend="tensorrt_rtx",
-                                 **convert_options)
-        assert on_rtx.engine_bytes
+        # replayed on TensorRT-RTX, every tensor's shape and dtype checked against the
+        # reference, then built: a mismatch or a failed build raises
+        trtconv.convert(module, [_clone(x) for x in inputs], backend="tensorrt_rtx",
+                        **convert_options)
     return converted
 
 
