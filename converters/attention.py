@@ -115,6 +115,17 @@ def _split_heads(network: Network, x: ITensor, heads: int) -> ITensor:
     return emit.permute(network, split, (1, 2, 0, 3))
 
 
+def _project_heads(ctx: Ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                   heads: int, dtype: torch.dtype) -> ITensor:
+    """One of query, key, value ([L, N, E], or unbatched [L, E]) projected and split into
+    heads: [N, heads, L, E / heads]."""
+    network = ctx.network
+    t = emit.cast(network, ctx.trt(x), dtype)
+    if x.dim() == 2:  # [L, E] -> [L, 1, E]
+        t = emit.reshape(network, t, emit.dims_of(network, t)[:1] + [1, t.shape[-1]])
+    return _split_heads(network, _project(ctx, t, weight, bias), heads)
+
+
 def _additive_mask(ctx: Ctx, mask: torch.Tensor, dtype: torch.dtype) -> ITensor:
     """torch's canonical mask: float as given, bool as -inf where true."""
     network = ctx.network
@@ -153,13 +164,8 @@ def convert_multi_head_attention_forward(
     dtype = emit.compute.stored(ctx.output[0].dtype)
     biases = in_proj_bias.chunk(3) if in_proj_bias is not None else (None,) * 3
     batched = query.dim() == 3
-    projected = []
-    for x, w, b in zip((query, key, value), weights, biases):
-        t = emit.cast(network, ctx.trt(x), dtype)
-        if not batched:  # [L, E] -> [L, 1, E]
-            t = emit.reshape(network, t, emit.dims_of(network, t)[:1] + [1, t.shape[-1]])
-        projected.append(_split_heads(network, _project(ctx, t, w, b), num_heads))
-    q, k, v = projected
+    q, k, v = (_project_heads(ctx, x, w, b, num_heads, dtype)
+               for x, w, b in zip((query, key, value), weights, biases))
     # torch's is_causal is a hint that attn_mask is causal; it uses the triangle itself when
     # neither a key padding mask nor the weights are asked for.
     causal = is_causal and key_padding_mask is None and not need_weights
