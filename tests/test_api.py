@@ -3,6 +3,8 @@ converter follows the naming convention of CONTRIBUTING.md."""
 
 import inspect
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -40,3 +42,25 @@ def test_builtin_converters_follow_the_naming_convention():
         if spec.function.__module__.startswith("trtconv.converters.")
         and not _NAMED.match(spec.function.__qualname__))
     assert badly_named == []
+
+
+def test_an_override_registered_before_the_builtins_load_replaces_them():
+    """A user converter registered at import time, before any conversion loaded the built-in
+    ones, stays in place (loading the built-ins must not refuse it as a duplicate)."""
+    code = (
+        "import torch, trtconv\n"
+        "from trtconv.registry import USER_PRIORITY, _REGISTRY\n"
+        "assert not _REGISTRY  # nothing loaded yet\n"
+        "@trtconv.tensorrt_converter('torch.nn.functional.relu', priority=USER_PRIORITY)\n"
+        "def convert_relu_as_tanh(ctx, input, inplace=False):\n"
+        "    return ctx.network.add_activation(ctx.trt(input),\n"
+        "                                      trtconv.trt.ActivationType.TANH).get_output(0)\n"
+        "class M(torch.nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return torch.nn.functional.relu(x)\n"
+        "x = torch.randn(3, 4)\n"
+        "converted = trtconv.convert(M(), [x], backend='reference')\n"
+        "torch.testing.assert_close(converted(x), torch.tanh(x))\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]

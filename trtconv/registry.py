@@ -125,6 +125,8 @@ def qualified_name(fn: Any) -> str:
 def register(spec: ConverterSpec) -> ConverterSpec:
     """Add a converter; a second one for a target needs a higher priority to replace it."""
     resolve(spec.target)
+    if spec.priority > BUILTIN_PRIORITY:
+        _load_builtin()  # an override registered before the built-ins must find them there
     existing = _REGISTRY.get(spec.target)
     if existing is not None and spec.priority <= existing.priority:
         raise DuplicateConverterError(
