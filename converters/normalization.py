@@ -127,17 +127,11 @@ def _layer_norm(ctx: Ctx, input: torch.Tensor, normalized_shape: Ints,
 
 
 @tensorrt_converter("torch.nn.functional.layer_norm")
+@tensorrt_converter("torch.layer_norm")
 def convert_layer_norm(ctx: Ctx, input: torch.Tensor, normalized_shape: Ints,
                        weight: torch.Tensor | None = None, bias: torch.Tensor | None = None,
-                       eps: float = 1e-5) -> ITensor:
-    return _layer_norm(ctx, input, normalized_shape, weight, bias, eps)
-
-
-@tensorrt_converter("torch.layer_norm")
-def convert_torch_layer_norm(ctx: Ctx, input: torch.Tensor, normalized_shape: Ints,
-                             weight: torch.Tensor | None = None,
-                             bias: torch.Tensor | None = None, eps: float = 1e-5,
-                             cudnn_enable: bool = True) -> ITensor:
+                       eps: float = 1e-5, cudnn_enable: bool = True) -> ITensor:
+    """F.layer_norm, and torch.layer_norm (which also takes cudnn_enable)."""
     return _layer_norm(ctx, input, normalized_shape, weight, bias, eps)
 
 
@@ -158,17 +152,11 @@ def _group_norm(ctx: Ctx, input: torch.Tensor, num_groups: int, weight: torch.Te
 
 
 @tensorrt_converter("torch.nn.functional.group_norm")
+@tensorrt_converter("torch.group_norm")
 def convert_group_norm(ctx: Ctx, input: torch.Tensor, num_groups: int,
                        weight: torch.Tensor | None = None, bias: torch.Tensor | None = None,
-                       eps: float = 1e-5) -> ITensor:
-    return _group_norm(ctx, input, num_groups, weight, bias, eps)
-
-
-@tensorrt_converter("torch.group_norm")
-def convert_torch_group_norm(ctx: Ctx, input: torch.Tensor, num_groups: int,
-                             weight: torch.Tensor | None = None,
-                             bias: torch.Tensor | None = None, eps: float = 1e-5,
-                             cudnn_enabled: bool = True) -> ITensor:
+                       eps: float = 1e-5, cudnn_enabled: bool = True) -> ITensor:
+    """F.group_norm, and torch.group_norm (which also takes cudnn_enabled)."""
     return _group_norm(ctx, input, num_groups, weight, bias, eps)
 
 
