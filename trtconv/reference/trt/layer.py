@@ -169,6 +169,12 @@ class ILayer:
     def execute(self, ins: list[torch.Tensor | None]) -> list[torch.Tensor]:
         raise NotImplementedError
 
+    def specialize(self, ins: list[TensorInfo | None], outs: list[TensorInfo]
+                   ) -> Callable[[list[Any]], list[torch.Tensor]]:
+        """`execute` for inputs and outputs of the concrete shapes `ins`/`outs` (what the
+        runtime calls at those shapes); families override it to do their shape work once."""
+        return self.execute
+
     def fail(self, message: str) -> LayerError:
         return LayerError(f"{self._name} [{self.layer_type.name}]: {message}")
 

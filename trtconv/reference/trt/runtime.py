@@ -8,7 +8,7 @@ of steps; executing runs each layer's torch code and drops intermediates after t
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -24,8 +24,10 @@ from .enums import (
 )
 from .network import INetworkDefinition
 from .plan import PlanError, Recording, from_bytes, replay
+from .schedule import Schedule, fold_constants, needed_layers, schedule
 
-_Step = tuple[Callable[[list[Any]], list[torch.Tensor]], list[int], list[int], list[int]]
+# Schedules kept per engine (one per set of input shapes, the oldest dropped first).
+_MAX_SCHEDULES = 16
 
 
 class _SilentLogger(ILogger):
@@ -74,7 +76,9 @@ class ICudaEngine:
         self._outputs = list(self._network._outputs)
         self._io = {t.name: t for t in self._inputs + self._outputs}
         self._profiles: list[dict[str, list[list[int]]]] = recording.graph.get("profiles", [])
-        self._steps, self._slots, self._output_slots = _compile(self._network)
+        self._layers = needed_layers(self._network._layers, self._outputs)
+        self._folded = fold_constants(self._layers)  # what TensorRT folds when it builds
+        self._schedules: dict[tuple[Any, ...], Schedule] = {}  # per input shapes
         self.name = self._network.name
         self.error_recorder = None
 
@@ -85,7 +89,7 @@ class ICudaEngine:
 
     @property
     def num_layers(self) -> int:
-        return len(self._steps)
+        return len(self._layers)
 
     @property
     def num_optimization_profiles(self) -> int:
@@ -148,65 +152,25 @@ class ICudaEngine:
     def _infer(self, input_shapes: dict[str, tuple[int, ...]]) -> dict[ITensor, TensorInfo]:
         return infer_concrete(self._network, input_shapes)
 
-    def _run(self, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
-        values: list[Any] = [None] * self._slots
-        values[:len(inputs)] = inputs
-        for fn, ins, outs, frees in self._steps:
-            results = fn([values[i] for i in ins])
-            for slot, result in zip(outs, results):
-                values[slot] = result
-            for slot in frees:
-                values[slot] = None
-        return [values[s] for s in self._output_slots]
+    def _schedule(self, key: tuple[Any, ...], infos: dict[ITensor, TensorInfo]) -> Schedule:
+        """The schedule for the input shapes `key` (made once, at the first run with them)."""
+        found = self._schedules.get(key)
+        if found is None:
+            if len(self._schedules) >= _MAX_SCHEDULES:
+                self._schedules.pop(next(iter(self._schedules)))
+            found = schedule(self._inputs, self._layers, self._outputs, self._folded, infos)
+            self._schedules[key] = found
+        return found
+
+    def _run(self, inputs: list[torch.Tensor], key: tuple[Any, ...],
+             infos: dict[ITensor, TensorInfo]) -> list[torch.Tensor]:
+        return self._schedule(key, infos).run(inputs)
 
 
 def _reference_module() -> Any:
     from trtconv.reference import trt
 
     return trt
-
-
-def _compile(network: INetworkDefinition) -> tuple[list[_Step], int, list[int]]:
-    """Order the layers the outputs need into steps with integer slots and last-use frees."""
-    needed: set[int] = set()
-    stack = [t._producer for t in network._outputs if t._producer is not None]
-    while stack:
-        layer = stack.pop()
-        if layer._index in needed:
-            continue
-        needed.add(layer._index)
-        stack.extend(t._producer for t in layer._inputs if t is not None and t._producer)
-    layers = [network._layers[i] for i in sorted(needed)]
-    slot: dict[int, int] = {id(t): i for i, t in enumerate(network._inputs)}
-    for layer in layers:
-        for out in layer._outputs:
-            slot[id(out)] = len(slot)
-    last_use: dict[int, int] = {}
-    for position, layer in enumerate(layers):
-        for t in layer._inputs:
-            if t is not None:
-                last_use[slot[id(t)]] = position
-    keep = {slot[id(t)] for t in network._outputs}
-    absent = len(slot)  # a slot that always holds None, for absent optional inputs
-    steps: list[_Step] = []
-    for position, layer in enumerate(layers):
-        ins = [slot[id(t)] if t is not None else absent for t in layer._inputs]
-        frees = sorted({s for s in ins if s != absent and last_use.get(s) == position} - keep)
-        steps.append((_bind(layer), ins, [slot[id(t)] for t in layer._outputs], frees))
-    return steps, len(slot) + 1, [slot[id(t)] for t in network._outputs]
-
-
-def _bind(layer: Any) -> Callable[[list[Any]], list[torch.Tensor]]:
-    execute = layer.execute
-    name = layer.name
-
-    def run(ins: list[Any]) -> list[torch.Tensor]:
-        try:
-            return execute(ins)
-        except Exception as e:  # name the layer: the torch error alone does not say where
-            raise RuntimeError(f"layer {name!r} failed: {e}") from e
-
-    return run
 
 
 def _host_tensor(address: int, shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
@@ -317,7 +281,7 @@ class IExecutionContext:
             infos = self._infos()
             assert infos is not None
             inputs = [self._view(t.name, self._shapes[t.name], t.dtype) for t in engine._inputs]
-            outputs = engine._run(inputs)
+            outputs = engine._run(inputs, self._inferred[0], infos)
             for tensor, value in zip(engine._outputs, outputs):
                 shape = infos[tensor].shape
                 self._view(tensor.name, shape, tensor.dtype).copy_(value.reshape(shape))

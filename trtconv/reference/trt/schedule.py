@@ -1,0 +1,148 @@
+"""Execution schedules: how the reference engine runs its layers, with as little per-layer work
+as TensorRT's own builder would leave.
+
+An engine is compiled twice over:
+
+- once, when it is created: the layers its outputs need, in order, and every layer computable
+  from constants alone (weights reshaped, transposed, cast, ...) evaluated ahead of time, as
+  TensorRT folds constants when it builds;
+- once per set of input shapes, the first time they run (then cached): every tensor whose
+  value inference knows at those shapes (shape tensors and what is computed from them) is set
+  in advance instead of computed, and each remaining layer runs its `specialize`d execute,
+  which reads the shapes of that run instead of recomputing them (a reshape by a shape tensor
+  reads no tensor back to the host).
+
+The values are those `execute` computes: folding runs the layers' own code, and a specialized
+execute computes what `execute` does for the shapes it was made for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from .dtypes import torch_dtype
+from .enums import FillOperation, LayerType
+from .inference import TensorInfo
+from .layer import ILayer
+from .tensor import ITensor
+
+Execute = Callable[[list[Any]], list[torch.Tensor]]
+
+# Layers whose results must be computed at every run: random fills, and plugins (their code
+# is the user's: nothing says it computes a function of its inputs alone).
+_RANDOM = {FillOperation.RANDOM_UNIFORM, FillOperation.RANDOM_NORMAL}
+_OPAQUE = {LayerType.PLUGIN, LayerType.PLUGIN_V2, LayerType.PLUGIN_V3}
+
+
+def needed_layers(layers: Sequence[ILayer], outputs: Sequence[ITensor]) -> list[ILayer]:
+    """The layers the outputs depend on, in network order."""
+    needed: set[int] = set()
+    stack = [t._producer for t in outputs if t._producer is not None]
+    while stack:
+        layer = stack.pop()
+        if layer._index in needed:
+            continue
+        needed.add(layer._index)
+        stack.extend(t._producer for t in layer._inputs if t is not None and t._producer)
+    return [layers[i] for i in sorted(needed)]
+
+
+def _foldable(layer: ILayer) -> bool:
+    if layer.layer_type in _OPAQUE:
+        return False
+    return not (layer.layer_type == LayerType.FILL and layer.operation in _RANDOM)
+
+
+def fold_constants(layers: Sequence[ILayer]) -> dict[ITensor, torch.Tensor]:
+    """The value of every tensor computed from constants alone (no network input upstream),
+    by running those layers once."""
+    folded: dict[ITensor, torch.Tensor] = {}
+    for layer in layers:
+        if not _foldable(layer) or not all(t is None or t in folded for t in layer._inputs):
+            continue
+        try:
+            results = layer.execute([None if t is None else folded[t] for t in layer._inputs])
+        except Exception:  # noqa: BLE001  (left to the run, which reports it with the layer)
+            continue
+        folded.update(zip(layer._outputs, results))
+    return folded
+
+
+def _known(info: TensorInfo) -> torch.Tensor | None:
+    """A tensor's value when inference knows every element (shape arithmetic)."""
+    value = info.known_value()
+    if value is None:
+        return None
+    return torch.tensor(value, dtype=torch_dtype(info.dtype)).reshape(info.shape)
+
+
+@dataclass
+class Schedule:
+    """The steps of one run: `(execute, input slots, output slots, slots freed after)`, the
+    values set before the first step, and where the outputs are."""
+
+    steps: list[tuple[Execute, list[int], list[int], list[int]]]
+    layers: list[ILayer]  # the layer of each step
+    preset: list[tuple[int, torch.Tensor]]
+    slots: int
+    outputs: list[int]
+
+    def run(self, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        values: list[Any] = [None] * self.slots
+        values[:len(inputs)] = inputs
+        for slot, value in self.preset:
+            values[slot] = value
+        position = 0
+        try:
+            for position, (fn, ins, outs, frees) in enumerate(self.steps):  # noqa: B007
+                results = fn([values[i] for i in ins])
+                for slot, result in zip(outs, results):
+                    values[slot] = result
+                for slot in frees:
+                    values[slot] = None
+        except Exception as e:  # name the layer: the torch error alone does not say where
+            raise RuntimeError(f"layer {self.layers[position].name!r} failed: {e}") from e
+        return [values[s] for s in self.outputs]
+
+
+def schedule(inputs: Sequence[ITensor], layers: Sequence[ILayer], outputs: Sequence[ITensor],
+             folded: dict[ITensor, torch.Tensor],
+             infos: dict[ITensor, TensorInfo] | None) -> Schedule:
+    """The schedule of `layers` for the shapes `infos` were inferred at (None: without
+    specializing, for `execute` at any shapes)."""
+    slot: dict[ITensor, int] = {t: i for i, t in enumerate(inputs)}
+    preset: dict[int, torch.Tensor] = {}
+    run: list[ILayer] = []
+    for layer in layers:
+        for out in layer._outputs:
+            slot[out] = len(slot)
+        values = [folded.get(out) if out in folded else
+                  _known(infos[out]) if infos is not None else None for out in layer._outputs]
+        if all(v is not None for v in values):
+            preset.update((slot[out], v) for out, v in zip(layer._outputs, values))
+        else:
+            run.append(layer)
+    absent = len(slot)  # a slot that always holds None, for absent optional inputs
+    used = {slot[t] for layer in run for t in layer._inputs if t is not None}
+    used.update(slot[t] for t in outputs)
+    last_use: dict[int, int] = {}
+    for position, layer in enumerate(run):
+        for t in layer._inputs:
+            if t is not None:
+                last_use[slot[t]] = position
+    keep = {slot[t] for t in outputs}
+    steps = []
+    for position, layer in enumerate(run):
+        ins = [slot[t] if t is not None else absent for t in layer._inputs]
+        frees = sorted({s for s in ins if s != absent and last_use.get(s) == position} - keep)
+        fn = layer.execute if infos is None else layer.specialize(
+            [None if t is None else infos[t] for t in layer._inputs],
+            [infos[t] for t in layer._outputs])
+        steps.append((fn, ins, [slot[t] for t in layer._outputs], frees))
+    return Schedule(steps, run,
+                    [(s, v) for s, v in preset.items() if s in used], absent + 1,
+                    [slot[t] for t in outputs])
