@@ -62,7 +62,8 @@ def _attend(ctx: Ctx, q: ITensor, k: ITensor, v: ITensor, scale: float, causal: 
     softmax = network.add_softmax(scores)
     softmax.axes = 1 << last
     probs = softmax.get_output(0)
-    if zero_dead_rows and (causal or keep is not None or bias is not None):
+    # A causal mask alone leaves every row its first key: only the other masks can empty one.
+    if zero_dead_rows and (keep is not None or bias is not None):
         peak = emit.reductions.reduce(network, scores, R.MAX, last, True)
         dead = emit.arith.elementwise(network, peak, blocked, E.EQUAL)
         probs = emit.arith.select(network, dead, emit.arith.const(network, 0.0, probs), probs)
