@@ -1,13 +1,15 @@
 """Runtime, ICudaEngine and IExecutionContext over host memory.
 
 Tensor addresses are host pointers of torch CPU tensors (`tensor.data_ptr()`), laid out
-contiguously as TensorRT's linear format. The engine compiles its layers once into a flat list
-of steps; executing runs each layer's torch code and drops intermediates after their last use.
+contiguously as TensorRT's linear format. The engine folds what constants compute when it is
+created and makes a schedule per set of input shapes at their first run (see `schedule`);
+executing runs the scheduled layers' torch code and drops intermediates after their last use.
 """
 
 from __future__ import annotations
 
 import ctypes
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -79,6 +81,7 @@ class ICudaEngine:
         self._layers = needed_layers(self._network._layers, self._outputs)
         self._folded = fold_constants(self._layers)  # what TensorRT folds when it builds
         self._schedules: dict[tuple[Any, ...], Schedule] = {}  # per input shapes
+        self._schedules_lock = threading.Lock()
         self.name = self._network.name
         self.error_recorder = None
 
@@ -156,10 +159,14 @@ class ICudaEngine:
         """The schedule for the input shapes `key` (made once, at the first run with them)."""
         found = self._schedules.get(key)
         if found is None:
-            if len(self._schedules) >= _MAX_SCHEDULES:
-                self._schedules.pop(next(iter(self._schedules)))
-            found = schedule(self._inputs, self._layers, self._outputs, self._folded, infos)
-            self._schedules[key] = found
+            with self._schedules_lock:  # contexts of one engine may run on several threads
+                found = self._schedules.get(key)
+                if found is None:
+                    if len(self._schedules) >= _MAX_SCHEDULES:
+                        self._schedules.pop(next(iter(self._schedules)))
+                    found = schedule(self._inputs, self._layers, self._outputs, self._folded,
+                                     infos)
+                    self._schedules[key] = found
         return found
 
     def _run(self, inputs: list[torch.Tensor], key: tuple[Any, ...],

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from .dtypes import torch_dtype
-from .enums import FillOperation, LayerType
+from .enums import ElementWiseOperation, FillOperation, LayerType
 from .inference import TensorInfo
 from .layer import ILayer
 from .tensor import ITensor
@@ -127,22 +127,81 @@ def schedule(inputs: Sequence[ITensor], layers: Sequence[ILayer], outputs: Seque
         else:
             run.append(layer)
     absent = len(slot)  # a slot that always holds None, for absent optional inputs
-    used = {slot[t] for layer in run for t in layer._inputs if t is not None}
+    # each step: (its execute, input tensors, output tensors, the layer it reports failing)
+    planned = _fuse_bias(run, set(outputs), {t for t in slot if slot[t] in preset}, infos) \
+        if infos is not None else [(layer.execute, layer._inputs, layer._outputs, layer)
+                                   for layer in run]
+    used = {slot[t] for _, ins, _, _ in planned for t in ins if t is not None}
     used.update(slot[t] for t in outputs)
     last_use: dict[int, int] = {}
-    for position, layer in enumerate(run):
-        for t in layer._inputs:
+    for position, (_, ins, _, _) in enumerate(planned):
+        for t in ins:
             if t is not None:
                 last_use[slot[t]] = position
     keep = {slot[t] for t in outputs}
     steps = []
-    for position, layer in enumerate(run):
-        ins = [slot[t] if t is not None else absent for t in layer._inputs]
+    for position, (fn, tensors, outs, _) in enumerate(planned):
+        ins = [slot[t] if t is not None else absent for t in tensors]
         frees = sorted({s for s in ins if s != absent and last_use.get(s) == position} - keep)
-        fn = layer.execute if infos is None else layer.specialize(
-            [None if t is None else infos[t] for t in layer._inputs],
-            [infos[t] for t in layer._outputs])
-        steps.append((fn, ins, [slot[t] for t in layer._outputs], frees))
-    return Schedule(steps, run,
+        steps.append((fn, ins, [slot[t] for t in outs], frees))
+    return Schedule(steps, [layer for *_, layer in planned],
                     [(s, v) for s, v in preset.items() if s in used], absent + 1,
                     [slot[t] for t in outputs])
+
+
+Planned = tuple[Execute, Sequence[ITensor | None], Sequence[ITensor], ILayer]
+
+
+def _fuse_bias(run: list[ILayer], outputs: set[ITensor], constant: set[ITensor],
+               infos: dict[ITensor, TensorInfo]) -> list[Planned]:
+    """Specialized steps, a matrix product whose only use is adding a constant bias along its
+    last axis made one step with it (as TensorRT fuses a bias into a GEMM's epilogue)."""
+    uses: dict[ITensor, int] = {}
+    for layer in run:
+        for t in layer._inputs:
+            if t is not None:
+                uses[t] = uses.get(t, 0) + 1
+    fused: dict[int, tuple[Execute, ITensor]] = {}  # position of the addition -> step, bias
+    skipped: set[int] = set()
+    position_of = {id(layer): i for i, layer in enumerate(run)}
+    for i, layer in enumerate(run):
+        if layer.layer_type != LayerType.MATRIX_MULTIPLY:
+            continue
+        product = layer._outputs[0]
+        add = next((other for other in run[i + 1:] if product in other._inputs), None)
+        if add is None or uses.get(product) != 1 or product in outputs or not _is_bias_add(
+                add, product, constant, infos):
+            continue
+        bias = next(t for t in add._inputs if t is not product)
+        fn = layer._specialize_with_bias(  # type: ignore[attr-defined]
+            [None if t is None else infos[t] for t in layer._inputs], [infos[product]])
+        if fn is not None:
+            fused[position_of[id(add)]] = (fn, bias)
+            skipped.add(i)
+    planned: list[Planned] = []
+    for i, layer in enumerate(run):
+        if i in skipped:
+            continue
+        if i in fused:
+            fn, bias = fused[i]
+            product_layer = next(run[j] for j in skipped if run[j]._outputs[0] in layer._inputs)
+            planned.append((fn, [*product_layer._inputs[:2], bias], layer._outputs, layer))
+            continue
+        fn = layer.specialize([None if t is None else infos[t] for t in layer._inputs],
+                              [infos[t] for t in layer._outputs])
+        planned.append((fn, layer._inputs, layer._outputs, layer))
+    return planned
+
+
+def _is_bias_add(add: ILayer, product: ITensor, constant: set[ITensor],
+                 infos: dict[ITensor, TensorInfo]) -> bool:
+    """`add` is product + bias, the bias a constant (1, ..., 1, N) of the product's type."""
+    if add.layer_type != LayerType.ELEMENTWISE or add.op != ElementWiseOperation.SUM:
+        return False
+    others = [t for t in add._inputs if t is not product]
+    if len(others) != 1 or others[0] not in constant:
+        return False
+    bias, out = infos[others[0]], infos[product]
+    return (bias.dtype == out.dtype and bias.rank == out.rank and out.rank >= 2
+            and all(d == 1 for d in bias.shape[:-1]) and bias.shape[-1] == out.shape[-1]
+            and infos[add._outputs[0]].shape == out.shape)

@@ -88,7 +88,7 @@ class IMatrixMultiplyLayer(ILayer):
         def run(ins: list[Any]) -> list[torch.Tensor]:
             a = _operand(ins[0], op0, -2)  # a vector on the left is a 1-row matrix
             b = _operand(ins[1], op1, -1)  # on the right a 1-column matrix
-            if a.dim() > 2 and a.dim() >= b.dim() and all(d == 1 for d in b.shape[:-2]):
+            if _one_matrix(a, b):
                 # one matrix for every batch: one product of all of a's rows with it (torch's
                 # matmul would run one small product per batch element for some shapes)
                 rows = a.reshape(-1, a.shape[-1])
@@ -103,6 +103,30 @@ class IMatrixMultiplyLayer(ILayer):
             return [out]
 
         return run
+
+    def _specialize_with_bias(self, ins: list[TensorInfo | None], outs: list[TensorInfo]
+                              ) -> Callable[[list[Any]], list[torch.Tensor]] | None:
+        """This product plus a bias along its last axis (input 2, shaped (1, ..., 1, N)), as
+        one step: the bias added in the product's epilogue (None: not a matrix product of
+        matrices)."""
+        if self.op0 == _Op.VECTOR or self.op1 == _Op.VECTOR:
+            return None
+        op0, op1 = self.op0, self.op1
+
+        def run(ins: list[Any]) -> list[torch.Tensor]:
+            a, b = _operand(ins[0], op0, -2), _operand(ins[1], op1, -1)
+            if _one_matrix(a, b):
+                rows = a.reshape(-1, a.shape[-1])
+                out = torch.addmm(ins[2].reshape(-1), rows, b.reshape(b.shape[-2:]))
+                return [out.reshape(*a.shape[:-1], b.shape[-1])]
+            return [torch.matmul(a, b) + ins[2]]
+
+        return run
+
+
+def _one_matrix(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Whether `b` is one matrix for all of `a`'s (several) batch dims."""
+    return a.dim() > 2 and a.dim() >= b.dim() and all(d == 1 for d in b.shape[:-2])
 
 
 @_method
