@@ -26,8 +26,6 @@ from .common import fmt_s, log, md_table
 from .resnet_network import RESNET50, ReferenceRunner, build_plan, eager_forward, make_weights
 
 GOAL = 1.15
-NEEDED = ("add_convolution_nd", "add_scale", "add_activation", "add_pooling_nd",
-          "add_elementwise", "add_reduce", "add_shuffle", "add_constant", "add_matrix_multiply")
 
 # The aten ops that do in eager what each reference layer type does (for the profile table).
 EAGER_OPS = {
@@ -48,20 +46,15 @@ def eager_seconds(kind: str, eager: dict[str, float]) -> float | None:
     return None if ops is None else sum(eager.get(op, 0.0) for op in ops)
 
 
-def missing_layers() -> list[str]:
-    from trtconv.reference import trt
-
-    return [m for m in NEEDED if not hasattr(trt.INetworkDefinition, m)]
-
-
 def step_profile(runner: ReferenceRunner, x: torch.Tensor, reps: int) -> dict[str, Any]:
     """Seconds per layer type (median over `reps`), from runs of the whole
-    `execute_async_v3` path with each compiled step's function wrapped by a timer; what is left
+    `execute_async_v3` path with each scheduled step's function wrapped by a timer; what is left
     of a run's wall time is outside the layers (runtime loop, `_host_tensor` views, output
     copy)."""
-    engine = runner.engine
-    original = engine._steps
-    kinds = [type(layer).__name__ for layer in _step_layers(engine)]
+    runner(x)  # makes the schedule for these shapes
+    (schedule,) = runner.engine._schedules.values()
+    original = schedule.steps
+    kinds = [type(layer).__name__ for layer in schedule.layers]
     sums: dict[str, float] = defaultdict(float)
 
     def timed_step(fn: Any, kind: str) -> Any:
@@ -75,7 +68,7 @@ def step_profile(runner: ReferenceRunner, x: torch.Tensor, reps: int) -> dict[st
 
     per_type: dict[str, list[float]] = defaultdict(list)
     totals, outside = [], []
-    engine._steps = [(timed_step(fn, kind), *rest) for (fn, *rest), kind in zip(original, kinds)]
+    schedule.steps = [(timed_step(fn, kind), *rest) for (fn, *rest), kind in zip(original, kinds)]
     try:
         for _ in range(reps):
             sums.clear()
@@ -87,23 +80,10 @@ def step_profile(runner: ReferenceRunner, x: torch.Tensor, reps: int) -> dict[st
             totals.append(total)
             outside.append(total - sum(sums.values()))
     finally:
-        engine._steps = original
+        schedule.steps = original
     return {"total": statistics.median(totals), "outside": statistics.median(outside),
             "per_type": {k: statistics.median(v) for k, v in per_type.items()},
             "steps": len(original)}
-
-
-def _step_layers(engine: Any) -> list[Any]:
-    """The layer behind each compiled step (from the step closure's bound `execute`; network
-    order when the closure does not hold one)."""
-    layers = []
-    for fn, *_ in engine._steps:
-        bound = [c.cell_contents for c in fn.__closure__ or ()
-                 if hasattr(c.cell_contents, "__self__")]
-        layers.append(bound[0].__self__ if bound else None)
-    if any(layer is None for layer in layers):
-        layers = list(engine._network._layers)[-len(engine._steps):]
-    return layers
 
 
 def eager_profile(weights: dict[str, torch.Tensor], x: torch.Tensor) -> dict[str, float]:
@@ -130,15 +110,7 @@ def cprofile_top(runner: ReferenceRunner, x: torch.Tensor, reps: int, top: int =
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    missing = missing_layers()
     command = common.environment()["command"]
-    if missing:
-        log(f"reference_runtime: blocked, the reference TensorRT lacks {', '.join(missing)}")
-        common.write_result("reference_runtime.md", "\n".join([
-            "# Reference runtime vs eager PyTorch (ResNet-50)", "",
-            f"**Not measured**: the reference TensorRT has no {', '.join(missing)} yet.", "",
-            common.environment_md()]), args.results)
-        return {"blocked": missing}
     width = args.width
     batches = [1] if args.quick else [1, 8]
     size = args.size

@@ -9,18 +9,14 @@ TensorRT (the fused attention layer does not on all).
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
-from trtconv.context import ConversionContext
-
-E = trt.ElementWiseOperation
-R = trt.ReduceOperation
+from trtconv.api import Ctx, E, ITensor, Network, R
 
 
-def _repeat_heads(ctx: Any, x: Any, heads: int) -> Any:
+def _repeat_heads(ctx: Ctx, x: ITensor, heads: int) -> ITensor:
     """`x` with each of its heads (axis -3) repeated to make `heads` (enable_gqa)."""
     have = x.shape[-3]
     if have == heads:
@@ -31,7 +27,7 @@ def _repeat_heads(ctx: Any, x: Any, heads: int) -> Any:
     return ctx.network.add_gather(x, index, len(x.shape) - 3).get_output(0)
 
 
-def _causal_mask(ctx: Any, q: Any, k: Any) -> Any:
+def _causal_mask(ctx: Ctx, q: ITensor, k: ITensor) -> ITensor:
     """[L, S] bool: key j is visible to query i where j <= i (torch's upper-left alignment);
     built from run-time indices when a sequence length is dynamic."""
     network = ctx.network
@@ -44,8 +40,9 @@ def _causal_mask(ctx: Any, q: Any, k: Any) -> Any:
     return network.add_unary(future, trt.UnaryOperation.NOT).get_output(0)
 
 
-def _attend(ctx: Any, q: Any, k: Any, v: Any, scale: float, causal: bool = False,
-            keep: Any = None, bias: Any = None, zero_dead_rows: bool = True) -> tuple[Any, Any]:
+def _attend(ctx: Ctx, q: ITensor, k: ITensor, v: ITensor, scale: float, causal: bool = False,
+            keep: ITensor | None = None, bias: ITensor | None = None,
+            zero_dead_rows: bool = True) -> tuple[ITensor, ITensor]:
     """softmax(q @ k^T * scale + masks) @ v and the probabilities, for ITensors [..., L, E],
     [..., S, E], [..., S, Ev]. `causal` keeps the lower triangle; `keep` (bool) keeps where
     true; `bias` (float) is added. Rows that mask every key are zeros with `zero_dead_rows`
@@ -65,14 +62,15 @@ def _attend(ctx: Any, q: Any, k: Any, v: Any, scale: float, causal: bool = False
     softmax = network.add_softmax(scores)
     softmax.axes = 1 << last
     probs = softmax.get_output(0)
-    if zero_dead_rows and (causal or keep is not None or bias is not None):
+    # A causal mask alone leaves every row its first key: only the other masks can empty one.
+    if zero_dead_rows and (keep is not None or bias is not None):
         peak = emit.reductions.reduce(network, scores, R.MAX, last, True)
         dead = emit.arith.elementwise(network, peak, blocked, E.EQUAL)
         probs = emit.arith.select(network, dead, emit.arith.const(network, 0.0, probs), probs)
     return emit.matmul(network, probs, v), probs
 
 
-def _masks_nothing(ctx: ConversionContext, query: torch.Tensor, mask: torch.Tensor) -> bool:
+def _masks_nothing(ctx: Ctx, query: torch.Tensor, mask: torch.Tensor) -> bool:
     """Whether `mask` is a constant that changes no score (bool all true, float all zero) and
     does not widen the result by broadcasting: no layer is needed for it. Libraries' export
     paths build such masks where their eager path passes none (Hugging Face without padding)."""
@@ -82,10 +80,12 @@ def _masks_nothing(ctx: ConversionContext, query: torch.Tensor, mask: torch.Tens
 
 
 @tensorrt_converter("torch.nn.functional.scaled_dot_product_attention")
-def convert_scaled_dot_product_attention(ctx: Any, query: Any, key: Any, value: Any,
-                                         attn_mask: Any = None, dropout_p: float = 0.0,
+def convert_scaled_dot_product_attention(ctx: Ctx, query: torch.Tensor, key: torch.Tensor,
+                                         value: torch.Tensor,
+                                         attn_mask: torch.Tensor | None = None,
+                                         dropout_p: float = 0.0,
                                          is_causal: bool = False, scale: float | None = None,
-                                         enable_gqa: bool = False) -> Any:
+                                         enable_gqa: bool = False) -> ITensor:
     if dropout_p:
         raise ctx.unsupported("dropout_p > 0 (random)")
     q, k, v = (ctx.trt(t) for t in (query, key, value))
@@ -108,7 +108,7 @@ def convert_scaled_dot_product_attention(ctx: Any, query: Any, key: Any, value: 
 # --- nn.MultiheadAttention's functional form ------------------------------------------------
 
 
-def _project(ctx: Any, x: Any, weight: torch.Tensor, bias: torch.Tensor | None) -> Any:
+def _project(ctx: Ctx, x: ITensor, weight: torch.Tensor, bias: torch.Tensor | None) -> ITensor:
     """x @ weight^T + bias for constant weights."""
     network = ctx.network
     dtype = trt.torch_dtype(x.dtype)
@@ -118,14 +118,25 @@ def _project(ctx: Any, x: Any, weight: torch.Tensor, bias: torch.Tensor | None) 
     return emit.arith.elementwise(network, y, ctx.constant(bias.detach().to(dtype)), E.SUM)
 
 
-def _split_heads(network: Any, x: Any, heads: int) -> Any:
+def _split_heads(network: Network, x: ITensor, heads: int) -> ITensor:
     """[L, N, E] -> [N, heads, L, E / heads]."""
     dims = emit.dims_of(network, x)
     split = emit.reshape(network, x, dims[:2] + [heads, x.shape[2] // heads])
     return emit.permute(network, split, (1, 2, 0, 3))
 
 
-def _additive_mask(ctx: Any, mask: Any, dtype: torch.dtype) -> Any:
+def _project_heads(ctx: Ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                   heads: int, dtype: torch.dtype) -> ITensor:
+    """One of query, key, value ([L, N, E], or unbatched [L, E]) projected and split into
+    heads: [N, heads, L, E / heads]."""
+    network = ctx.network
+    t = emit.cast(network, ctx.trt(x), dtype)
+    if x.dim() == 2:  # [L, E] -> [L, 1, E]
+        t = emit.reshape(network, t, emit.dims_of(network, t)[:1] + [1, t.shape[-1]])
+    return _split_heads(network, _project(ctx, t, weight, bias), heads)
+
+
+def _additive_mask(ctx: Ctx, mask: torch.Tensor, dtype: torch.dtype) -> ITensor:
     """torch's canonical mask: float as given, bool as -inf where true."""
     network = ctx.network
     m = ctx.trt(mask)
@@ -137,13 +148,17 @@ def _additive_mask(ctx: Any, mask: Any, dtype: torch.dtype) -> Any:
 
 @tensorrt_converter("torch.nn.functional.multi_head_attention_forward")
 def convert_multi_head_attention_forward(
-        ctx: Any, query: Any, key: Any, value: Any, embed_dim_to_check: int, num_heads: int,
-        in_proj_weight: Any, in_proj_bias: Any, bias_k: Any, bias_v: Any, add_zero_attn: bool,
-        dropout_p: float, out_proj_weight: Any, out_proj_bias: Any, training: bool = True,
-        key_padding_mask: Any = None, need_weights: bool = True, attn_mask: Any = None,
-        use_separate_proj_weight: bool = False, q_proj_weight: Any = None,
-        k_proj_weight: Any = None, v_proj_weight: Any = None, static_k: Any = None,
-        static_v: Any = None, average_attn_weights: bool = True, is_causal: bool = False) -> Any:
+        ctx: Ctx, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+        embed_dim_to_check: int, num_heads: int, in_proj_weight: torch.Tensor | None,
+        in_proj_bias: torch.Tensor | None, bias_k: torch.Tensor | None,
+        bias_v: torch.Tensor | None, add_zero_attn: bool, dropout_p: float,
+        out_proj_weight: torch.Tensor, out_proj_bias: torch.Tensor | None, training: bool = True,
+        key_padding_mask: torch.Tensor | None = None, need_weights: bool = True,
+        attn_mask: torch.Tensor | None = None, use_separate_proj_weight: bool = False,
+        q_proj_weight: torch.Tensor | None = None, k_proj_weight: torch.Tensor | None = None,
+        v_proj_weight: torch.Tensor | None = None, static_k: torch.Tensor | None = None,
+        static_v: torch.Tensor | None = None, average_attn_weights: bool = True,
+        is_causal: bool = False) -> tuple[ITensor, ITensor | None]:
     network = ctx.network
     if training and dropout_p > 0:
         raise ctx.unsupported("dropout in training mode (random)")
@@ -159,13 +174,8 @@ def convert_multi_head_attention_forward(
     dtype = emit.compute.stored(ctx.output[0].dtype)
     biases = in_proj_bias.chunk(3) if in_proj_bias is not None else (None,) * 3
     batched = query.dim() == 3
-    projected = []
-    for x, w, b in zip((query, key, value), weights, biases):
-        t = emit.cast(network, ctx.trt(x), dtype)
-        if not batched:  # [L, E] -> [L, 1, E]
-            t = emit.reshape(network, t, emit.dims_of(network, t)[:1] + [1, t.shape[-1]])
-        projected.append(_split_heads(network, _project(ctx, t, w, b), num_heads))
-    q, k, v = projected
+    q, k, v = (_project_heads(ctx, x, w, b, num_heads, dtype)
+               for x, w, b in zip((query, key, value), weights, biases))
     # torch's is_causal is a hint that attn_mask is causal; it uses the triangle itself when
     # neither a key padding mask nor the weights are asked for.
     causal = is_causal and key_padding_mask is None and not need_weights

@@ -7,14 +7,14 @@ has no float64: `double()` gives float32, with a warning.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 from trtconv import emit, tensorrt_converter
+from trtconv.api import Ctx, ITensor
+from trtconv.registry import register_table
 
 
-def cast_to_result(ctx: Any, input: Any) -> Any:
+def cast_to_result(ctx: Ctx, input: torch.Tensor) -> ITensor:
     """`input` cast to the dtype of the torch result (float64: float32, with a warning)."""
     if ctx.output.dtype == torch.uint8:
         raise ctx.unsupported("a cast to uint8 (TensorRT allows uint8 only at network inputs "
@@ -22,19 +22,18 @@ def cast_to_result(ctx: Any, input: Any) -> Any:
     return emit.cast(ctx.network, ctx.trt(input), emit.storable_dtype(ctx, ctx.output.dtype))
 
 
-def _to(ctx: Any, input: Any, *args: Any, **kwargs: Any) -> Any:
+def convert_to(ctx: Ctx, input: torch.Tensor, *args: object, **kwargs: object) -> ITensor:
     return cast_to_result(ctx, input)
 
 
 _METHODS = ("to", "type_as", "float", "half", "bfloat16", "double", "int", "long", "bool",
             "char")
-for _name in _METHODS:
-    tensorrt_converter(f"torch.Tensor.{_name}")(_to)
+register_table({f"torch.Tensor.{name}": convert_to for name in _METHODS})
 
 
 @tensorrt_converter("torch.Tensor.type")
-def convert_type(ctx: Any, input: Any, dtype: Any = None, non_blocking: bool = False,
-                 **kwargs: Any) -> Any:
+def convert_type(ctx: Ctx, input: torch.Tensor, dtype: torch.dtype | str | None = None,
+                 non_blocking: bool = False, **kwargs: object) -> ITensor | None:
     if not isinstance(ctx.output, torch.Tensor):
         return None  # x.type() names the type: no tensor
     return cast_to_result(ctx, input)

@@ -8,26 +8,23 @@ bound) gives NaN, as in torch, whatever TensorRT's MAX/MIN do with NaN.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import torch
 
-from trtconv import trt
+from trtconv.api import Ctx, E, ITensor, Network, TensorLike
 from trtconv.emit import arith
 from trtconv.emit.compute import apply
 from trtconv.registry import register_spellings
 
-E = trt.ElementWiseOperation
-U = trt.UnaryOperation
 
-
-def clamp(ctx: Any, input: Any, min: Any = None, max: Any = None, *, out: Any = None) -> Any:
+def convert_clamp(ctx: Ctx, input: torch.Tensor, min: TensorLike | None = None,
+                  max: TensorLike | None = None, *, out: torch.Tensor | None = None) -> ITensor:
     """torch.clamp: `minimum(maximum(input, min), max)` with NaN propagated."""
     bounds = [(b, op) for b, op in ((min, E.MAX), (max, E.MIN)) if b is not None]
     if not bounds:
         raise ctx.unsupported("clamp without min and max")
 
-    def emit_(network: Any, x: Any, *limits: Any) -> Any:
+    def emit_(network: Network, x: ITensor, *limits: ITensor) -> ITensor:
         result = x
         nan = arith.is_nan(network, x) if arith.is_float(x) else None
         for limit, (bound, op) in zip(limits, bounds):
@@ -41,13 +38,15 @@ def clamp(ctx: Any, input: Any, min: Any = None, max: Any = None, *, out: Any = 
     return apply(ctx, [input] + [b for b, _ in bounds], emit_)
 
 
-def clamp_min(ctx: Any, input: Any, min: Any, *, out: Any = None) -> Any:
-    return clamp(ctx, input, min=min)
+def convert_clamp_min(ctx: Ctx, input: torch.Tensor, min: TensorLike, *,
+                      out: torch.Tensor | None = None) -> ITensor:
+    return convert_clamp(ctx, input, min=min)
 
 
-def clamp_max(ctx: Any, input: Any, max: Any, *, out: Any = None) -> Any:
-    return clamp(ctx, input, max=max)
+def convert_clamp_max(ctx: Ctx, input: torch.Tensor, max: TensorLike, *,
+                      out: torch.Tensor | None = None) -> ITensor:
+    return convert_clamp(ctx, input, max=max)
 
 
-register_spellings({"clamp": clamp, "clip": clamp, "clamp_min": clamp_min,
-                    "clamp_max": clamp_max})
+register_spellings({"clamp": convert_clamp, "clip": convert_clamp, "clamp_min": convert_clamp_min,
+                    "clamp_max": convert_clamp_max})

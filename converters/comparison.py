@@ -9,33 +9,31 @@ never NOT LESS).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import torch
 
-from trtconv import trt
+from trtconv.api import Converter, Ctx, E, ITensor, Network, TensorLike
 from trtconv.emit import arith
 from trtconv.emit.compute import apply
 from trtconv.registry import register_aliases, register_spellings
 
-E = trt.ElementWiseOperation
-Emit = Callable[[Any, Any, Any], Any]
+Emit = Callable[[Network, ITensor, ITensor], ITensor]
 
 
-def _eq(network: Any, a: Any, b: Any) -> Any:
+def _eq(network: Network, a: ITensor, b: ITensor) -> ITensor:
     return arith.compare(network, a, b, E.EQUAL)
 
 
-def _ne(network: Any, a: Any, b: Any) -> Any:
+def _ne(network: Network, a: ITensor, b: ITensor) -> ITensor:
     return arith.logical_not(network, _eq(network, a, b))
 
 
-def _strict(op: Any) -> Emit:
+def _strict(op: E) -> Emit:
     return lambda network, a, b: arith.compare(network, a, b, op)
 
 
-def _or_equal(op: Any) -> Emit:
-    def emit_(network: Any, a: Any, b: Any) -> Any:
+def _or_equal(op: E) -> Emit:
+    def emit_(network: Network, a: ITensor, b: ITensor) -> ITensor:
         return arith.either(network, arith.compare(network, a, b, op), _eq(network, a, b))
 
     return emit_
@@ -49,8 +47,9 @@ _ALIASES = {"greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": 
             "not_equal": "ne"}
 
 
-def _converter(emit_: Emit) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+def _comparison_converter(emit_: Emit) -> Converter:
+    def convert(ctx: Ctx, input: TensorLike, other: TensorLike | None, *,
+                out: torch.Tensor | None = None) -> ITensor | None:
         if not isinstance(ctx.output, torch.Tensor):
             return None  # `tensor == None` and the like: a Python bool, nothing to convert
         return apply(ctx, [input, other], emit_)
@@ -58,9 +57,9 @@ def _converter(emit_: Emit) -> Callable[..., Any]:
     return convert
 
 
-register_spellings({name: _converter(_EMITS[base])
+register_spellings({name: _comparison_converter(_EMITS[base])
                     for name, base in {**{n: n for n in _EMITS}, **_ALIASES}.items()})
-register_spellings({"eq": _converter(_eq)}, namespaces=(), operators=True)
+register_spellings({"eq": _comparison_converter(_eq)}, namespaces=(), operators=True)
 # `x != y`, `x < y`, ...: the trace sees the method each operator calls (`torch.Tensor.ne`)
 register_aliases({f"torch.Tensor.__{op}__": f"torch.Tensor.{op}"
                   for op in ("ne", "gt", "lt", "ge", "le")})

@@ -7,12 +7,15 @@ them (they add nothing, and torch accepts a legacy (0,)-shaped one of any rank).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+
+import torch
 
 from trtconv import emit, tensorrt_converter
+from trtconv.api import Ctx, ITensor
+from trtconv.registry import register_table
 
 
-def concatenate(ctx: Any, tensors: Sequence[Any], axis: int) -> Any:
+def concatenate(ctx: Ctx, tensors: Sequence[ITensor], axis: int) -> ITensor:
     """The ITensors `tensors` (one dtype and rank) joined along `axis`."""
     if len(tensors) == 1:
         return tensors[0]
@@ -21,7 +24,8 @@ def concatenate(ctx: Any, tensors: Sequence[Any], axis: int) -> Any:
     return layer.get_output(0)
 
 
-def _cat(ctx: Any, tensors: Sequence[Any], dim: int = 0, *, out: Any = None) -> Any:
+def convert_cat(ctx: Ctx, tensors: Sequence[torch.Tensor], dim: int = 0, *,
+                out: torch.Tensor | None = None) -> ITensor:
     dtype = emit.storable_dtype(ctx, ctx.output.dtype)
     axis = emit.normalize_dim(dim, ctx.output.dim())
     kept = [t for t in tensors if t.numel() > 0 or ctx.is_traced(t) and any(
@@ -32,18 +36,18 @@ def _cat(ctx: Any, tensors: Sequence[Any], dim: int = 0, *, out: Any = None) -> 
     return concatenate(ctx, parts, axis)
 
 
-for _target in ("torch.cat", "torch.concat"):
-    tensorrt_converter(_target)(_cat)
+register_table({"torch.cat": convert_cat, "torch.concat": convert_cat})
 
 
 @tensorrt_converter("torch.concatenate")
-def convert_concatenate(ctx: Any, tensors: Sequence[Any], axis: int = 0, *,
-                        out: Any = None) -> Any:
-    return _cat(ctx, tensors, axis)
+def convert_concatenate(ctx: Ctx, tensors: Sequence[torch.Tensor], axis: int = 0, *,
+                        out: torch.Tensor | None = None) -> ITensor:
+    return convert_cat(ctx, tensors, axis)
 
 
 @tensorrt_converter("torch.stack")
-def convert_stack(ctx: Any, tensors: Sequence[Any], dim: int = 0, *, out: Any = None) -> Any:
+def convert_stack(ctx: Ctx, tensors: Sequence[torch.Tensor], dim: int = 0, *,
+                  out: torch.Tensor | None = None) -> ITensor:
     dtype = emit.storable_dtype(ctx, ctx.output.dtype)
     rank = ctx.output.dim()
     axis = emit.normalize_dim(dim, rank)

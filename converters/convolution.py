@@ -9,19 +9,19 @@ network. Padding modes other than zeros pad explicitly first (see `emit.pad`).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
-
-E = trt.ElementWiseOperation
+from trtconv import emit, trt
+from trtconv.api import Converter, Ctx, E, Ints, ITensor
+from trtconv.registry import register_spellings, register_table
 
 # Module padding_mode -> emit.pad mode.
 _PAD_MODES = {"reflect": "reflect", "replicate": "replicate", "circular": "circular"}
 
 
-def _explicit_padding(padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...],
+def _explicit_padding(padding: Ints | str, kernel: tuple[int, ...], dilation: tuple[int, ...],
                       ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(pre, post) padding per spatial axis for an int/tuple or 'same'/'valid' padding."""
     nsp = len(kernel)
@@ -34,7 +34,8 @@ def _explicit_padding(padding: Any, kernel: tuple[int, ...], dilation: tuple[int
     return pads, pads
 
 
-def _kernel(ctx: Any, weight: torch.Tensor, nsp: int, dtype: torch.dtype) -> tuple[Any, Any]:
+def _kernel(ctx: Ctx, weight: torch.Tensor, nsp: int, dtype: torch.dtype
+            ) -> tuple[trt.Weights, ITensor | None]:
     """(weights, kernel tensor or None): weights of `dtype` for a constant kernel, else empty
     weights and the kernel as an ITensor (1-D kernels get their trailing axis of 1 either
     way)."""
@@ -51,16 +52,16 @@ def _kernel(ctx: Any, weight: torch.Tensor, nsp: int, dtype: torch.dtype) -> tup
     return trt.Weights(trt.trt_dtype(dtype)), tensor
 
 
-def _add_bias(ctx: Any, y: Any, bias: torch.Tensor) -> Any:
+def _add_bias(ctx: Ctx, y: ITensor, bias: torch.Tensor) -> ITensor:
     """`y + bias` over the channel axis 1 (bias as a (1, C, 1, ...) tensor)."""
     channels = bias.shape[0]
     b = emit.reshape(ctx.network, ctx.trt(bias), [1, channels] + [1] * (len(y.shape) - 2))
     return emit.arith.elementwise(ctx.network, y, b, E.SUM)
 
 
-def convolution(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor | None,
-                stride: Any, padding: Any, dilation: Any, groups: int, nsp: int,
-                transposed: bool = False, output_padding: Any = 0) -> Any:
+def convolution(ctx: Ctx, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                stride: Ints, padding: Ints | str, dilation: Ints, groups: int, nsp: int,
+                transposed: bool = False, output_padding: Ints = 0) -> ITensor:
     """A (transposed) convolution with torch's parameters over `nsp` spatial axes."""
     network = ctx.network
     if weight.dtype != ctx.output.dtype:
@@ -88,7 +89,7 @@ def convolution(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor |
                                        groups)
         if bias is not None:
             y = _add_bias(ctx, y, bias)
-        return emit.reductions.drop_axes(network, y, drop) if drop else y
+        return emit.spatial.drop_axes(network, y, drop)
     if transposed:
         out_maps = weight.shape[1] * groups
         layer = network.add_deconvolution_nd(x, out_maps, kernel_size, weights, bias_weights)
@@ -108,13 +109,13 @@ def convolution(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor |
         y = emit.pad_axes(network, y, [(0, 0)] * (rank - len(extra)) + [(0, e) for e in extra])
     if bias is not None and not bias_in_layer:
         y = _add_bias(ctx, y, bias)
-    return emit.reductions.drop_axes(network, y, drop) if drop else y
+    return emit.spatial.drop_axes(network, y, drop)
 
 
-def _strided_dilated_transpose(ctx: Any, x: Any, weight: torch.Tensor, stride: tuple[int, ...],
+def _strided_dilated_transpose(ctx: Ctx, x: ITensor, weight: torch.Tensor, stride: tuple[int, ...],
                                pre: tuple[int, ...], post: tuple[int, ...],
                                extra: tuple[int, ...], dilation: tuple[int, ...],
-                               groups: int) -> Any:
+                               groups: int) -> ITensor:
     """A transposed convolution as a stride-1 convolution (TensorRT builds no deconvolution
     that is both strided and dilated): the input with stride-1 zeros after each element, padded
     by the dilated kernel's extent less the crop, convolved with the flipped, transposed kernel.
@@ -150,26 +151,27 @@ def _strided_dilated_transpose(ctx: Any, x: Any, weight: torch.Tensor, stride: t
     return layer.get_output(0)
 
 
-def _functional(nsp: int) -> Any:
-    def convert(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor | None = None,
-                stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Any:
+def _functional_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, weight: torch.Tensor,
+                bias: torch.Tensor | None = None, stride: Ints = 1, padding: Ints | str = 0,
+                dilation: Ints = 1, groups: int = 1) -> ITensor:
         return convolution(ctx, input, weight, bias, stride, padding, dilation, groups, nsp)
 
     return convert
 
 
-def _functional_transpose(nsp: int) -> Any:
-    def convert(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor | None = None,
-                stride: Any = 1, padding: Any = 0, output_padding: Any = 0, groups: int = 1,
-                dilation: Any = 1) -> Any:
+def _functional_transpose_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, weight: torch.Tensor,
+                bias: torch.Tensor | None = None, stride: Ints = 1, padding: Ints | str = 0,
+                output_padding: Ints = 0, groups: int = 1, dilation: Ints = 1) -> ITensor:
         return convolution(ctx, input, weight, bias, stride, padding, dilation, groups, nsp,
                            transposed=True, output_padding=output_padding)
 
     return convert
 
 
-def _module(nsp: int) -> Any:
-    def convert(ctx: Any, self: torch.nn.Module, input: Any) -> Any:
+def _module_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, self: torch.nn.modules.conv._ConvNd, input: torch.Tensor) -> ITensor:
         x, padding = input, self.padding
         if self.padding_mode != "zeros":
             x = emit.pad(ctx.network, ctx.trt(input), self._reversed_padding_repeated_twice,
@@ -181,8 +183,9 @@ def _module(nsp: int) -> Any:
     return convert
 
 
-def _module_transpose(nsp: int) -> Any:
-    def convert(ctx: Any, self: torch.nn.Module, input: Any, output_size: Any = None) -> Any:
+def _module_transpose_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, self: torch.nn.modules.conv._ConvTransposeNd, input: torch.Tensor,
+                output_size: Sequence[int] | None = None) -> ITensor:
         output_padding = self._output_padding(input, output_size, self.stride, self.padding,
                                               self.kernel_size, nsp, self.dilation)
         return convolution(ctx, input, self.weight, self.bias, self.stride, self.padding,
@@ -193,8 +196,8 @@ def _module_transpose(nsp: int) -> Any:
 
 
 for _n in (1, 2, 3):
-    for _prefix in ("torch", "torch.nn.functional"):
-        tensorrt_converter(f"{_prefix}.conv{_n}d")(_functional(_n))
-        tensorrt_converter(f"{_prefix}.conv_transpose{_n}d")(_functional_transpose(_n))
-    tensorrt_converter(f"torch.nn.Conv{_n}d.forward")(_module(_n))
-    tensorrt_converter(f"torch.nn.ConvTranspose{_n}d.forward")(_module_transpose(_n))
+    register_spellings({f"conv{_n}d": _functional_converter(_n),
+                        f"conv_transpose{_n}d": _functional_transpose_converter(_n)},
+                       namespaces=("torch", "torch.nn.functional"), in_place=False)
+    register_table({f"torch.nn.Conv{_n}d.forward": _module_converter(_n),
+                    f"torch.nn.ConvTranspose{_n}d.forward": _module_transpose_converter(_n)})

@@ -58,7 +58,7 @@ def _write_into_base(ctx: ConversionContext, base: torch.Tensor, view: torch.Ten
     ctx.bind(base, emit.reshape(network, layer.get_output(0), list(base.shape)))
 
 
-def copy_(ctx: ConversionContext, self: torch.Tensor, src: torch.Tensor,
+def convert_copy(ctx: ConversionContext, self: torch.Tensor, src: torch.Tensor,
           non_blocking: bool = False) -> trt.ITensor:
     value = _value(ctx, self, src)
     base = self._base
@@ -67,4 +67,4 @@ def copy_(ctx: ConversionContext, self: torch.Tensor, src: torch.Tensor,
     return value
 
 
-register_table({"torch.Tensor.copy_": copy_})
+register_table({"torch.Tensor.copy_": convert_copy})

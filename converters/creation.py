@@ -10,16 +10,16 @@ converter: their results are constants of the network.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 from torch.utils import _pytree as pytree
 
-from trtconv import emit, tensorrt_converter, trt
-from trtconv.context import ConversionContext
+from trtconv import emit, tensorrt_converter
+from trtconv.api import Converter, Ctx, E, ITensor, Number, TensorLike
+from trtconv.registry import register_table
 
 
-def _fill_value(ctx: Any, value: Any) -> Any:
+def _fill_value(ctx: Ctx, value: TensorLike) -> Number | ITensor:
     """A Python number as itself, a tensor as its (one-element) ITensor."""
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
@@ -28,65 +28,62 @@ def _fill_value(ctx: Any, value: Any) -> Any:
     return value
 
 
-def _like(fill: Any) -> Any:
-    def convert(ctx: Any, input: Any, *args: Any, **kwargs: Any) -> Any:
+def _like_converter(fill: Number) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, *args: object, **kwargs: object) -> ITensor:
         dims = emit.dims_of(ctx.network, ctx.trt(input))
         return emit.full(ctx, dims, fill, ctx.output.dtype)
 
     return convert
 
 
-for _name, _fill in (("zeros_like", 0), ("ones_like", 1), ("empty_like", 0)):
-    tensorrt_converter(f"torch.{_name}")(_like(_fill))
+register_table({f"torch.{name}": _like_converter(fill)
+                for name, fill in (("zeros_like", 0), ("ones_like", 1), ("empty_like", 0))})
 
 
 @tensorrt_converter("torch.full_like")
-def convert_full_like(ctx: Any, input: Any, fill_value: Any, **kwargs: Any) -> Any:
+def convert_full_like(ctx: Ctx, input: torch.Tensor, fill_value: TensorLike, **kwargs: object
+                      ) -> ITensor:
     dims = emit.dims_of(ctx.network, ctx.trt(input))
     return emit.full(ctx, dims, _fill_value(ctx, fill_value), ctx.output.dtype)
 
 
-def _size_arg(size: Sequence[Any]) -> list[Any]:
-    if len(size) == 1 and isinstance(size[0], (tuple, list, torch.Size)):
-        return list(size[0])
-    return list(size)
-
-
-def _sized(fill: int) -> Any:
-    def convert(ctx: ConversionContext, *size: Any, **kwargs: Any) -> trt.ITensor:
-        return emit.full(ctx, _size_arg(size), fill, ctx.output.dtype)
+def _sized_converter(fill: Number) -> Converter:
+    def convert(ctx: Ctx, *size: int | Sequence[int], **kwargs: object) -> ITensor:
+        return emit.full(ctx, emit.varargs(size), fill, ctx.output.dtype)
 
     return convert
 
 
 # Sizes computed from dynamic dims (DimInts) make these calls part of the network.
-for _name, _fill in (("zeros", 0), ("ones", 1), ("empty", 0)):
-    tensorrt_converter(f"torch.{_name}")(_sized(_fill))
+register_table({f"torch.{name}": _sized_converter(fill)
+                for name, fill in (("zeros", 0), ("ones", 1), ("empty", 0))})
 
 
-def _new(fill: Any) -> Any:
-    def convert(ctx: Any, input: Any, *size: Any, **kwargs: Any) -> Any:
-        return emit.full(ctx, _size_arg(size), fill, ctx.output.dtype)
+def _new_converter(fill: Number) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, *size: int | Sequence[int], **kwargs: object
+                ) -> ITensor:
+        return emit.full(ctx, emit.varargs(size), fill, ctx.output.dtype)
 
     return convert
 
 
-for _name, _fill in (("new_zeros", 0), ("new_ones", 1), ("new_empty", 0)):
-    tensorrt_converter(f"torch.Tensor.{_name}")(_new(_fill))
+register_table({f"torch.Tensor.{name}": _new_converter(fill)
+                for name, fill in (("new_zeros", 0), ("new_ones", 1), ("new_empty", 0))})
 
 
 @tensorrt_converter("torch.Tensor.new_full")
-def convert_new_full(ctx: Any, input: Any, size: Sequence[Any], fill_value: Any,
-                     **kwargs: Any) -> Any:
+def convert_new_full(ctx: Ctx, input: torch.Tensor, size: Sequence[int], fill_value: TensorLike,
+                     **kwargs: object) -> ITensor:
     return emit.full(ctx, list(size), _fill_value(ctx, fill_value), ctx.output.dtype)
 
 
 @tensorrt_converter("torch.full")
-def convert_full(ctx: Any, size: Sequence[Any], fill_value: Any, **kwargs: Any) -> Any:
+def convert_full(ctx: Ctx, size: Sequence[int], fill_value: TensorLike, **kwargs: object
+                 ) -> ITensor:
     return emit.full(ctx, list(size), _fill_value(ctx, fill_value), ctx.output.dtype)
 
 
-def tensor_of(ctx: Any, data: Any) -> Any:
+def tensor_of(ctx: Ctx, data: object) -> ITensor:
     """torch.tensor(data) where elements of `data` are traced 0-d/one-element tensors: each
     element cast to the result's dtype, joined, and shaped like the result."""
     result = ctx.output
@@ -112,20 +109,21 @@ def tensor_of(ctx: Any, data: Any) -> Any:
 
 
 @tensorrt_converter("torch.tensor")
-def convert_tensor(ctx: Any, data: Any, **kwargs: Any) -> Any:
+def convert_tensor(ctx: Ctx, data: object, **kwargs: object) -> ITensor:
     if isinstance(data, torch.Tensor) and ctx.is_traced(data):
         return emit.cast(ctx.network, ctx.trt(data), emit.storable_dtype(ctx, ctx.output.dtype))
     return tensor_of(ctx, data)
 
 
 @tensorrt_converter("torch.Tensor.new_tensor")
-def convert_new_tensor(ctx: Any, input: Any, data: Any, **kwargs: Any) -> Any:
+def convert_new_tensor(ctx: Ctx, input: torch.Tensor, data: object, **kwargs: object) -> ITensor:
     if isinstance(data, torch.Tensor) and ctx.is_traced(data):
         return emit.cast(ctx.network, ctx.trt(data), emit.storable_dtype(ctx, ctx.output.dtype))
     return tensor_of(ctx, data)
 
 
-def _range_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, Any]:
+def _range_args(args: tuple[object, ...], kwargs: dict[str, object]
+                ) -> tuple[object, object, object]:
     """(start, end, step) of torch.arange's call forms: (end), (start, end), (start, end,
     step), any of them by keyword."""
     named = dict(zip(("start", "end", "step") if len(args) > 1 else ("end",), args))
@@ -134,7 +132,7 @@ def _range_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any
 
 
 @tensorrt_converter("torch.arange")
-def convert_arange(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+def convert_arange(ctx: Ctx, *args: object, **kwargs: object) -> ITensor:
     """arange whose bounds are sizes read off traced tensors (DimInts): a run-time iota,
     scaled and shifted, so `arange(x.size(1))` follows the input's dynamic dims."""
     start, end, step = _range_args(args, kwargs)
@@ -149,8 +147,8 @@ def convert_arange(ctx: Any, *args: Any, **kwargs: Any) -> Any:
     values = emit.iota(network, count)
     if step != 1:
         values = emit.arith.elementwise(network, values, ctx.trt(int(step)),
-                                        trt.ElementWiseOperation.PROD)
+                                        E.PROD)
     if emit.is_dynamic(start) or start != 0:
         offset = emit.shape_tensor(network, [start])  # a (1,) INT64 tensor, DimInt or not
-        values = emit.arith.elementwise(network, values, offset, trt.ElementWiseOperation.SUM)
+        values = emit.arith.elementwise(network, values, offset, E.SUM)
     return emit.cast(network, values, emit.storable_dtype(ctx, ctx.output.dtype))

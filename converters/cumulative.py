@@ -4,17 +4,15 @@ subtracted, n times)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
-from trtconv.context import ConversionContext
+from trtconv import emit, trt
+from trtconv.api import Ctx, E, ITensor
+from trtconv.registry import register_spellings
 
-E = trt.ElementWiseOperation
 
-
-def _cumsum(ctx: Any, input: Any, dim: int, *, dtype: Any = None, out: Any = None) -> Any:
+def convert_cumsum(ctx: Ctx, input: torch.Tensor, dim: int, *, dtype: torch.dtype | None = None,
+                   out: torch.Tensor | None = None) -> ITensor:
     # torch sums integers and bools as int64 unless asked otherwise: the result's dtype.
     x = emit.cast(ctx.network, ctx.trt(input), emit.storable_dtype(ctx, ctx.output.dtype))
     if not x.shape:
@@ -25,11 +23,10 @@ def _cumsum(ctx: Any, input: Any, dim: int, *, dtype: Any = None, out: Any = Non
     return layer.get_output(0)
 
 
-for _target in ("torch.cumsum", "torch.Tensor.cumsum", "torch.Tensor.cumsum_"):
-    tensorrt_converter(_target)(_cumsum)
+register_spellings({"cumsum": convert_cumsum})
 
 
-def _difference(ctx: ConversionContext, x: trt.ITensor, axis: int) -> trt.ITensor:
+def _difference(ctx: Ctx, x: ITensor, axis: int) -> ITensor:
     """x[1:] - x[:-1] along `axis` (exclusive or for bool, as torch does)."""
     net = ctx.network
     length = emit.dim_of(ctx, x, axis)
@@ -41,9 +38,9 @@ def _difference(ctx: ConversionContext, x: trt.ITensor, axis: int) -> trt.ITenso
     return net.add_elementwise(later, earlier, op).get_output(0)
 
 
-def _diff(ctx: ConversionContext, input: torch.Tensor, n: int = 1, dim: int = -1,
-          prepend: torch.Tensor | None = None, append: torch.Tensor | None = None, *,
-          out: torch.Tensor | None = None) -> trt.ITensor:
+def convert_diff(ctx: Ctx, input: torch.Tensor, n: int = 1, dim: int = -1,
+                 prepend: torch.Tensor | None = None, append: torch.Tensor | None = None, *,
+                 out: torch.Tensor | None = None) -> ITensor:
     dtype = emit.storable_dtype(ctx, ctx.output.dtype)
     axis = emit.normalize_dim(dim, input.dim())
     parts = [emit.cast(ctx.network, ctx.trt(t), dtype) for t in (prepend, input, append)
@@ -58,5 +55,4 @@ def _diff(ctx: ConversionContext, input: torch.Tensor, n: int = 1, dim: int = -1
     return x
 
 
-for _target in ("torch.diff", "torch.Tensor.diff"):
-    tensorrt_converter(_target)(_diff)
+register_spellings({"diff": convert_diff}, in_place=False)

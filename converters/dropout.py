@@ -3,43 +3,41 @@ training mode cannot be part of an engine and is reported unsupported."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
-from trtconv import tensorrt_converter
+from trtconv.api import Converter, Ctx, ITensor
+from trtconv.registry import register_spellings, register_table
 
 
-def _identity(ctx: Any, input: Any, p: float, training: bool) -> Any:
+def _identity(ctx: Ctx, input: torch.Tensor, p: float, training: bool) -> ITensor:
     if training and p != 0:
         raise ctx.unsupported("dropout in training mode (random)")
     return ctx.trt(input)
 
 
-def _functional(default_training: bool) -> Any:
-    def convert(ctx: Any, input: Any, p: float = 0.5, training: bool = default_training,
-                inplace: bool = False) -> Any:
+def _functional_converter(default_training: bool) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, p: float = 0.5, training: bool = default_training,
+                inplace: bool = False) -> ITensor:
         return _identity(ctx, input, p, training)
 
     return convert
 
 
-def _aten(ctx: Any, input: Any, p: float, train: bool) -> Any:
+def convert_torch_dropout(ctx: Ctx, input: torch.Tensor, p: float, train: bool) -> ITensor:
     return _identity(ctx, input, p, train)
 
 
-def _module(ctx: Any, self: torch.nn.Module, input: Any) -> Any:
+def convert_dropout_module(ctx: Ctx, self: torch.nn.Dropout, input: torch.Tensor) -> ITensor:
     return _identity(ctx, input, self.p, self.training)
 
 
 # F.dropout* default to training=True; the alpha forms to training=False.
-for _name, _default in (("dropout", True), ("dropout1d", True), ("dropout2d", True),
-                        ("dropout3d", True), ("alpha_dropout", False),
-                        ("feature_alpha_dropout", False)):
-    tensorrt_converter(f"torch.nn.functional.{_name}")(_functional(_default))
-for _name in ("dropout", "dropout_", "alpha_dropout", "alpha_dropout_", "feature_dropout",
-              "feature_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_"):
-    tensorrt_converter(f"torch.{_name}")(_aten)
-for _name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
-              "FeatureAlphaDropout"):
-    tensorrt_converter(f"torch.nn.{_name}.forward")(_module)
+_FUNCTIONAL = {"dropout": True, "dropout1d": True, "dropout2d": True, "dropout3d": True,
+               "alpha_dropout": False, "feature_alpha_dropout": False}
+register_table({f"torch.nn.functional.{name}": _functional_converter(training)
+                for name, training in _FUNCTIONAL.items()})
+register_spellings({name: convert_torch_dropout for name in (
+    "dropout", "alpha_dropout", "feature_dropout", "feature_alpha_dropout")},
+    namespaces=("torch",))
+register_table({f"torch.nn.{name}.forward": convert_dropout_module for name in (
+    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")})

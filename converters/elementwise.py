@@ -11,48 +11,39 @@ numbers become constants of that dtype; ranks are equalised (`trtconv.emit.promo
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import torch
 
-from trtconv import trt
-from trtconv.context import ConversionContext
+from trtconv.api import Converter, Ctx, E, ITensor, Network, Number, TensorLike, U
 from trtconv.emit import arith
 from trtconv.emit.compute import apply, compute_dtype
 from trtconv.registry import register_aliases, register_spellings
 
-E = trt.ElementWiseOperation
-U = trt.UnaryOperation
-
-Emit = Callable[[Any, Any, Any], Any]  # (network, a, b) -> ITensor, a and b of one dtype
+Emit = Callable[[Network, ITensor, ITensor], ITensor]  # a and b of one dtype
 
 
-def _op(op: Any) -> Emit:
+def _op(op: E) -> Emit:
     return lambda network, a, b: arith.elementwise(network, a, b, op)
 
 
-def _scaled(network: Any, x: Any, alpha: Any) -> Any:
-    """`x * alpha` for torch.add/sub's alpha (no layer when alpha is 1)."""
-    if alpha == 1:
-        return x
-    return arith.elementwise(network, x, arith.const(network, alpha, x), E.PROD)
-
-
-def _add(ctx: Any, input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:
+def convert_add(ctx: Ctx, input: TensorLike, other: TensorLike, *, alpha: Number = 1,
+                out: torch.Tensor | None = None) -> ITensor:
     return apply(ctx, [input, other], lambda n, a, b: arith.elementwise(
-        n, a, _scaled(n, b, alpha), E.SUM))
+        n, a, arith.scaled(n, b, alpha), E.SUM))
 
 
-def _sub(ctx: Any, input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:
+def convert_sub(ctx: Ctx, input: TensorLike, other: TensorLike, *, alpha: Number = 1,
+                out: torch.Tensor | None = None) -> ITensor:
     return apply(ctx, [input, other], lambda n, a, b: arith.elementwise(
-        n, a, _scaled(n, b, alpha), E.SUB))
+        n, a, arith.scaled(n, b, alpha), E.SUB))
 
 
-def _rsub(ctx: Any, input: Any, other: Any, *, alpha: Any = 1) -> Any:
-    return _sub(ctx, other, input, alpha=alpha)
+def convert_rsub(ctx: Ctx, input: TensorLike, other: TensorLike, *, alpha: Number = 1) -> ITensor:
+    return convert_sub(ctx, other, input, alpha=alpha)
 
 
-def _mul(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+def convert_mul(ctx: Ctx, input: TensorLike, other: TensorLike, *, out: torch.Tensor | None = None
+                ) -> ITensor:
     return apply(ctx, [input, other], _op(E.PROD))
 
 
@@ -61,36 +52,40 @@ _ROUNDING: dict[str | None, Emit] = {
 }
 
 
-def _div(ctx: Any, input: Any, other: Any, *, rounding_mode: str | None = None,
-         out: Any = None) -> Any:
+def convert_div(ctx: Ctx, input: TensorLike, other: TensorLike, *, rounding_mode: str | None = None,
+                out: torch.Tensor | None = None) -> ITensor:
     if rounding_mode not in _ROUNDING:
         raise ctx.unsupported(f"div with rounding_mode={rounding_mode!r}")
     return apply(ctx, [input, other], _ROUNDING[rounding_mode])
 
 
-def _rdiv(ctx: Any, input: Any, other: Any) -> Any:
+def convert_rdiv(ctx: Ctx, input: TensorLike, other: TensorLike) -> ITensor:
     # torch computes `other / tensor` as `tensor.reciprocal() * other`.
     return apply(ctx, [input, other], lambda n, a, b: arith.elementwise(
         n, arith.unary(n, a, U.RECIP), b, E.PROD))
 
 
-def _floor_divide(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+def convert_floor_divide(ctx: Ctx, input: TensorLike, other: TensorLike, *,
+                         out: torch.Tensor | None = None) -> ITensor:
     return apply(ctx, [input, other], arith.floor_div)
 
 
-def _fmod(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+def convert_fmod(ctx: Ctx, input: TensorLike, other: TensorLike, *, out: torch.Tensor | None = None
+                 ) -> ITensor:
     return apply(ctx, [input, other], arith.fmod)
 
 
-def _remainder(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+def convert_remainder(ctx: Ctx, input: TensorLike, other: TensorLike, *,
+                      out: torch.Tensor | None = None) -> ITensor:
     return apply(ctx, [input, other], arith.remainder)
 
 
-def _power(network: Any, base: Any, exponent: Any) -> Any:
+def _power(network: Network, base: ITensor, exponent: TensorLike) -> ITensor:
     return arith.elementwise(network, base, exponent, E.POW)
 
 
-def _pow(ctx: Any, input: Any, exponent: Any, *, out: Any = None) -> Any:
+def convert_pow(ctx: Ctx, input: TensorLike, exponent: TensorLike, *,
+                out: torch.Tensor | None = None) -> ITensor:
     exact_square = (isinstance(exponent, (int, float)) and not isinstance(exponent, bool)
                     and exponent == 2 and isinstance(input, torch.Tensor))
     if exact_square:  # torch computes x ** 2 as x * x
@@ -98,37 +93,38 @@ def _pow(ctx: Any, input: Any, exponent: Any, *, out: Any = None) -> Any:
     return apply(ctx, [input, exponent], _power)
 
 
-def _rpow(ctx: Any, input: Any, other: Any) -> Any:
-    return _pow(ctx, other, input)
+def convert_rpow(ctx: Ctx, input: TensorLike, other: TensorLike) -> ITensor:
+    return convert_pow(ctx, other, input)
 
 
-def extremum(largest: bool, nan: str) -> Callable[..., Any]:
+def extremum_converter(largest: bool, nan: str) -> Converter:
     """The converter of maximum/minimum (`nan="propagate"`) or fmax/fmin (`"ignore"`)."""
 
-    def convert(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+    def convert(ctx: Ctx, input: TensorLike, other: TensorLike, *, out: torch.Tensor | None = None
+                ) -> ITensor:
         return apply(ctx, [input, other],
                      lambda n, a, b: arith.extremum(n, a, b, largest, nan))
 
     return convert
 
 
-def _neg(ctx: Any, input: Any, *, out: Any = None) -> Any:
+def convert_neg(ctx: Ctx, input: TensorLike, *, out: torch.Tensor | None = None) -> ITensor:
     return apply(ctx, [input], lambda n, a: arith.unary(n, a, U.NEG))
 
 
-def _positive(ctx: Any, input: Any) -> Any:
+def convert_positive(ctx: Ctx, input: TensorLike) -> ITensor:
     return apply(ctx, [input], arith.identity)
 
 
-def _reciprocal(ctx: Any, input: Any, *, out: Any = None) -> Any:
+def convert_reciprocal(ctx: Ctx, input: TensorLike, *, out: torch.Tensor | None = None) -> ITensor:
     return apply(ctx, [input], lambda n, a: arith.unary(n, a, U.RECIP))
 
 
-def _square(ctx: Any, input: Any, *, out: Any = None) -> Any:
+def convert_square(ctx: Ctx, input: TensorLike, *, out: torch.Tensor | None = None) -> ITensor:
     return apply(ctx, [input], lambda n, a: arith.elementwise(n, a, a, E.PROD))
 
 
-def _lerp_emit(network: Any, start: Any, end: Any, weight: Any) -> Any:
+def _lerp_emit(network: Network, start: ITensor, end: TensorLike, weight: TensorLike) -> ITensor:
     # torch: weight < 0.5 ? start + weight*(end-start) : end - (end-start)*(1-weight)
     diff = arith.elementwise(network, end, start, E.SUB)
     low = arith.elementwise(network, start, arith.elementwise(network, weight, diff, E.PROD),
@@ -140,16 +136,17 @@ def _lerp_emit(network: Any, start: Any, end: Any, weight: Any) -> Any:
     return arith.select(network, small, low, high)
 
 
-def _lerp(ctx: Any, input: Any, end: Any, weight: Any, *, out: Any = None) -> Any:
+def convert_lerp(ctx: Ctx, input: TensorLike, end: TensorLike, weight: TensorLike, *,
+                 out: torch.Tensor | None = None) -> ITensor:
     return apply(ctx, [input, end, weight], _lerp_emit)
 
 
-def _addc(op: Any) -> Callable[..., Any]:
+def _addc_converter(op: E) -> Converter:
     """addcmul (PROD) / addcdiv (DIV): torch evaluates input + (value * tensor1) op tensor2."""
-    def convert(ctx: Any, input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1,
-                out: Any = None) -> Any:
-        def emit_(n: Any, x: Any, t1: Any, t2: Any) -> Any:
-            combined = arith.elementwise(n, _scaled(n, t1, value), t2, op)
+    def convert(ctx: Ctx, input: TensorLike, tensor1: TensorLike, tensor2: TensorLike, *,
+                value: Number = 1, out: torch.Tensor | None = None) -> ITensor:
+        def emit_(n: Network, x: ITensor, t1: ITensor, t2: ITensor) -> ITensor:
+            combined = arith.elementwise(n, arith.scaled(n, t1, value), t2, op)
             return arith.elementwise(n, x, combined, E.SUM)
 
         return apply(ctx, [input, tensor1, tensor2], emit_)
@@ -157,41 +154,46 @@ def _addc(op: Any) -> Callable[..., Any]:
     return convert
 
 
-_addcmul = _addc(E.PROD)
-_addcdiv = _addc(E.DIV)
+convert_addcmul = _addc_converter(E.PROD)
+convert_addcdiv = _addc_converter(E.DIV)
 
 
-def _atan2(ctx: ConversionContext, input: torch.Tensor | float, other: torch.Tensor | float, *,
-           out: torch.Tensor | None = None) -> trt.ITensor:
+def convert_atan2(ctx: Ctx, input: TensorLike, other: TensorLike, *,
+                  out: torch.Tensor | None = None) -> ITensor:
     """atan2 in float32 at least (torch computes integers in float32 and float16/bfloat16
     through float32 too)."""
     dtype = torch.promote_types(compute_dtype(ctx, [input, other]), torch.float32)
     return apply(ctx, [input, other], arith.atan2, dtype)
 
 
-def _reverse(fn: Callable[..., Any]) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, other: Any) -> Any:
+def _reversed_converter(fn: Converter) -> Converter:
+    def convert(ctx: Ctx, input: TensorLike, other: TensorLike) -> ITensor:
         return fn(ctx, other, input)
 
     return convert
 
 
 # name -> converter, registered as torch.<name> and torch.Tensor.<name> where torch has them.
-_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "add": _add, "sub": _sub, "subtract": _sub, "mul": _mul, "multiply": _mul,
-    "div": _div, "divide": _div, "true_divide": _div, "rsub": _rsub,
-    "pow": _pow, "floor_divide": _floor_divide, "fmod": _fmod, "remainder": _remainder,
-    "maximum": extremum(True, "propagate"), "minimum": extremum(False, "propagate"),
-    "fmax": extremum(True, "ignore"), "fmin": extremum(False, "ignore"),
-    "neg": _neg, "negative": _neg, "positive": _positive, "reciprocal": _reciprocal,
-    "square": _square, "lerp": _lerp, "addcmul": _addcmul, "addcdiv": _addcdiv,
-    "atan2": _atan2, "arctan2": _atan2,
+_FUNCTIONS: dict[str, Converter] = {
+    "add": convert_add, "sub": convert_sub, "subtract": convert_sub, "mul": convert_mul,
+    "multiply": convert_mul,
+    "div": convert_div, "divide": convert_div, "true_divide": convert_div, "rsub": convert_rsub,
+    "pow": convert_pow, "floor_divide": convert_floor_divide, "fmod": convert_fmod,
+    "remainder": convert_remainder,
+    "maximum": extremum_converter(True, "propagate"),
+    "minimum": extremum_converter(False, "propagate"),
+    "fmax": extremum_converter(True, "ignore"), "fmin": extremum_converter(False, "ignore"),
+    "neg": convert_neg, "negative": convert_neg, "positive": convert_positive,
+    "reciprocal": convert_reciprocal,
+    "square": convert_square, "lerp": convert_lerp, "addcmul": convert_addcmul,
+    "addcdiv": convert_addcdiv, "atan2": convert_atan2, "arctan2": convert_atan2,
 }
-_DUNDERS: dict[str, Callable[..., Any]] = {
-    "rsub": _rsub, "rtruediv": _rdiv, "rdiv": _rdiv,
-    "floordiv": _floor_divide, "rfloordiv": _reverse(_floor_divide),
-    "rmod": _reverse(_remainder),
-    "pow": _pow, "rpow": _rpow, "ipow": _pow, "neg": _neg, "pos": _positive,
+_DUNDERS: dict[str, Converter] = {
+    "rsub": convert_rsub, "rtruediv": convert_rdiv, "rdiv": convert_rdiv,
+    "floordiv": convert_floor_divide, "rfloordiv": _reversed_converter(convert_floor_divide),
+    "rmod": _reversed_converter(convert_remainder),
+    "pow": convert_pow, "rpow": convert_rpow, "ipow": convert_pow, "neg": convert_neg,
+    "pos": convert_positive,
 }
 # Operators the trace sees as the method they call (`x + y` is `torch.Tensor.add`).
 _OPERATOR_METHODS = {

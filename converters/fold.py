@@ -49,8 +49,8 @@ def _unbatched(ctx: ConversionContext, y: trt.ITensor) -> trt.ITensor:
     return emit.reshape(ctx.network, y, emit.dims_of(ctx.network, y)[1:])
 
 
-def unfold(ctx: ConversionContext, input: torch.Tensor, kernel_size: Pair, dilation: Pair = 1,
-           padding: Pair = 0, stride: Pair = 1) -> trt.ITensor:
+def convert_unfold(ctx: ConversionContext, input: torch.Tensor, kernel_size: Pair,
+                   dilation: Pair = 1, padding: Pair = 0, stride: Pair = 1) -> trt.ITensor:
     network = ctx.network
     (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (ntuple(v, 2) for v in (kernel_size, dilation,
                                                                       padding, stride))
@@ -85,8 +85,9 @@ def _spread(network: trt.INetworkDefinition, block: trt.ITensor, n: Dim, c: int,
     return emit.reshape(network, block, [n, c, rows * sh, cols * sw])
 
 
-def fold(ctx: ConversionContext, input: torch.Tensor, output_size: Pair, kernel_size: Pair,
-         dilation: Pair = 1, padding: Pair = 0, stride: Pair = 1) -> trt.ITensor:
+def convert_fold(ctx: ConversionContext, input: torch.Tensor, output_size: Pair,
+                 kernel_size: Pair, dilation: Pair = 1, padding: Pair = 0, stride: Pair = 1
+                 ) -> trt.ITensor:
     network = ctx.network
     (oh_, ow_), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (ntuple(v, 2) for v in (
         output_size, kernel_size, dilation, padding, stride))
@@ -117,4 +118,5 @@ def fold(ctx: ConversionContext, input: torch.Tensor, output_size: Pair, kernel_
     return _unbatched(ctx, image)
 
 
-register_table({"torch.nn.functional.unfold": unfold, "torch.nn.functional.fold": fold})
+register_table({"torch.nn.functional.unfold": convert_unfold,
+                "torch.nn.functional.fold": convert_fold})

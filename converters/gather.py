@@ -3,30 +3,30 @@ take_along_dim (ELEMENT mode after torch's broadcasting)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
+from trtconv import emit, trt
+from trtconv.api import Ctx, ITensor
 from trtconv.emit import checks
+from trtconv.registry import register_spellings
 
 
-def _indices(ctx: Any, index: Any) -> Any:
+def _indices(ctx: Ctx, index: torch.Tensor) -> ITensor:
     idx = ctx.trt(index)
     if idx.dtype not in (trt.DataType.INT32, trt.DataType.INT64):
         idx = emit.cast(ctx.network, idx, torch.int64)
     return idx
 
 
-def gather_elements(ctx: Any, x: Any, idx: Any, axis: int) -> Any:
+def gather_elements(ctx: Ctx, x: ITensor, idx: ITensor, axis: int) -> ITensor:
     """out[i][j][k] = x[idx[i][j][k]][j][k] (for axis 0): TensorRT's ELEMENT gather."""
     layer = ctx.network.add_gather_v2(x, idx, trt.GatherMode.ELEMENT)
     layer.axis = axis
     return layer.get_output(0)
 
 
-def _gather(ctx: Any, input: Any, dim: int, index: Any, *, sparse_grad: bool = False,
-            out: Any = None) -> Any:
+def convert_gather(ctx: Ctx, input: torch.Tensor, dim: int, index: torch.Tensor, *,
+                   sparse_grad: bool = False, out: torch.Tensor | None = None) -> ITensor:
     x = ctx.trt(input)
     rank = len(x.shape)
     if rank == 0:
@@ -42,11 +42,9 @@ def _gather(ctx: Any, input: Any, dim: int, index: Any, *, sparse_grad: bool = F
     return gather_elements(ctx, x, idx, axis)
 
 
-for _target in ("torch.gather", "torch.Tensor.gather"):
-    tensorrt_converter(_target)(_gather)
 
-
-def _index_select(ctx: Any, input: Any, dim: int, index: Any, *, out: Any = None) -> Any:
+def convert_index_select(ctx: Ctx, input: torch.Tensor, dim: int, index: torch.Tensor, *,
+                         out: torch.Tensor | None = None) -> ITensor:
     x = ctx.trt(input)
     rank = max(len(x.shape), 1)
     if not x.shape:
@@ -61,12 +59,9 @@ def _index_select(ctx: Any, input: Any, dim: int, index: Any, *, out: Any = None
                            list(range(len(out_x.shape))))
 
 
-for _target in ("torch.index_select", "torch.Tensor.index_select"):
-    tensorrt_converter(_target)(_index_select)
 
-
-def _take_along_dim(ctx: Any, input: Any, indices: Any, dim: int | None = None, *,
-                    out: Any = None) -> Any:
+def convert_take_along_dim(ctx: Ctx, input: torch.Tensor, indices: torch.Tensor,
+                           dim: int | None = None, *, out: torch.Tensor | None = None) -> ITensor:
     x, idx = ctx.trt(input), _indices(ctx, indices)
     if dim is None:
         x = emit.reshape_to(ctx.network, x, (input.numel(),), infer_at=0)
@@ -87,5 +82,5 @@ def _take_along_dim(ctx: Any, input: Any, indices: Any, dim: int | None = None, 
     return gather_elements(ctx, x, idx, axis)
 
 
-for _target in ("torch.take_along_dim", "torch.Tensor.take_along_dim"):
-    tensorrt_converter(_target)(_take_along_dim)
+register_spellings({"gather": convert_gather, "index_select": convert_index_select,
+                    "take_along_dim": convert_take_along_dim}, in_place=False)

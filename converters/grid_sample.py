@@ -23,7 +23,7 @@ _PADDING = {"zeros": trt.SampleMode.FILL, "border": trt.SampleMode.CLAMP,
             "reflection": trt.SampleMode.REFLECT}
 
 
-def grid_sample(ctx: ConversionContext, input: torch.Tensor, grid: torch.Tensor,
+def convert_grid_sample(ctx: ConversionContext, input: torch.Tensor, grid: torch.Tensor,
                 mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners: bool | None = None) -> trt.ITensor:
     if mode not in _INTERPOLATION:
@@ -45,4 +45,4 @@ def grid_sample(ctx: ConversionContext, input: torch.Tensor, grid: torch.Tensor,
     return layer.get_output(0)
 
 
-register_table({"torch.nn.functional.grid_sample": grid_sample})
+register_table({"torch.nn.functional.grid_sample": convert_grid_sample})

@@ -15,16 +15,21 @@ gather of torch's own taps, weighted and summed. 'area' is adaptive average pool
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.api import Ctx, Dim, E, ITensor
 from trtconv.registry import register_aliases
 
-E = trt.ElementWiseOperation
+Size = int | Sequence[int]
+"""torch's `size` of interpolate: one for every spatial axis, or one per axis (ints or DimInts)."""
+Scale = float | Sequence[float]
+"""torch's `scale_factor`: one for every spatial axis, or one per axis."""
+
 I = trt.InterpolationMode  # noqa: E741
 C = trt.ResizeCoordinateTransformation
 R = trt.ResizeRoundMode
@@ -32,7 +37,8 @@ R = trt.ResizeRoundMode
 CUBIC_COEFF = -0.75  # torch's bicubic kernel
 
 
-def _torch_scales(nsp: int, scale_factor: Any, recompute: Any) -> list[float | None]:
+def _torch_scales(nsp: int, scale_factor: Scale | None, recompute: bool | None
+                  ) -> list[float | None]:
     """The scale_factor torch's kernels use per axis, or None where they use in/out."""
     if scale_factor is None or recompute:
         return [None] * nsp
@@ -49,7 +55,7 @@ def _coordinate_scale(n_in: int, n_out: int, scale: float | None) -> float:
 
 
 def _torch_taps(mode: str, n_in: int, n_out: int, nsp: int, axis: int, scale: float | None,
-                align_corners: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+                align_corners: bool | None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The input indices [n_out, K] and weights [n_out, K] (None: one tap of weight 1) that
     torch's own kernel uses along one axis: read off by interpolating one-hot inputs (so
     every special case of the kernel is the kernel's)."""
@@ -73,8 +79,8 @@ def _torch_taps(mode: str, n_in: int, n_out: int, nsp: int, axis: int, scale: fl
     return taps, matrix.gather(1, taps)
 
 
-def _gather_axis(ctx: Any, x: Any, axis: int, taps: torch.Tensor, weights: torch.Tensor | None
-                 ) -> Any:
+def _gather_axis(ctx: Ctx, x: ITensor, axis: int, taps: torch.Tensor, weights: torch.Tensor | None
+                 ) -> ITensor:
     """out[.., i, ..] = sum_k weights[i, k] * x[.., taps[i, k], ..] along `axis`."""
     network = ctx.network
     n_out, k = taps.shape
@@ -91,8 +97,8 @@ def _gather_axis(ctx: Any, x: Any, axis: int, taps: torch.Tensor, weights: torch
     return emit.reductions.reduce(network, weighted, trt.ReduceOperation.SUM, axis + 1, False)
 
 
-def _resize_layer(ctx: Any, x: Any, out: list[Any], mode: str, align_corners: bool,
-                  scales: list[float] | None = None) -> Any:
+def _resize_layer(ctx: Ctx, x: ITensor, out: list[Dim], mode: str, align_corners: bool,
+                  scales: list[float] | None = None) -> ITensor:
     """Resize the spatial axes of `x` to `out` (ints, DimInts or (1,) INT64 tensors), or by
     `scales` (one per spatial axis) when given: the layer then sizes a dynamic input itself."""
     network = ctx.network
@@ -126,15 +132,15 @@ def _resize_layer(ctx: Any, x: Any, out: list[Any], mode: str, align_corners: bo
     return layer.get_output(0)
 
 
-def _given_size(size: Any, nsp: int) -> list[Any] | None:
+def _given_size(size: Size | None, nsp: int) -> list[int] | None:
     """`size` as one entry per spatial axis (ints or DimInts), or None when not given."""
     if size is None:
         return None
     return list(size) if isinstance(size, (list, tuple, torch.Size)) else [size] * nsp
 
 
-def _interpolate_dynamic(ctx: Any, x: Any, size: list[Any] | None, given: list[float | None],
-                         mode: str, align: bool) -> Any:
+def _interpolate_dynamic(ctx: Ctx, x: ITensor, size: list[int] | None, given: list[float | None],
+                         mode: str, align: bool) -> ITensor:
     """Resize where a spatial dim of the input or of `size` is only known at run time.
 
     With `size` torch maps coordinates by in/out, as the layer does, so any size works. With a
@@ -169,8 +175,9 @@ def _scale_factor_text(given: list[float | None]) -> str:
     return str(given[0]) if len(set(given)) == 1 else str(tuple(given))
 
 
-def _interpolate(ctx: Any, input: Any, size: Any, scale_factor: Any, mode: str,
-                 align_corners: Any, recompute_scale_factor: Any, antialias: bool) -> Any:
+def _interpolate(ctx: Ctx, input: torch.Tensor, size: Size | None, scale_factor: Scale | None,
+                 mode: str, align_corners: bool | None, recompute_scale_factor: bool | None,
+                 antialias: bool) -> ITensor:
     if antialias:
         raise ctx.unsupported("antialias=True")
     x = ctx.trt(input)
@@ -201,9 +208,11 @@ def _interpolate(ctx: Any, input: Any, size: Any, scale_factor: Any, mode: str,
 
 
 @tensorrt_converter("torch.nn.functional.interpolate")
-def convert_interpolate(ctx: Any, input: Any, size: Any = None, scale_factor: Any = None,
-                        mode: str = "nearest", align_corners: Any = None,
-                        recompute_scale_factor: Any = None, antialias: bool = False) -> Any:
+def convert_interpolate(ctx: Ctx, input: torch.Tensor, size: Size | None = None,
+                        scale_factor: Scale | None = None, mode: str = "nearest",
+                        align_corners: bool | None = None,
+                        recompute_scale_factor: bool | None = None, antialias: bool = False
+                        ) -> ITensor:
     return _interpolate(ctx, input, size, scale_factor, mode, align_corners,
                         recompute_scale_factor, antialias)
 
@@ -213,7 +222,7 @@ register_aliases({f"torch.nn.functional.{name}": "torch.nn.functional.interpolat
                   for name in ("upsample", "upsample_nearest", "upsample_bilinear")})
 
 
-def _pixel_rearrange(ctx: Any, input: Any, factor: int, shuffle: bool) -> Any:
+def _pixel_rearrange(ctx: Ctx, input: torch.Tensor, factor: int, shuffle: bool) -> ITensor:
     """pixel_shuffle: [*, C r r, H, W] -> [*, C, H r, W r]; pixel_unshuffle the inverse."""
     network = ctx.network
     x = ctx.trt(input)
@@ -236,12 +245,12 @@ def _pixel_rearrange(ctx: Any, input: Any, factor: int, shuffle: bool) -> Any:
 
 @tensorrt_converter("torch.nn.functional.pixel_shuffle")
 @tensorrt_converter("torch.pixel_shuffle")
-def convert_pixel_shuffle(ctx: Any, input: Any, upscale_factor: int) -> Any:
+def convert_pixel_shuffle(ctx: Ctx, input: torch.Tensor, upscale_factor: int) -> ITensor:
     return _pixel_rearrange(ctx, input, upscale_factor, True)
 
 
 @tensorrt_converter("torch.nn.functional.pixel_unshuffle")
 @tensorrt_converter("torch.pixel_unshuffle")
-def convert_pixel_unshuffle(ctx: Any, input: Any, downscale_factor: int) -> Any:
+def convert_pixel_unshuffle(ctx: Ctx, input: torch.Tensor, downscale_factor: int) -> ITensor:
     return _pixel_rearrange(ctx, input, downscale_factor, False)
 

@@ -9,17 +9,16 @@ reported unsupported rather than computed in float.
 from __future__ import annotations
 
 import string
-from typing import Any
+from collections.abc import Sequence
 
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
-from trtconv.registry import register_alias
+from trtconv import emit, tensorrt_converter
+from trtconv.api import Ctx, E, ITensor, Number, R, TensorLike
+from trtconv.registry import register_alias, register_spellings, register_table
 
-E = trt.ElementWiseOperation
 
-
-def _operands(ctx: Any, *values: Any) -> list[Any]:
+def _operands(ctx: Ctx, *values: TensorLike) -> list[ITensor]:
     """ITensors of `values` in the result's dtype (float only)."""
     dtype = emit.compute.stored(ctx.output.dtype)
     if not dtype.is_floating_point:
@@ -27,32 +26,25 @@ def _operands(ctx: Any, *values: Any) -> list[Any]:
     return [emit.cast(ctx.network, ctx.trt(v), dtype) for v in values]
 
 
-def _scaled(network: Any, x: Any, factor: Any) -> Any:
-    if factor == 1:
-        return x
-    return emit.arith.elementwise(network, x, emit.arith.const(network, factor, x), E.PROD)
-
-
-def _matmul(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+def convert_matmul(ctx: Ctx, input: torch.Tensor, other: torch.Tensor, *,
+                   out: torch.Tensor | None = None) -> ITensor:
     a, b = _operands(ctx, input, other)
     return emit.matmul(ctx.network, a, b)
 
 
-def _rmatmul(ctx: Any, input: Any, other: Any) -> Any:
-    return _matmul(ctx, other, input)
+def convert_rmatmul(ctx: Ctx, input: torch.Tensor, other: torch.Tensor) -> ITensor:
+    return convert_matmul(ctx, other, input)
 
 
+register_spellings({name: convert_matmul for name in ("matmul", "mm", "bmm", "mv", "dot")},
+                   in_place=False)
+register_table({"torch.Tensor.__rmatmul__": convert_rmatmul})
 register_alias("torch.Tensor.__matmul__", via="torch.Tensor.matmul")  # `a @ b`
-for _target in ("torch.matmul", "torch.Tensor.matmul", "torch.mm",
-                "torch.Tensor.mm", "torch.bmm", "torch.Tensor.bmm", "torch.mv", "torch.Tensor.mv",
-                "torch.dot", "torch.Tensor.dot"):
-    tensorrt_converter(_target)(_matmul)
-tensorrt_converter("torch.Tensor.__rmatmul__")(_rmatmul)
 
 
 @tensorrt_converter("torch.nn.functional.linear")
-def convert_linear(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tensor | None = None
-                   ) -> Any:
+def convert_linear(ctx: Ctx, input: torch.Tensor, weight: torch.Tensor,
+                   bias: torch.Tensor | None = None) -> ITensor:
     x, w = _operands(ctx, input, weight)
     y = emit.matmul(ctx.network, x, w, transpose_b=len(w.shape) == 2)
     if bias is None:
@@ -61,42 +53,44 @@ def convert_linear(ctx: Any, input: Any, weight: torch.Tensor, bias: torch.Tenso
     return emit.arith.elementwise(ctx.network, y, b, E.SUM)
 
 
-def _add_product(ctx: Any, input: Any, a: Any, b: Any, beta: Any, alpha: Any) -> Any:
+def _add_product(ctx: Ctx, input: torch.Tensor, a: torch.Tensor, b: torch.Tensor, beta: Number,
+                 alpha: Number) -> ITensor:
     """beta * input + alpha * (a @ b); input is ignored (even NaN) when beta is 0, as torch."""
     network = ctx.network
     x, y = _operands(ctx, a, b)
-    product = _scaled(network, emit.matmul(network, x, y), alpha)
+    product = emit.arith.scaled(network, emit.matmul(network, x, y), alpha)
     if beta == 0:
         return product
     (c,) = _operands(ctx, input)
-    return emit.arith.elementwise(network, _scaled(network, c, beta), product, E.SUM)
+    return emit.arith.elementwise(network, emit.arith.scaled(network, c, beta), product, E.SUM)
 
 
-def _addmm(ctx: Any, input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1,
-           out: Any = None) -> Any:
+def convert_addmm(ctx: Ctx, input: torch.Tensor, mat1: torch.Tensor, mat2: torch.Tensor, *,
+                  beta: Number = 1, alpha: Number = 1, out: torch.Tensor | None = None) -> ITensor:
     return _add_product(ctx, input, mat1, mat2, beta, alpha)
 
 
-def _baddbmm(ctx: Any, input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1,
-             out: Any = None) -> Any:
+def convert_baddbmm(ctx: Ctx, input: torch.Tensor, batch1: torch.Tensor, batch2: torch.Tensor, *,
+                    beta: Number = 1, alpha: Number = 1, out: torch.Tensor | None = None
+                    ) -> ITensor:
     return _add_product(ctx, input, batch1, batch2, beta, alpha)
 
 
-def _addmv(ctx: Any, input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1,
-           out: Any = None) -> Any:
+def convert_addmv(ctx: Ctx, input: torch.Tensor, mat: torch.Tensor, vec: torch.Tensor, *,
+                  beta: Number = 1, alpha: Number = 1, out: torch.Tensor | None = None) -> ITensor:
     return _add_product(ctx, input, mat, vec, beta, alpha)
 
 
-for _name, _fn in (("addmm", _addmm), ("baddbmm", _baddbmm), ("addmv", _addmv)):
-    tensorrt_converter(f"torch.{_name}")(_fn)
-    tensorrt_converter(f"torch.Tensor.{_name}")(_fn)
+register_spellings({"addmm": convert_addmm, "baddbmm": convert_baddbmm, "addmv": convert_addmv},
+                   in_place=False)
 
 
 @tensorrt_converter("torch.outer")
 @tensorrt_converter("torch.Tensor.outer")
 @tensorrt_converter("torch.ger")
 @tensorrt_converter("torch.Tensor.ger")
-def convert_outer(ctx: Any, input: Any, vec2: Any, *, out: Any = None) -> Any:
+def convert_outer(ctx: Ctx, input: torch.Tensor, vec2: torch.Tensor, *,
+                  out: torch.Tensor | None = None) -> ITensor:
     network = ctx.network
     dtype = emit.compute.stored(ctx.output.dtype)
     a, b = (emit.cast(network, ctx.trt(v), dtype) for v in (input, vec2))
@@ -139,7 +133,8 @@ def _parse_einsum(equation: str, ranks: list[int]) -> str | None:
 
 
 @tensorrt_converter("torch.einsum")
-def convert_einsum(ctx: Any, equation: Any, *operands: Any, path: Any = None) -> Any:
+def convert_einsum(ctx: Ctx, equation: str, *operands: torch.Tensor | Sequence[torch.Tensor],
+                   path: object = None) -> ITensor:
     if not isinstance(equation, str):
         raise ctx.unsupported("einsum in sublist format")
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -163,8 +158,8 @@ def convert_einsum(ctx: Any, equation: Any, *operands: Any, path: Any = None) ->
 
 @tensorrt_converter("torch.nn.functional.bilinear")
 @tensorrt_converter("torch.bilinear")
-def convert_bilinear(ctx: Any, input1: Any, input2: Any, weight: torch.Tensor,
-                     bias: torch.Tensor | None = None) -> Any:
+def convert_bilinear(ctx: Ctx, input1: torch.Tensor, input2: torch.Tensor, weight: torch.Tensor,
+                     bias: torch.Tensor | None = None) -> ITensor:
     """y[..., o] = sum_ij x1[..., i] W[o, i, j] x2[..., j] + b[o], as (x1 @ W') * x2 summed
     over j, with W' = W as [in1, out * in2]."""
     network = ctx.network
@@ -179,7 +174,7 @@ def convert_bilinear(ctx: Any, input1: Any, input2: Any, weight: torch.Tensor,
     mixed = emit.reshape(network, mixed, lead + [out_features, in2])
     x2 = emit.reshape(network, x2, emit.dims_of(network, x2)[:-1] + [1, in2])
     product = emit.arith.elementwise(network, mixed, x2, E.PROD)
-    y = emit.reductions.reduce(network, product, trt.ReduceOperation.SUM, len(lead) + 1, False)
+    y = emit.reductions.reduce(network, product, R.SUM, len(lead) + 1, False)
     if bias is None:
         return y
     (b,) = _operands(ctx, bias)

@@ -8,46 +8,44 @@ arithmetic, so integer `&`, `|`, `^`, `~` are reported unsupported.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import torch
 
-from trtconv import trt
+from trtconv.api import Converter, Ctx, DimArg, E, ITensor, TensorLike
 from trtconv.emit import arith, reductions
 from trtconv.emit.compute import finish
 from trtconv.registry import register_aliases, register_spellings
 
-E = trt.ElementWiseOperation
 
-
-def _truth(ctx: Any, value: Any) -> Any:
+def _truth(ctx: Ctx, value: TensorLike) -> ITensor:
     """The BOOL truth value of a tensor or Python number."""
     if not isinstance(value, torch.Tensor):
         return ctx.trt(bool(value))
     return arith.nonzero(ctx.network, ctx.trt(value))
 
 
-def _logical(op: Any) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+def _logical_converter(op: E) -> Converter:
+    def convert(ctx: Ctx, input: TensorLike, other: TensorLike, *, out: torch.Tensor | None = None
+                ) -> ITensor:
         a, b = _truth(ctx, input), _truth(ctx, other)
         return finish(ctx, arith.elementwise(ctx.network, a, b, op))
 
     return convert
 
 
-def logical_not(ctx: Any, input: Any, *, out: Any = None) -> Any:
+def convert_logical_not(ctx: Ctx, input: torch.Tensor, *, out: torch.Tensor | None = None
+                        ) -> ITensor:
     return finish(ctx, arith.logical_not(ctx.network, _truth(ctx, input)))
 
 
-def _require_bool(ctx: Any, what: str) -> None:
+def _require_bool(ctx: Ctx, what: str) -> None:
     if ctx.output.dtype != torch.bool:
         raise ctx.unsupported(f"{what} on {ctx.output.dtype} (TensorRT has no integer bitwise "
                               "ops; bool tensors only)")
 
 
-def _bitwise(op: Any, name: str) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, other: Any, *, out: Any = None) -> Any:
+def _bitwise_converter(op: E, name: str) -> Converter:
+    def convert(ctx: Ctx, input: TensorLike, other: TensorLike, *, out: torch.Tensor | None = None
+                ) -> ITensor:
         _require_bool(ctx, name)
         a, b = _truth(ctx, input), _truth(ctx, other)
         return arith.elementwise(ctx.network, a, b, op)
@@ -55,14 +53,15 @@ def _bitwise(op: Any, name: str) -> Callable[..., Any]:
     return convert
 
 
-def bitwise_not(ctx: Any, input: Any, *, out: Any = None) -> Any:
+def convert_bitwise_not(ctx: Ctx, input: torch.Tensor, *, out: torch.Tensor | None = None
+                        ) -> ITensor:
     _require_bool(ctx, "bitwise_not")
     return arith.logical_not(ctx.network, ctx.trt(input))
 
 
-def _reduction(every: bool) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, dim: Any = None, keepdim: bool = False, *,
-                out: Any = None) -> Any:
+def _reduction_converter(every: bool) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: DimArg = None, keepdim: bool = False, *,
+                out: torch.Tensor | None = None) -> ITensor:
         mask = _truth(ctx, input)
         reduce = reductions.all_true if every else reductions.any_true
         return finish(ctx, reduce(ctx.network, mask, dim, keepdim))
@@ -70,15 +69,16 @@ def _reduction(every: bool) -> Callable[..., Any]:
     return convert
 
 
-_BITWISE = {op: _bitwise(getattr(E, op.upper()), f"bitwise_{op}") for op in ("and", "or", "xor")}
+_BITWISE = {op: _bitwise_converter(getattr(E, op.upper()), f"bitwise_{op}")
+            for op in ("and", "or", "xor")}
 register_spellings({
-    "logical_and": _logical(E.AND), "logical_or": _logical(E.OR),
-    "logical_xor": _logical(E.XOR), "logical_not": logical_not,
-    **{f"bitwise_{op}": fn for op, fn in _BITWISE.items()}, "bitwise_not": bitwise_not,
-    "any": _reduction(False), "all": _reduction(True),
+    "logical_and": _logical_converter(E.AND), "logical_or": _logical_converter(E.OR),
+    "logical_xor": _logical_converter(E.XOR), "logical_not": convert_logical_not,
+    **{f"bitwise_{op}": fn for op, fn in _BITWISE.items()}, "bitwise_not": convert_bitwise_not,
+    "any": _reduction_converter(False), "all": _reduction_converter(True),
 })
 register_spellings({form: fn for op, fn in _BITWISE.items() for form in (op, f"i{op}")},
                    namespaces=(), operators=True)
 # `2 & x`: the trace sees the method the reflected operator calls
 register_aliases({f"torch.Tensor.__r{op}__": f"torch.Tensor.bitwise_{op}" for op in _BITWISE})
-register_spellings({"invert": bitwise_not}, namespaces=(), operators=True)
+register_spellings({"invert": convert_bitwise_not}, namespaces=(), operators=True)

@@ -1,4 +1,4 @@
-"""Selections of a data-dependent size: nonzero, argwhere, torch.where(condition),
+"""Selections of a data-dependent size: convert_nonzero, argwhere, torch.where(condition),
 masked_select and reading through a boolean mask (`x[mask]`).
 
 All go through TensorRT's non-zero layer (`emit.selection`): the number of elements selected
@@ -8,9 +8,9 @@ n > 0:`) gets a DimInt like any dynamic size.
 
 `x[mask]` converts when the mask is the only index tensor (ints, slices, None and Ellipsis may
 join it: `x[mask]`, `x[:, mask]`, `x[mask, 1]`): the axes it covers are flattened, the
-selected positions gathered, and the rest of the key applied to the result. Assigning through such a mask (`x[mask] = values`) with a tensor of
-values stays unsupported (its count would be the example's); a scalar works
-(converters/indexing.py).
+selected positions gathered, and the rest of the key applied to the result. Assigning through
+such a mask (`x[mask] = values`) with a tensor of values stays unsupported (its count would be
+the example's); a scalar works (converters/assignment.py).
 """
 
 from __future__ import annotations
@@ -32,15 +32,16 @@ def _indices(ctx: ConversionContext, input: torch.Tensor) -> trt.ITensor:
     return nonzero_indices(ctx.network, ctx.trt(input))
 
 
-def nonzero(ctx: ConversionContext, input: torch.Tensor, *, out: torch.Tensor | None = None,
-            as_tuple: bool = False) -> trt.ITensor | tuple[trt.ITensor, ...]:
+def convert_nonzero(ctx: ConversionContext, input: torch.Tensor, *,
+                    out: torch.Tensor | None = None, as_tuple: bool = False
+                    ) -> trt.ITensor | tuple[trt.ITensor, ...]:
     if as_tuple:
         return where_indices(ctx, input)
     return emit.permute(ctx.network, _indices(ctx, input), (1, 0))
 
 
-def argwhere(ctx: ConversionContext, input: torch.Tensor) -> trt.ITensor:
-    return nonzero(ctx, input)
+def convert_argwhere(ctx: ConversionContext, input: torch.Tensor) -> trt.ITensor:
+    return convert_nonzero(ctx, input)
 
 
 def where_indices(ctx: ConversionContext, condition: torch.Tensor) -> tuple[trt.ITensor, ...]:
@@ -53,8 +54,8 @@ def where_indices(ctx: ConversionContext, condition: torch.Tensor) -> tuple[trt.
     return tuple(row(ctx.network, indices, k) for k in range(len(x.shape)))
 
 
-def masked_select(ctx: ConversionContext, input: torch.Tensor, mask: torch.Tensor, *,
-                  out: torch.Tensor | None = None) -> trt.ITensor:
+def convert_masked_select(ctx: ConversionContext, input: torch.Tensor, mask: torch.Tensor, *,
+                          out: torch.Tensor | None = None) -> trt.ITensor:
     """The elements of `input` where `mask` (both broadcast to one shape) is true, 1-D."""
     network = ctx.network
     x, m = ctx.trt(input), ctx.trt(mask)
@@ -122,5 +123,5 @@ def select_with_mask(ctx: ConversionContext, input: torch.Tensor, key: object
     return selected, example, (*items[:position], slice(None), *items[position + 1:])
 
 
-register_spellings({"nonzero": nonzero, "argwhere": argwhere, "masked_select": masked_select},
-                   in_place=False)
+register_spellings({"nonzero": convert_nonzero, "argwhere": convert_argwhere,
+                    "masked_select": convert_masked_select}, in_place=False)

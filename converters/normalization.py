@@ -8,13 +8,11 @@ one multiply and one add per channel, computed in float64 when converting.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
-
-E = trt.ElementWiseOperation
+from trtconv.api import Ctx, E, Ints, ITensor
+from trtconv.registry import register_table
 
 # Normalizations of these dtypes are computed in float32.
 _UPCAST = (torch.float16, torch.bfloat16)
@@ -25,8 +23,8 @@ def _channel_dims(rank: int, channels: int) -> list[int]:
     return [1, channels] + [1] * (rank - 2)
 
 
-def _affine_param(ctx: Any, value: torch.Tensor | None, dims: list[int], fill: float,
-                  dtype: torch.dtype) -> Any:
+def _affine_param(ctx: Ctx, value: torch.Tensor | None, dims: list[int], fill: float,
+                  dtype: torch.dtype) -> ITensor:
     """`value` (or `fill` everywhere when None) as an ITensor of shape `dims` and `dtype`."""
     if value is None:
         return ctx.constant(torch.full(dims, fill, dtype=dtype))
@@ -34,8 +32,8 @@ def _affine_param(ctx: Any, value: torch.Tensor | None, dims: list[int], fill: f
     return emit.reshape(ctx.network, tensor, dims)
 
 
-def _normalize(ctx: Any, x: Any, weight: torch.Tensor | None, bias: torch.Tensor | None,
-               param_dims: list[int], axes: list[int], eps: float, groups: int = 1) -> Any:
+def _normalize(ctx: Ctx, x: ITensor, weight: torch.Tensor | None, bias: torch.Tensor | None,
+               param_dims: list[int], axes: list[int], eps: float, groups: int = 1) -> ITensor:
     """TensorRT's normalization over `axes` (channel groups when `groups` > 1), scaled and
     shifted by `weight`/`bias` shaped `param_dims`; computed in float32 for half inputs."""
     network = ctx.network
@@ -52,9 +50,9 @@ def _normalize(ctx: Any, x: Any, weight: torch.Tensor | None, bias: torch.Tensor
     return emit.cast(network, layer.get_output(0), out_dtype)
 
 
-def _fold_running_stats(ctx: Any, input: Any, mean: torch.Tensor, var: torch.Tensor,
+def _fold_running_stats(ctx: Ctx, input: torch.Tensor, mean: torch.Tensor, var: torch.Tensor,
                         weight: torch.Tensor | None, bias: torch.Tensor | None,
-                        eps: float) -> Any:
+                        eps: float) -> ITensor:
     """(x - mean) / sqrt(var + eps) * weight + bias as x * scale + shift per channel."""
     if any(ctx.is_traced(t) for t in (mean, var, weight, bias) if t is not None):
         raise ctx.unsupported("running statistics or affine parameters computed in the network")
@@ -73,9 +71,9 @@ def _fold_running_stats(ctx: Any, input: Any, mean: torch.Tensor, var: torch.Ten
                                   E.SUM)
 
 
-def _batch_norm(ctx: Any, input: Any, running_mean: torch.Tensor | None,
+def _batch_norm(ctx: Ctx, input: torch.Tensor, running_mean: torch.Tensor | None,
                 running_var: torch.Tensor | None, weight: torch.Tensor | None,
-                bias: torch.Tensor | None, training: bool, eps: float) -> Any:
+                bias: torch.Tensor | None, training: bool, eps: float) -> ITensor:
     if not training:
         if running_mean is None or running_var is None:
             raise ctx.unsupported("batch_norm in eval mode without running statistics")
@@ -90,22 +88,22 @@ def _batch_norm(ctx: Any, input: Any, running_mean: torch.Tensor | None,
 
 
 @tensorrt_converter("torch.nn.functional.batch_norm")
-def convert_batch_norm(ctx: Any, input: Any, running_mean: torch.Tensor | None,
+def convert_batch_norm(ctx: Ctx, input: torch.Tensor, running_mean: torch.Tensor | None,
                        running_var: torch.Tensor | None, weight: torch.Tensor | None = None,
                        bias: torch.Tensor | None = None, training: bool = False,
-                       momentum: float = 0.1, eps: float = 1e-5) -> Any:
+                       momentum: float = 0.1, eps: float = 1e-5) -> ITensor:
     return _batch_norm(ctx, input, running_mean, running_var, weight, bias, training, eps)
 
 
 @tensorrt_converter("torch.batch_norm")
-def convert_torch_batch_norm(ctx: Any, input: Any, weight: torch.Tensor | None,
+def convert_torch_batch_norm(ctx: Ctx, input: torch.Tensor, weight: torch.Tensor | None,
                              bias: torch.Tensor | None, running_mean: torch.Tensor | None,
                              running_var: torch.Tensor | None, training: bool, momentum: float,
-                             eps: float, cudnn_enabled: bool = True) -> Any:
+                             eps: float, cudnn_enabled: bool = True) -> ITensor:
     return _batch_norm(ctx, input, running_mean, running_var, weight, bias, training, eps)
 
 
-def _batch_norm_module(ctx: Any, self: torch.nn.Module, input: Any) -> Any:
+def convert_batch_norm_module(ctx: Ctx, self: torch.nn.Module, input: torch.Tensor) -> ITensor:
     if self.training:
         raise ctx.unsupported(f"{type(self).__name__} in training mode")
     # As _BatchNorm.forward: running statistics when tracked, else the batch's.
@@ -115,12 +113,12 @@ def _batch_norm_module(ctx: Any, self: torch.nn.Module, input: Any) -> Any:
                        not tracked, self.eps)
 
 
-for _n in (1, 2, 3):
-    tensorrt_converter(f"torch.nn.BatchNorm{_n}d.forward")(_batch_norm_module)
+register_table({f"torch.nn.BatchNorm{n}d.forward": convert_batch_norm_module for n in (1, 2, 3)})
 
 
-def _layer_norm(ctx: Any, input: Any, normalized_shape: Any, weight: torch.Tensor | None = None,
-                bias: torch.Tensor | None = None, eps: float = 1e-5) -> Any:
+def _layer_norm(ctx: Ctx, input: torch.Tensor, normalized_shape: Ints,
+                weight: torch.Tensor | None = None, bias: torch.Tensor | None = None,
+                eps: float = 1e-5) -> ITensor:
     x = ctx.trt(input)
     rank = len(x.shape)
     shape = [normalized_shape] if isinstance(normalized_shape, int) else list(normalized_shape)
@@ -129,22 +127,16 @@ def _layer_norm(ctx: Any, input: Any, normalized_shape: Any, weight: torch.Tenso
 
 
 @tensorrt_converter("torch.nn.functional.layer_norm")
-def convert_layer_norm(ctx: Any, input: Any, normalized_shape: Any,
-                       weight: torch.Tensor | None = None, bias: torch.Tensor | None = None,
-                       eps: float = 1e-5) -> Any:
-    return _layer_norm(ctx, input, normalized_shape, weight, bias, eps)
-
-
 @tensorrt_converter("torch.layer_norm")
-def convert_torch_layer_norm(ctx: Any, input: Any, normalized_shape: Any,
-                             weight: torch.Tensor | None = None,
-                             bias: torch.Tensor | None = None, eps: float = 1e-5,
-                             cudnn_enable: bool = True) -> Any:
+def convert_layer_norm(ctx: Ctx, input: torch.Tensor, normalized_shape: Ints,
+                       weight: torch.Tensor | None = None, bias: torch.Tensor | None = None,
+                       eps: float = 1e-5, cudnn_enable: bool = True) -> ITensor:
+    """F.layer_norm, and torch.layer_norm (which also takes cudnn_enable)."""
     return _layer_norm(ctx, input, normalized_shape, weight, bias, eps)
 
 
-def _group_norm(ctx: Any, input: Any, num_groups: int, weight: torch.Tensor | None = None,
-                bias: torch.Tensor | None = None, eps: float = 1e-5) -> Any:
+def _group_norm(ctx: Ctx, input: torch.Tensor, num_groups: int, weight: torch.Tensor | None = None,
+                bias: torch.Tensor | None = None, eps: float = 1e-5) -> ITensor:
     network = ctx.network
     x = ctx.trt(input)
     rank, channels = len(x.shape), x.shape[1]
@@ -160,22 +152,17 @@ def _group_norm(ctx: Any, input: Any, num_groups: int, weight: torch.Tensor | No
 
 
 @tensorrt_converter("torch.nn.functional.group_norm")
-def convert_group_norm(ctx: Any, input: Any, num_groups: int, weight: torch.Tensor | None = None,
-                       bias: torch.Tensor | None = None, eps: float = 1e-5) -> Any:
-    return _group_norm(ctx, input, num_groups, weight, bias, eps)
-
-
 @tensorrt_converter("torch.group_norm")
-def convert_torch_group_norm(ctx: Any, input: Any, num_groups: int,
-                             weight: torch.Tensor | None = None,
-                             bias: torch.Tensor | None = None, eps: float = 1e-5,
-                             cudnn_enabled: bool = True) -> Any:
+def convert_group_norm(ctx: Ctx, input: torch.Tensor, num_groups: int,
+                       weight: torch.Tensor | None = None, bias: torch.Tensor | None = None,
+                       eps: float = 1e-5, cudnn_enabled: bool = True) -> ITensor:
+    """F.group_norm, and torch.group_norm (which also takes cudnn_enabled)."""
     return _group_norm(ctx, input, num_groups, weight, bias, eps)
 
 
-def _instance_norm(ctx: Any, input: Any, running_mean: torch.Tensor | None,
+def _instance_norm(ctx: Ctx, input: torch.Tensor, running_mean: torch.Tensor | None,
                    running_var: torch.Tensor | None, weight: torch.Tensor | None,
-                   bias: torch.Tensor | None, use_input_stats: bool, eps: float) -> Any:
+                   bias: torch.Tensor | None, use_input_stats: bool, eps: float) -> ITensor:
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise ctx.unsupported("instance_norm without input or running statistics")
@@ -188,27 +175,27 @@ def _instance_norm(ctx: Any, input: Any, running_mean: torch.Tensor | None,
 
 
 @tensorrt_converter("torch.nn.functional.instance_norm")
-def convert_instance_norm(ctx: Any, input: Any, running_mean: torch.Tensor | None = None,
+def convert_instance_norm(ctx: Ctx, input: torch.Tensor, running_mean: torch.Tensor | None = None,
                           running_var: torch.Tensor | None = None,
                           weight: torch.Tensor | None = None, bias: torch.Tensor | None = None,
                           use_input_stats: bool = True, momentum: float = 0.1,
-                          eps: float = 1e-5) -> Any:
+                          eps: float = 1e-5) -> ITensor:
     return _instance_norm(ctx, input, running_mean, running_var, weight, bias, use_input_stats,
                           eps)
 
 
 @tensorrt_converter("torch.instance_norm")
-def convert_torch_instance_norm(ctx: Any, input: Any, weight: torch.Tensor | None,
+def convert_torch_instance_norm(ctx: Ctx, input: torch.Tensor, weight: torch.Tensor | None,
                                 bias: torch.Tensor | None, running_mean: torch.Tensor | None,
                                 running_var: torch.Tensor | None, use_input_stats: bool,
-                                momentum: float, eps: float, cudnn_enabled: bool = True) -> Any:
+                                momentum: float, eps: float, cudnn_enabled: bool = True) -> ITensor:
     return _instance_norm(ctx, input, running_mean, running_var, weight, bias, use_input_stats,
                           eps)
 
 
 @tensorrt_converter("torch.nn.functional.normalize")
-def convert_normalize(ctx: Any, input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
-                      out: Any = None) -> Any:
+def convert_normalize(ctx: Ctx, input: torch.Tensor, p: float = 2.0, dim: int = 1,
+                      eps: float = 1e-12, out: torch.Tensor | None = None) -> ITensor:
     network = ctx.network
     x = ctx.trt(input)
     if not emit.arith.is_float(x):
@@ -229,7 +216,7 @@ def _lrn_layer_fits(size: int, alpha: float, beta: float, k: float) -> bool:
         low <= values[name] <= high for name, (low, high) in _LRN_RANGES.items())
 
 
-def _lrn_explicit(ctx: Any, x: Any, size: int, alpha: float, beta: float, k: float) -> Any:
+def _lrn_explicit(ctx: Ctx, x: ITensor, size: int, alpha: float, beta: float, k: float) -> ITensor:
     """torch's formula: x / (k + alpha * mean of x^2 over channels [c - size//2,
     c + (size-1)//2], zeros outside) ^ beta."""
     network = ctx.network
@@ -250,8 +237,8 @@ def _lrn_explicit(ctx: Any, x: Any, size: int, alpha: float, beta: float, k: flo
 
 
 @tensorrt_converter("torch.nn.functional.local_response_norm")
-def convert_local_response_norm(ctx: Any, input: Any, size: int, alpha: float = 1e-4,
-                                beta: float = 0.75, k: float = 1.0) -> Any:
+def convert_local_response_norm(ctx: Ctx, input: torch.Tensor, size: int, alpha: float = 1e-4,
+                                beta: float = 0.75, k: float = 1.0) -> ITensor:
     network = ctx.network
     x = ctx.trt(input)
     if x.shape[1] < 0:

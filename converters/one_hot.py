@@ -15,7 +15,8 @@ from trtconv.context import ConversionContext
 from trtconv.registry import register_table
 
 
-def one_hot(ctx: ConversionContext, input: torch.Tensor, num_classes: int = -1) -> trt.ITensor:
+def convert_one_hot(ctx: ConversionContext, input: torch.Tensor, num_classes: int = -1
+                    ) -> trt.ITensor:
     if num_classes < 0:
         raise ctx.unsupported("one_hot with num_classes=-1 (the number of classes would be read "
                               "from the data); pass num_classes")
@@ -24,4 +25,4 @@ def one_hot(ctx: ConversionContext, input: torch.Tensor, num_classes: int = -1) 
     return ctx.network.add_one_hot(ctx.trt(input), values, depth, -1).get_output(0)
 
 
-register_table({"torch.nn.functional.one_hot": one_hot})
+register_table({"torch.nn.functional.one_hot": convert_one_hot})

@@ -3,15 +3,16 @@ outside the input (see `emit.pad`); negative pads crop."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 import torch
 
 from trtconv import emit, tensorrt_converter
+from trtconv.api import Ctx, ITensor, Number
 from trtconv.emit.padding import PAD_MODES
 
 
-def _value_for(ctx: Any, value: Any) -> Any:
+def _value_for(ctx: Ctx, value: Number | torch.Tensor | None) -> Number:
     """The fill value as torch stores it in the result's dtype (0 when None)."""
     if value is None:
         return 0
@@ -22,8 +23,8 @@ def _value_for(ctx: Any, value: Any) -> Any:
 
 
 @tensorrt_converter("torch.nn.functional.pad")
-def convert_pad(ctx: Any, input: Any, pad: Any, mode: str = "constant", value: Any = None
-                ) -> Any:
+def convert_pad(ctx: Ctx, input: torch.Tensor, pad: Sequence[int], mode: str = "constant",
+                value: float | None = None) -> ITensor:
     if mode not in PAD_MODES:
         raise ctx.unsupported(f"padding mode {mode!r}")
     pad = list(pad)  # sizes read off traced tensors (DimInts) stay dynamic
@@ -39,5 +40,6 @@ def convert_pad(ctx: Any, input: Any, pad: Any, mode: str = "constant", value: A
 
 
 @tensorrt_converter("torch.constant_pad_nd")
-def convert_constant_pad_nd(ctx: Any, input: Any, pad: Any, value: Any = 0) -> Any:
+def convert_constant_pad_nd(ctx: Ctx, input: torch.Tensor, pad: Sequence[int], value: Number = 0
+                            ) -> ITensor:
     return emit.pad(ctx.network, ctx.trt(input), list(pad), "constant", _value_for(ctx, value))

@@ -4,59 +4,35 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
+from trtconv import emit, trt
+from trtconv.api import Converter, Ctx, E, Ints, ITensor
 from trtconv.emit.shapes import is_dynamic
-
-E = trt.ElementWiseOperation
-
-
-def permute(ctx: Any, x: Any, order: Sequence[int]) -> Any:
-    return emit.permute(ctx.network, x, order)
+from trtconv.registry import register_spellings
 
 
-def _dims_arg(dims: Sequence[Any]) -> list[int]:
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list, torch.Size)):
-        return list(dims[0])
-    return list(dims)
-
-
-def _permute(ctx: Any, input: Any, *dims: Any) -> Any:
+def convert_permute(ctx: Ctx, input: torch.Tensor, *dims: int | Sequence[int]) -> ITensor:
     rank = input.dim()
-    return permute(ctx, ctx.trt(input), [emit.normalize_dim(d, rank) for d in _dims_arg(dims)])
+    order = [emit.normalize_dim(d, rank) for d in emit.varargs(dims)]
+    return emit.permute(ctx.network, ctx.trt(input), order)
 
 
-for _target in ("torch.permute", "torch.Tensor.permute"):
-    tensorrt_converter(_target)(_permute)
-
-
-def _transpose(ctx: Any, input: Any, dim0: int, dim1: int) -> Any:
+def convert_transpose(ctx: Ctx, input: torch.Tensor, dim0: int, dim1: int) -> ITensor:
     rank = input.dim()
     order = list(range(rank))
     if rank:
         a, b = emit.normalize_dim(dim0, rank), emit.normalize_dim(dim1, rank)
         order[a], order[b] = order[b], order[a]
-    return permute(ctx, ctx.trt(input), order)
+    return emit.permute(ctx.network, ctx.trt(input), order)
 
 
-for _target in ("torch.transpose", "torch.Tensor.transpose", "torch.Tensor.transpose_",
-                "torch.swapaxes", "torch.Tensor.swapaxes", "torch.swapdims",
-                "torch.Tensor.swapdims"):
-    tensorrt_converter(_target)(_transpose)
+def convert_t(ctx: Ctx, input: torch.Tensor) -> ITensor:
+    return emit.permute(ctx.network, ctx.trt(input), list(range(input.dim()))[::-1])
 
 
-def _t(ctx: Any, input: Any) -> Any:
-    return permute(ctx, ctx.trt(input), list(range(input.dim()))[::-1])
-
-
-for _target in ("torch.t", "torch.Tensor.t", "torch.Tensor.t_"):
-    tensorrt_converter(_target)(_t)
-
-
-def _movedim(ctx: Any, input: Any, source: Any, destination: Any) -> Any:
+def convert_movedim(ctx: Ctx, input: torch.Tensor, source: Ints, destination: Ints) -> ITensor:
     rank = input.dim()
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
@@ -66,18 +42,14 @@ def _movedim(ctx: Any, input: Any, source: Any, destination: Any) -> Any:
     for s, d in zip(src, dst):
         order[d] = s
     rest = iter(a for a in range(rank) if a not in src)
-    return permute(ctx, ctx.trt(input), [a if a is not None else next(rest) for a in order])
+    full = [a if a is not None else next(rest) for a in order]
+    return emit.permute(ctx.network, ctx.trt(input), full)
 
 
-for _target in ("torch.movedim", "torch.Tensor.movedim", "torch.moveaxis",
-                "torch.Tensor.moveaxis"):
-    tensorrt_converter(_target)(_movedim)
-
-
-def _flip(ctx: Any, input: Any, *dims: Any) -> Any:
+def convert_flip(ctx: Ctx, input: torch.Tensor, *dims: int | Sequence[int]) -> ITensor:
     x = ctx.trt(input)
     rank = len(x.shape)
-    axes = emit.normalize_dims(_dims_arg(dims), rank) if rank else []
+    axes = emit.normalize_dims(emit.varargs(dims), rank) if rank else []
     if not axes or any(x.shape[a] == 0 for a in axes):
         return x
     sizes = [emit.dim_of(ctx, x, a) if a in axes else None for a in range(rank)]
@@ -86,11 +58,7 @@ def _flip(ctx: Any, input: Any, *dims: Any) -> Any:
     return emit.slice_tensor(ctx.network, x, start, sizes, stride)
 
 
-for _target in ("torch.flip", "torch.Tensor.flip"):
-    tensorrt_converter(_target)(_flip)
-
-
-def _roll(ctx: Any, input: Any, shifts: Any, dims: Any = None) -> Any:
+def convert_roll(ctx: Ctx, input: torch.Tensor, shifts: Ints, dims: Ints | None = None) -> ITensor:
     x = ctx.trt(input)
     shifts = [shifts] if isinstance(shifts, int) else list(shifts)
     if dims is None:
@@ -108,7 +76,7 @@ def _roll(ctx: Any, input: Any, shifts: Any, dims: Any = None) -> Any:
     return _roll_axes(ctx, x, total)
 
 
-def _roll_axes(ctx: Any, x: Any, shifts: dict[int, int]) -> Any:
+def _roll_axes(ctx: Ctx, x: ITensor, shifts: dict[int, int]) -> ITensor:
     """torch.roll as one WRAP slice: output i reads input (i - shift) mod n. A dynamic axis
     starts at -shift, which the slice wraps around whatever its length is at run time."""
     rank = len(x.shape)
@@ -124,12 +92,9 @@ def _roll_axes(ctx: Any, x: Any, shifts: dict[int, int]) -> Any:
     return emit.slice_tensor(ctx.network, x, start, size, [1] * rank, trt.SampleMode.WRAP)
 
 
-for _target in ("torch.roll", "torch.Tensor.roll"):
-    tensorrt_converter(_target)(_roll)
-
-
-def _triangle(lower: bool) -> Any:
-    def convert(ctx: Any, input: Any, diagonal: int = 0, *, out: Any = None) -> Any:
+def _triangle_converter(lower: bool) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, diagonal: int = 0, *, out: torch.Tensor | None = None
+                ) -> ITensor:
         x = ctx.trt(input)
         rows, cols = x.shape[-2], x.shape[-1]
         if rows < 0 or cols < 0 or is_dynamic(diagonal):
@@ -143,6 +108,10 @@ def _triangle(lower: bool) -> Any:
     return convert
 
 
-for _name, _lower in (("tril", True), ("triu", False)):
-    for _target in (f"torch.{_name}", f"torch.Tensor.{_name}", f"torch.Tensor.{_name}_"):
-        tensorrt_converter(_target)(_triangle(_lower))
+register_spellings({"permute": convert_permute, "movedim": convert_movedim,
+                    "moveaxis": convert_movedim, "flip": convert_flip, "roll": convert_roll,
+                    "swapaxes": convert_transpose, "swapdims": convert_transpose},
+                   in_place=False)
+register_spellings({"transpose": convert_transpose, "t": convert_t,
+                    "tril": _triangle_converter(lower=True),
+                    "triu": _triangle_converter(lower=False)})

@@ -16,19 +16,20 @@ known when building, so ceil_mode takes EXPLICIT_ROUND_UP where that provably ag
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Sequence
 
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
+from trtconv import emit, trt
+from trtconv.api import Converter, Ctx, E, Ints, ITensor, Network
+from trtconv.registry import register_spellings, register_table
 
-E = trt.ElementWiseOperation
 P = trt.PoolingType
 
 
-def _window_max(network: Any, x: Any, kernel: tuple[int, ...], stride: tuple[int, ...],
+def _window_max(network: Network, x: ITensor, kernel: tuple[int, ...], stride: tuple[int, ...],
                 dilation: tuple[int, ...], pre: tuple[int, ...], post: tuple[int, ...],
-                out: tuple[int, ...]) -> Any:
+                out: tuple[int, ...]) -> ITensor:
     """Dilated max pooling (no TensorRT layer dilates a pooling window): the maximum of one
     strided slice per window offset of the input padded with -inf."""
     nsp, rank = len(kernel), len(x.shape)
@@ -51,9 +52,9 @@ def _offsets(kernel: tuple[int, ...]) -> list[tuple[int, ...]]:
     return offsets
 
 
-def _pool(ctx: Any, input: Any, nsp: int, average: bool, kernel_size: Any, stride: Any,
-          padding: Any, dilation: Any = 1, ceil_mode: bool = False,
-          count_include_pad: bool = True, divisor_override: int | None = None) -> Any:
+def _pool(ctx: Ctx, input: torch.Tensor, nsp: int, average: bool, kernel_size: Ints,
+          stride: Ints | None, padding: Ints, dilation: Ints = 1, ceil_mode: bool = False,
+          count_include_pad: bool = True, divisor_override: int | None = None) -> ITensor:
     network = ctx.network
     kernel = emit.spatial.ntuple(kernel_size, nsp)
     if stride is not None and len(stride if isinstance(stride, (list, tuple)) else [stride]):
@@ -109,12 +110,13 @@ def _pool(ctx: Any, input: Any, nsp: int, average: bool, kernel_size: Any, strid
     y = layer.get_output(0)
     if scale is not None and scale != 1:
         y = emit.arith.elementwise(network, y, emit.arith.const(network, scale, y), E.PROD)
-    return emit.reductions.drop_axes(network, y, drop) if drop else y
+    return emit.spatial.drop_axes(network, y, drop)
 
 
-def _max_pool(nsp: int) -> Any:
-    def convert(ctx: Any, input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+def _max_pool_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, kernel_size: Ints, stride: Ints | None = None,
+                padding: Ints = 0, dilation: Ints = 1, ceil_mode: bool = False,
+                return_indices: bool = False) -> ITensor:
         if return_indices:
             raise ctx.unsupported("return_indices=True")
         return _pool(ctx, input, nsp, False, kernel_size, stride, padding, dilation, ceil_mode)
@@ -122,36 +124,39 @@ def _max_pool(nsp: int) -> Any:
     return convert
 
 
-def _avg_pool(nsp: int) -> Any:
-    def convert(ctx: Any, input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                ceil_mode: bool = False, count_include_pad: bool = True,
-                divisor_override: int | None = None) -> Any:
+def _avg_pool_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, kernel_size: Ints, stride: Ints | None = None,
+                padding: Ints = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+                divisor_override: int | None = None) -> ITensor:
         return _pool(ctx, input, nsp, True, kernel_size, stride, padding, 1, ceil_mode,
                      count_include_pad, divisor_override)
 
     return convert
 
 
-def _cells(output_size: Any, nsp: int) -> list[int | None]:
+def _cells(output_size: int | None | Sequence[int | None], nsp: int) -> list[int | None]:
     """torch's output_size per spatial axis: an int for all of them, or one each (None keeps)."""
     if isinstance(output_size, (list, tuple, torch.Size)):
         return [None if n is None else int(n) for n in output_size]
     return [int(output_size)] * nsp
 
 
-def _adaptive(ctx: Any, input: Any, output_size: Any, nsp: int, average: bool) -> Any:
+def _adaptive(ctx: Ctx, input: torch.Tensor, output_size: int | None | Sequence[int | None],
+              nsp: int, average: bool) -> ITensor:
     return emit.adaptive_pool(ctx.network, ctx.trt(input), _cells(output_size, nsp), average)
 
 
-def _adaptive_avg(nsp: int) -> Any:
-    def convert(ctx: Any, input: Any, output_size: Any) -> Any:
+def _adaptive_avg_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, output_size: int | None | Sequence[int | None]
+                ) -> ITensor:
         return _adaptive(ctx, input, output_size, nsp, True)
 
     return convert
 
 
-def _adaptive_max(nsp: int) -> Any:
-    def convert(ctx: Any, input: Any, output_size: Any, return_indices: bool = False) -> Any:
+def _adaptive_max_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, output_size: int | None | Sequence[int | None],
+                return_indices: bool = False) -> ITensor:
         if return_indices:
             raise ctx.unsupported("return_indices=True")
         return _adaptive(ctx, input, output_size, nsp, False)
@@ -159,23 +164,23 @@ def _adaptive_max(nsp: int) -> Any:
     return convert
 
 
-def _adaptive_avg_module(nsp: int) -> Any:
-    def convert(ctx: Any, self: torch.nn.Module, input: Any) -> Any:
+def _adaptive_avg_module_converter(nsp: int) -> Converter:
+    def convert(ctx: Ctx, self: torch.nn.AdaptiveAvgPool2d | torch.nn.AdaptiveAvgPool3d,
+                input: torch.Tensor) -> ITensor:
         return _adaptive(ctx, input, self.output_size, nsp, True)
 
     return convert
 
 
 for _n in (1, 2, 3):
-    tensorrt_converter(f"torch.nn.functional.max_pool{_n}d")(_max_pool(_n))
-    tensorrt_converter(f"torch.max_pool{_n}d")(_max_pool(_n))
-    tensorrt_converter(f"torch.nn.functional.avg_pool{_n}d")(_avg_pool(_n))
-    tensorrt_converter(f"torch.nn.functional.adaptive_avg_pool{_n}d")(_adaptive_avg(_n))
-    tensorrt_converter(f"torch.nn.functional.adaptive_max_pool{_n}d")(_adaptive_max(_n))
-for _n in (1, 2, 3):
+    register_table({f"torch.nn.functional.max_pool{_n}d": _max_pool_converter(_n),
+                    f"torch.max_pool{_n}d": _max_pool_converter(_n),
+                    f"torch.nn.functional.avg_pool{_n}d": _avg_pool_converter(_n),
+                    f"torch.nn.functional.adaptive_avg_pool{_n}d": _adaptive_avg_converter(_n),
+                    f"torch.nn.functional.adaptive_max_pool{_n}d": _adaptive_max_converter(_n)})
     # torch.avg_pool2d/3d (in torch2trt's list) exist only in some torch versions
-    if hasattr(torch, f"avg_pool{_n}d"):
-        tensorrt_converter(f"torch.avg_pool{_n}d")(_avg_pool(_n))
-tensorrt_converter("torch.adaptive_avg_pool1d")(_adaptive_avg(1))
-tensorrt_converter("torch.nn.AdaptiveAvgPool2d.forward")(_adaptive_avg_module(2))
-tensorrt_converter("torch.nn.AdaptiveAvgPool3d.forward")(_adaptive_avg_module(3))
+    register_spellings({f"avg_pool{_n}d": _avg_pool_converter(_n)}, namespaces=("torch",),
+                       in_place=False)
+register_table({"torch.adaptive_avg_pool1d": _adaptive_avg_converter(1),
+                "torch.nn.AdaptiveAvgPool2d.forward": _adaptive_avg_module_converter(2),
+                "torch.nn.AdaptiveAvgPool3d.forward": _adaptive_avg_module_converter(3)})

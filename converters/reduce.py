@@ -9,30 +9,28 @@ their values propagate NaN and argmax/argmin point at a NaN, as torch does. Indi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import torch
 
 from trtconv import emit, trt
+from trtconv.api import Converter, Ctx, DimArg, E, ITensor, R, TensorLike, U
 from trtconv.emit import arith, reductions
 from trtconv.emit.compute import apply, finish, stored
 from trtconv.registry import register_spellings, register_table
 
-R = trt.ReduceOperation
-E = trt.ElementWiseOperation
-U = trt.UnaryOperation
 _HALF = (trt.DataType.HALF, trt.DataType.BF16)
 
 
-def _dims(dim: Any) -> Any:
+def _dims(dim: DimArg) -> DimArg:
     """torch's dim argument with an empty sequence read as None (every axis)."""
     if isinstance(dim, Sequence) and len(dim) == 0:
         return None
     return dim
 
 
-def _input(ctx: Any, input: Any, dtype: torch.dtype | None, accumulate: bool = True) -> Any:
+def _input(ctx: Ctx, input: torch.Tensor, dtype: torch.dtype | None, accumulate: bool = True
+           ) -> ITensor:
     """The input as the dtype the reduction computes in: `dtype` if given, else the result's;
     float16/bfloat16 widened to float32 when `accumulate` (torch accumulates in float32)."""
     x = emit.cast(ctx.network, ctx.trt(input), stored(dtype or ctx.output.dtype))
@@ -41,20 +39,21 @@ def _input(ctx: Any, input: Any, dtype: torch.dtype | None, accumulate: bool = T
     return x
 
 
-def _reduction(op: Any) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, dim: Any = None, keepdim: bool = False, *,
-                dtype: torch.dtype | None = None, out: Any = None) -> Any:
+def _reduction_converter(op: R) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: DimArg = None, keepdim: bool = False, *,
+                dtype: torch.dtype | None = None, out: torch.Tensor | None = None) -> ITensor:
         x = _input(ctx, input, dtype)
         return finish(ctx, reductions.reduce(ctx.network, x, op, _dims(dim), keepdim))
 
     return convert
 
 
-def _extremum(largest: bool) -> Callable[..., Any]:
+def _extremum_converter(largest: bool) -> Converter:
     """torch.max / torch.min: full reduction, (values, indices) along a dim, or elementwise."""
 
-    def convert(ctx: Any, input: Any, dim: Any = None, keepdim: bool = False, *,
-                other: Any = None, out: Any = None) -> Any:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: int | torch.Tensor | None = None,
+                keepdim: bool = False, *, other: TensorLike | None = None,
+                out: torch.Tensor | None = None) -> ITensor | tuple[ITensor, ITensor]:
         if isinstance(dim, torch.Tensor) or other is not None:
             other = dim if other is None else other
             return apply(ctx, [input, other],
@@ -68,7 +67,8 @@ def _extremum(largest: bool) -> Callable[..., Any]:
     return convert
 
 
-def _along(ctx: Any, x: Any, dim: int, largest: bool, keepdim: bool) -> tuple[Any, Any]:
+def _along(ctx: Ctx, x: ITensor, dim: int, largest: bool, keepdim: bool
+           ) -> tuple[ITensor, ITensor]:
     """Values and int64 indices of the max (min) along `dim`, NaN ranking above all."""
     network = ctx.network
     rank = len(x.shape)
@@ -78,22 +78,22 @@ def _along(ctx: Any, x: Any, dim: int, largest: bool, keepdim: bool) -> tuple[An
     values, indices = reductions.topk(network, x, 1, axis, largest, nan_is_largest=largest)
     values = reductions.nan_if_any(network, x, values, axis, True)
     if not keepdim:
-        values, indices = (reductions.drop_axes(network, t, [axis]) for t in (values, indices))
+        values, indices = (emit.spatial.drop_axes(network, t, [axis]) for t in (values, indices))
     return values, indices
 
 
-def _amax(largest: bool) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, dim: Any = (), keepdim: bool = False, *,
-                out: Any = None) -> Any:
+def _amax_converter(largest: bool) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: DimArg = (), keepdim: bool = False, *,
+                out: torch.Tensor | None = None) -> ITensor:
         x = ctx.trt(input)
         return reductions.reduce_extremum(ctx.network, x, largest, _dims(dim), keepdim)
 
     return convert
 
 
-def _arg(largest: bool) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, dim: int | None = None, keepdim: bool = False, *,
-                out: Any = None) -> Any:
+def _arg_converter(largest: bool) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: int | None = None, keepdim: bool = False, *,
+                out: torch.Tensor | None = None) -> ITensor:
         network = ctx.network
         x = ctx.trt(input)
         if dim is not None:
@@ -106,7 +106,8 @@ def _arg(largest: bool) -> Callable[..., Any]:
     return convert
 
 
-def _correction(dim: Any, unbiased: Any, correction: Any) -> tuple[Any, float]:
+def _correction(dim: DimArg | bool, unbiased: bool | None, correction: float | None
+                ) -> tuple[DimArg, float]:
     """(dim, correction) from var/std's overloads: (dim, unbiased), (unbiased) or correction."""
     if isinstance(dim, bool):  # var(input, unbiased)
         dim, unbiased = None, dim
@@ -115,8 +116,8 @@ def _correction(dim: Any, unbiased: Any, correction: Any) -> tuple[Any, float]:
     return dim, float(correction)
 
 
-def _moments(ctx: Any, input: Any, dim: Any, unbiased: Any, keepdim: bool,
-             correction: Any) -> tuple[Any, Any]:
+def _moments(ctx: Ctx, input: torch.Tensor, dim: DimArg | bool, unbiased: bool | None,
+             keepdim: bool, correction: float | None) -> tuple[ITensor, ITensor]:
     """(var, mean) over `dim` in the accumulation dtype: sum((x - mean)^2) / max(N - c, 0)."""
     network = ctx.network
     dim, corr = _correction(dim, unbiased, correction)
@@ -140,9 +141,11 @@ def _moments(ctx: Any, input: Any, dim: Any, unbiased: Any, keepdim: bool,
     return var, mean
 
 
-def _var(root: bool, with_mean: bool) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, dim: Any = None, unbiased: Any = None,
-                keepdim: bool = False, *, correction: Any = None, out: Any = None) -> Any:
+def _var_converter(root: bool, with_mean: bool) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: DimArg | bool = None,
+                unbiased: bool | None = None, keepdim: bool = False, *,
+                correction: float | None = None, out: torch.Tensor | None = None
+                ) -> ITensor | tuple[ITensor, ITensor]:
         var, mean = _moments(ctx, input, dim, unbiased, keepdim, correction)
         if root:
             var = arith.unary(ctx.network, var, U.SQRT)
@@ -154,7 +157,8 @@ def _var(root: bool, with_mean: bool) -> Callable[..., Any]:
     return convert
 
 
-def logsumexp(ctx: Any, input: Any, dim: Any, keepdim: bool = False, *, out: Any = None) -> Any:
+def convert_logsumexp(ctx: Ctx, input: torch.Tensor, dim: DimArg, keepdim: bool = False, *,
+                      out: torch.Tensor | None = None) -> ITensor:
     """torch's: m = amax(x) (0 where infinite); log(sum(exp(x - m))) + m."""
     network = ctx.network
     x = _input(ctx, input, None)
@@ -166,33 +170,38 @@ def logsumexp(ctx: Any, input: Any, dim: Any, keepdim: bool = False, *, out: Any
     total = arith.unary(network, reductions.reduce(network, shifted, R.SUM, dims, True), U.LOG)
     result = arith.elementwise(network, total, peak, E.SUM)
     if not keepdim:
-        result = reductions.drop_axes(network, result, emit.normalize_dims(dims, len(x.shape)))
+        result = emit.spatial.drop_axes(network, result, emit.normalize_dims(dims, len(x.shape)))
     return finish(ctx, result)
 
 
-def _norm_of(ctx: Any, input: Any, ord: Any, dim: Any, keepdim: bool,
-             dtype: torch.dtype | None) -> Any:
+def _norm_of(ctx: Ctx, input: torch.Tensor, ord: float | str | None, dim: DimArg, keepdim: bool,
+             dtype: torch.dtype | None) -> ITensor:
     if isinstance(ord, str) or ord is None:
         raise ctx.unsupported(f"matrix norm ord={ord!r}")
     x = _input(ctx, input, dtype)
     return finish(ctx, reductions.vector_norm(ctx.network, x, float(ord), _dims(dim), keepdim))
 
 
-def vector_norm(ctx: Any, x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
-                dtype: torch.dtype | None = None, out: Any = None) -> Any:
+def convert_vector_norm(ctx: Ctx, x: torch.Tensor, ord: float = 2, dim: DimArg = None,
+                        keepdim: bool = False,
+                        *, dtype: torch.dtype | None = None, out: torch.Tensor | None = None
+                        ) -> ITensor:
     return _norm_of(ctx, x, ord, dim, keepdim, dtype)
 
 
-def norm(ctx: Any, input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False,
-         out: Any = None, dtype: torch.dtype | None = None) -> Any:
+def convert_norm(ctx: Ctx, input: torch.Tensor, p: float | str | None = "fro", dim: DimArg = None,
+                 keepdim: bool = False, out: torch.Tensor | None = None,
+                 dtype: torch.dtype | None = None) -> ITensor:
     """torch.norm: 'fro' over at most two dims is the 2-norm; numbers are vector norms."""
     if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
         p = 2
     return _norm_of(ctx, input, 2 if p is None else p, dim, keepdim, dtype)
 
 
-def linalg_norm(ctx: Any, A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
-                out: Any = None, dtype: torch.dtype | None = None) -> Any:
+def convert_linalg_norm(ctx: Ctx, A: torch.Tensor, ord: float | str | None = None,
+                        dim: DimArg = None, keepdim: bool = False,
+                        *, out: torch.Tensor | None = None, dtype: torch.dtype | None = None
+                        ) -> ITensor:
     """torch.linalg.norm: vector norms (dim an int, or ord None) and the Frobenius norm."""
     if ord is None or (ord == "fro" and (dim is None or len(dim) == 2)):
         return _norm_of(ctx, A, 2, dim, keepdim, dtype)
@@ -201,22 +210,25 @@ def linalg_norm(ctx: Any, A: Any, ord: Any = None, dim: Any = None, keepdim: boo
     raise ctx.unsupported(f"matrix norm ord={ord!r}")
 
 
-def count_nonzero(ctx: Any, input: Any, dim: Any = None) -> Any:
+def convert_count_nonzero(ctx: Ctx, input: torch.Tensor, dim: DimArg = None) -> ITensor:
     network = ctx.network
     ones = emit.cast(network, arith.nonzero(network, ctx.trt(input)), torch.int64)
     return reductions.reduce(network, ones, R.SUM, _dims(dim), False)
 
 
-_TABLE: dict[str, Callable[..., Any]] = {
-    "sum": _reduction(R.SUM), "mean": _reduction(R.AVG), "prod": _reduction(R.PROD),
-    "max": _extremum(True), "min": _extremum(False), "amax": _amax(True), "amin": _amax(False),
-    "argmax": _arg(True), "argmin": _arg(False),
-    "var": _var(False, False), "std": _var(True, False),
-    "var_mean": _var(False, True), "std_mean": _var(True, True),
-    "logsumexp": logsumexp, "norm": norm, "count_nonzero": count_nonzero,
+_TABLE: dict[str, Converter] = {
+    "sum": _reduction_converter(R.SUM), "mean": _reduction_converter(R.AVG),
+    "prod": _reduction_converter(R.PROD),
+    "max": _extremum_converter(True), "min": _extremum_converter(False),
+    "amax": _amax_converter(True), "amin": _amax_converter(False),
+    "argmax": _arg_converter(True), "argmin": _arg_converter(False),
+    "var": _var_converter(False, False), "std": _var_converter(True, False),
+    "var_mean": _var_converter(False, True), "std_mean": _var_converter(True, True),
+    "logsumexp": convert_logsumexp, "norm": convert_norm, "count_nonzero": convert_count_nonzero,
 }
 
 
 register_spellings(_TABLE, in_place=False)
-register_table({"torch.linalg.vector_norm": vector_norm, "torch.linalg.norm": linalg_norm,
-                "torch.special.logsumexp": logsumexp})
+register_table({"torch.linalg.vector_norm": convert_vector_norm,
+                "torch.linalg.norm": convert_linalg_norm,
+                "torch.special.logsumexp": convert_logsumexp})

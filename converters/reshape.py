@@ -9,22 +9,16 @@ model computed from dynamic dims (DimInts) as shape tensors.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 
 from trtconv import emit, tensorrt_converter, trt
+from trtconv.api import Ctx, Dim, DimArg, E, ITensor
 from trtconv.emit.shapes import is_dynamic
+from trtconv.registry import register_spellings, register_table
 from trtconv.symbolic import dim_tensor
 
 S = trt.SampleMode
-
-
-def _sizes(args: Sequence[Any]) -> list[Any]:
-    """`view(2, 3)` and `view((2, 3))` alike."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list, torch.Size)):
-        return list(args[0])
-    return list(args)
 
 
 def _aligned(example_in: Sequence[int], example_out: Sequence[int]) -> list[int | None]:
@@ -44,7 +38,7 @@ def _aligned(example_in: Sequence[int], example_out: Sequence[int]) -> list[int 
     return source
 
 
-def view_as_shape(ctx: Any, input: Any, sizes: Sequence[Any]) -> Any:
+def view_as_shape(ctx: Ctx, input: torch.Tensor, sizes: Sequence[int]) -> ITensor:
     """`input` reshaped to the torch result's shape, given the sizes the model asked for
     (ints, -1, or DimInts computed from dynamic dims)."""
     x = ctx.trt(input)
@@ -52,7 +46,7 @@ def view_as_shape(ctx: Any, input: Any, sizes: Sequence[Any]) -> Any:
     if len(sizes) != len(out):
         raise ctx.unsupported(f"reshape sizes {tuple(sizes)} for a result of shape {out}")
     source = _aligned(tuple(input.shape), out)
-    shape: list[Any] = list(out)
+    shape: list[Dim] = list(out)
     for j, s in enumerate(sizes):
         if not is_dynamic(s):
             continue
@@ -69,17 +63,18 @@ def view_as_shape(ctx: Any, input: Any, sizes: Sequence[Any]) -> Any:
     return emit.reshape_to(ctx.network, x, shape, source, infer_at)
 
 
-def _view(ctx: Any, input: Any, *shape: Any) -> Any:
+def convert_view(ctx: Ctx, input: torch.Tensor, *shape: int | Sequence[int] | torch.dtype
+                 ) -> ITensor:
     if len(shape) == 1 and isinstance(shape[0], torch.dtype):
         raise ctx.unsupported("view(dtype) reinterprets bits; TensorRT has no bitcast")
-    return view_as_shape(ctx, input, _sizes(shape))
+    return view_as_shape(ctx, input, emit.varargs(shape))
 
 
-def _reshape(ctx: Any, input: Any, *shape: Any) -> Any:
-    return view_as_shape(ctx, input, _sizes(shape))
+def convert_reshape(ctx: Ctx, input: torch.Tensor, *shape: int | Sequence[int]) -> ITensor:
+    return view_as_shape(ctx, input, emit.varargs(shape))
 
 
-def _view_as(ctx: Any, input: Any, other: Any) -> Any:
+def convert_view_as(ctx: Ctx, input: torch.Tensor, other: torch.Tensor) -> ITensor:
     if not ctx.is_traced(other):
         return view_as_shape(ctx, input, list(other.shape))
     x, y = ctx.trt(input), ctx.trt(other)
@@ -88,14 +83,8 @@ def _view_as(ctx: Any, input: Any, other: Any) -> Any:
     return emit.reshape_to(ctx.network, x, [emit.dim_of(ctx, y, j) for j in range(len(y.shape))])
 
 
-tensorrt_converter("torch.Tensor.view")(_view)
-for _target in ("torch.reshape", "torch.Tensor.reshape"):
-    tensorrt_converter(_target)(_reshape)
-for _target in ("torch.Tensor.view_as", "torch.Tensor.reshape_as"):
-    tensorrt_converter(_target)(_view_as)
-
-
-def _flatten(ctx: Any, input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
+def convert_flatten(ctx: Ctx, input: torch.Tensor, start_dim: int = 0, end_dim: int = -1
+                    ) -> ITensor:
     x = ctx.trt(input)
     rank = len(x.shape)
     out = tuple(ctx.output.shape)
@@ -110,11 +99,7 @@ def _flatten(ctx: Any, input: Any, start_dim: int = 0, end_dim: int = -1) -> Any
     return emit.reshape_to(ctx.network, x, out, source, infer)
 
 
-for _target in ("torch.flatten", "torch.Tensor.flatten"):
-    tensorrt_converter(_target)(_flatten)
-
-
-def _unflatten(ctx: Any, input: Any, dim: int, sizes: Sequence[Any]) -> Any:
+def convert_unflatten(ctx: Ctx, input: torch.Tensor, dim: int, sizes: Sequence[int]) -> ITensor:
     x = ctx.trt(input)
     out = tuple(ctx.output.shape)
     axis = emit.normalize_dim(dim, len(x.shape))
@@ -126,11 +111,7 @@ def _unflatten(ctx: Any, input: Any, dim: int, sizes: Sequence[Any]) -> Any:
     return emit.reshape_to(ctx.network, x, shape, source, minus[0] if minus else None)
 
 
-for _target in ("torch.unflatten", "torch.Tensor.unflatten"):
-    tensorrt_converter(_target)(_unflatten)
-
-
-def _squeeze(ctx: Any, input: Any, dim: Any = None) -> Any:
+def convert_squeeze(ctx: Ctx, input: torch.Tensor, dim: DimArg = None) -> ITensor:
     x = ctx.trt(input)
     rank = len(x.shape)
     if dim is None:
@@ -144,11 +125,7 @@ def _squeeze(ctx: Any, input: Any, dim: Any = None) -> Any:
     return emit.reshape_to(ctx.network, x, tuple(ctx.output.shape), source)
 
 
-for _target in ("torch.squeeze", "torch.Tensor.squeeze", "torch.Tensor.squeeze_"):
-    tensorrt_converter(_target)(_squeeze)
-
-
-def _unsqueeze(ctx: Any, input: Any, dim: int) -> Any:
+def convert_unsqueeze(ctx: Ctx, input: torch.Tensor, dim: int) -> ITensor:
     x = ctx.trt(input)
     axis = emit.normalize_dim(dim, len(x.shape) + 1)
     source: list[int | None] = list(range(len(x.shape)))
@@ -156,25 +133,17 @@ def _unsqueeze(ctx: Any, input: Any, dim: int) -> Any:
     return emit.reshape_to(ctx.network, x, tuple(ctx.output.shape), source)
 
 
-for _target in ("torch.unsqueeze", "torch.Tensor.unsqueeze", "torch.Tensor.unsqueeze_"):
-    tensorrt_converter(_target)(_unsqueeze)
-
-
-def _identity(ctx: Any, input: Any, *args: Any, **kwargs: Any) -> Any:
+def convert_identity(ctx: Ctx, input: torch.Tensor, *args: object, **kwargs: object) -> ITensor:
     """contiguous/clone: the same values (memory layout has no meaning in TensorRT; detach and
     the other identities are in values.py)."""
     return ctx.trt(input)
 
 
-for _target in ("torch.clone", "torch.Tensor.clone", "torch.Tensor.contiguous"):
-    tensorrt_converter(_target)(_identity)
-
-
-def _expand(ctx: Any, input: Any, *sizes: Any) -> Any:
+def convert_expand(ctx: Ctx, input: torch.Tensor, *args: int | Sequence[int]) -> ITensor:
     x = ctx.trt(input)
-    sizes = _sizes(sizes)
+    sizes = emit.varargs(args)
     offset = len(sizes) - len(x.shape)
-    dims: list[Any] = []
+    dims: list[Dim | None] = []
     for j, s in enumerate(sizes):
         k = j - offset
         keep = k >= 0 and (not is_dynamic(s) and (s == -1 or x.shape[k] >= 0 and s == x.shape[k])
@@ -189,7 +158,7 @@ def _expand(ctx: Any, input: Any, *sizes: Any) -> Any:
     return emit.expand_to(ctx.network, x, dims)
 
 
-def _expand_as(ctx: Any, input: Any, other: Any) -> Any:
+def convert_expand_as(ctx: Ctx, input: torch.Tensor, other: torch.Tensor) -> ITensor:
     x = ctx.trt(input)
     if ctx.is_traced(other):
         dims = emit.dims_of(ctx.network, ctx.trt(other))
@@ -198,23 +167,19 @@ def _expand_as(ctx: Any, input: Any, other: Any) -> Any:
     return emit.expand_to(ctx.network, x, dims)
 
 
-tensorrt_converter("torch.Tensor.expand")(_expand)
-tensorrt_converter("torch.Tensor.expand_as")(_expand_as)
-
-
 @tensorrt_converter("torch.broadcast_to")
-def _broadcast_to(ctx: Any, input: Any, size: Sequence[Any]) -> Any:
-    return _expand(ctx, input, size)
+def convert_broadcast_to(ctx: Ctx, input: torch.Tensor, size: Sequence[int]) -> ITensor:
+    return convert_expand(ctx, input, size)
 
 
-def tile(ctx: Any, input: Any, reps: Sequence[Any]) -> Any:
+def tile(ctx: Ctx, input: torch.Tensor, reps: Sequence[int]) -> ITensor:
     """`input` repeated `reps` times along each axis (leading axes added): a WRAP slice reads
     the input cyclically over the larger window."""
     x = emit.to_rank(ctx.network, ctx.trt(input), len(reps))
     if all(not is_dynamic(r) and r == 1 for r in reps):
         return x
     have = [emit.dim_of(ctx, x, a) for a in range(len(reps))]
-    size = [emit.dim_op(ctx.network, d, r, trt.ElementWiseOperation.PROD)
+    size = [emit.dim_op(ctx.network, d, r, E.PROD)
             if is_dynamic(r) or r != 1 else None for d, r in zip(have, reps)]
     if any(d == 0 for d in x.shape):  # nothing to read: an empty result
         return emit.full(ctx, [h if s is None else s for h, s in zip(have, size)], 0,
@@ -222,19 +187,24 @@ def tile(ctx: Any, input: Any, reps: Sequence[Any]) -> Any:
     return emit.slice_tensor(ctx.network, x, [0] * len(reps), size, [1] * len(reps), S.WRAP)
 
 
-def _repeat(ctx: Any, input: Any, *sizes: Any) -> Any:
-    return tile(ctx, input, _sizes(sizes))
+def convert_repeat(ctx: Ctx, input: torch.Tensor, *sizes: int | Sequence[int]) -> ITensor:
+    return tile(ctx, input, emit.varargs(sizes))
 
 
-def _tile(ctx: Any, input: Any, dims: Sequence[Any]) -> Any:
+def convert_tile(ctx: Ctx, input: torch.Tensor, dims: Sequence[int]) -> ITensor:
     reps = list(dims)
     return tile(ctx, input, [1] * (input.dim() - len(reps)) + reps)
 
 
-tensorrt_converter("torch.Tensor.repeat")(_repeat)
-tensorrt_converter("torch.tile")(_tile)
+def convert_tile_method(ctx: Ctx, input: torch.Tensor, *dims: int | Sequence[int]) -> ITensor:
+    return convert_tile(ctx, input, emit.varargs(dims))
 
 
-@tensorrt_converter("torch.Tensor.tile")
-def _tile_method(ctx: Any, input: Any, *dims: Any) -> Any:
-    return _tile(ctx, input, _sizes(dims))
+register_spellings({"reshape": convert_reshape, "flatten": convert_flatten,
+                    "unflatten": convert_unflatten, "squeeze": convert_squeeze,
+                    "unsqueeze": convert_unsqueeze, "clone": convert_identity})
+register_table({"torch.Tensor.view": convert_view, "torch.Tensor.view_as": convert_view_as,
+                "torch.Tensor.reshape_as": convert_view_as,
+                "torch.Tensor.contiguous": convert_identity, "torch.Tensor.expand": convert_expand,
+                "torch.Tensor.expand_as": convert_expand_as, "torch.Tensor.repeat": convert_repeat,
+                "torch.tile": convert_tile, "torch.Tensor.tile": convert_tile_method})

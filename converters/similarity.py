@@ -8,25 +8,22 @@ Integer inputs compute in float32; float16 in float32, rounded at the end.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
+from trtconv import emit
+from trtconv.api import Ctx, E, ITensor, R
 from trtconv.emit import arith, reductions
 from trtconv.emit.compute import finish
-
-E = trt.ElementWiseOperation
-U = trt.UnaryOperation
+from trtconv.registry import register_spellings
 
 
-def _operands(ctx: Any, x1: Any, x2: Any) -> tuple[Any, Any]:
+def _operands(ctx: Ctx, x1: torch.Tensor, x2: torch.Tensor) -> tuple[ITensor, ITensor]:
     """Both inputs as float32 ITensors of one rank."""
     a, b = emit.promote(ctx, [x1, x2], torch.float32)
     return a, b
 
 
-def _expand_axis(ctx: Any, a: Any, b: Any, axis: int) -> tuple[Any, Any]:
+def _expand_axis(ctx: Ctx, a: ITensor, b: ITensor, axis: int) -> tuple[ITensor, ITensor]:
     """Broadcast `a` and `b` against each other along `axis` (a norm along `axis` must see the
     broadcast copies): the size-1 side gets zeros of the other's length added."""
     sa, sb = a.shape[axis], b.shape[axis]
@@ -43,7 +40,8 @@ def _expand_axis(ctx: Any, a: Any, b: Any, axis: int) -> tuple[Any, Any]:
     return a, b
 
 
-def cosine_similarity(ctx: Any, x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
+def convert_cosine_similarity(ctx: Ctx, x1: torch.Tensor, x2: torch.Tensor, dim: int = 1,
+                              eps: float = 1e-8) -> ITensor:
     network = ctx.network
     a, b = _operands(ctx, x1, x2)
     axis = emit.normalize_dim(dim, len(a.shape))
@@ -54,11 +52,11 @@ def cosine_similarity(ctx: Any, x1: Any, x2: Any, dim: int = 1, eps: float = 1e-
         length = arith.elementwise(network, length, arith.const(network, eps, length), E.MAX)
         normalized.append(arith.elementwise(network, t, length, E.DIV))
     product = arith.elementwise(network, normalized[0], normalized[1], E.PROD)
-    return finish(ctx, reductions.reduce(network, product, trt.ReduceOperation.SUM, axis, False))
+    return finish(ctx, reductions.reduce(network, product, R.SUM, axis, False))
 
 
-def pairwise_distance(ctx: Any, x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6,
-                      keepdim: bool = False) -> Any:
+def convert_pairwise_distance(ctx: Ctx, x1: torch.Tensor, x2: torch.Tensor, p: float = 2.0,
+                              eps: float = 1e-6, keepdim: bool = False) -> ITensor:
     network = ctx.network
     a, b = _operands(ctx, x1, x2)
     rank = len(a.shape)
@@ -68,8 +66,6 @@ def pairwise_distance(ctx: Any, x1: Any, x2: Any, p: float = 2.0, eps: float = 1
     return finish(ctx, reductions.vector_norm(network, diff, float(p), axis, keepdim))
 
 
-for _target, _fn in (("torch.nn.functional.cosine_similarity", cosine_similarity),
-                     ("torch.cosine_similarity", cosine_similarity),
-                     ("torch.nn.functional.pairwise_distance", pairwise_distance),
-                     ("torch.pairwise_distance", pairwise_distance)):
-    tensorrt_converter(_target)(_fn)
+register_spellings({"cosine_similarity": convert_cosine_similarity,
+                    "pairwise_distance": convert_pairwise_distance},
+                   namespaces=("torch.nn.functional", "torch"), in_place=False)

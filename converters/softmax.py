@@ -6,15 +6,16 @@ a softmax (which underflows to -inf where torch gives finite values).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
+from trtconv import emit
+from trtconv.api import Converter, Ctx, E, ITensor, R, U
+from trtconv.registry import register_spellings, register_table
 
-E = trt.ElementWiseOperation
-U = trt.UnaryOperation
-R = trt.ReduceOperation
+Softmax = Callable[[Ctx, torch.Tensor, int | str | None, torch.dtype | None], ITensor]
+"""softmax, log_softmax or softmin over (input, dim, dtype)."""
 
 
 def implicit_dim(rank: int) -> int:
@@ -22,7 +23,8 @@ def implicit_dim(rank: int) -> int:
     return 0 if rank in (0, 1, 3) else 1
 
 
-def _prepare(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None) -> tuple[Any, int]:
+def _prepare(ctx: Ctx, input: torch.Tensor, dim: int | str | None, dtype: torch.dtype | None
+             ) -> tuple[ITensor, int]:
     """The input (cast to `dtype`, 0-d as 1-D) and the axis to normalize."""
     x = ctx.trt(input)
     if dtype is not None:
@@ -41,7 +43,7 @@ def _prepare(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None) -> tuple
     return x, axis
 
 
-def _restore(ctx: Any, y: Any) -> Any:
+def _restore(ctx: Ctx, y: ITensor) -> ITensor:
     """The result with the rank of the input again (see `_prepare`)."""
     rank = ctx.output.dim()
     if rank >= 2:
@@ -49,8 +51,8 @@ def _restore(ctx: Any, y: Any) -> Any:
     return emit.reshape(ctx.network, y, emit.dims_of(ctx.network, y)[2 - rank:])
 
 
-def _softmax(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None,
-             negate: bool = False) -> Any:
+def _softmax(ctx: Ctx, input: torch.Tensor, dim: int | str | None, dtype: torch.dtype | None,
+             negate: bool = False) -> ITensor:
     x, axis = _prepare(ctx, input, dim, dtype)
     if negate:
         x = emit.arith.unary(ctx.network, x, U.NEG)
@@ -59,7 +61,8 @@ def _softmax(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None,
     return _restore(ctx, layer.get_output(0))
 
 
-def _log_softmax(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None) -> Any:
+def _log_softmax(ctx: Ctx, input: torch.Tensor, dim: int | str | None,
+                 dtype: torch.dtype | None) -> ITensor:
     network = ctx.network
     x, axis = _prepare(ctx, input, dim, dtype)
     peak = emit.reductions.reduce(network, x, R.MAX, axis, True)
@@ -70,38 +73,40 @@ def _log_softmax(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None) -> A
     return _restore(ctx, emit.arith.elementwise(network, shifted, log_total, E.SUB))
 
 
-def _functional(fn: Any) -> Any:
-    def convert(ctx: Any, input: Any, dim: Any = None, _stacklevel: int = 3,
-                dtype: torch.dtype | None = None) -> Any:
+def _functional_converter(fn: Softmax) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: int | str | None = None, _stacklevel: int = 3,
+                dtype: torch.dtype | None = None) -> ITensor:
         return fn(ctx, input, dim, dtype)
 
     return convert
 
 
-def _aten(fn: Any) -> Any:
-    def convert(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None = None, *,
-                out: Any = None) -> Any:
+def _aten_converter(fn: Softmax) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, dim: int | str, dtype: torch.dtype | None = None, *,
+                out: torch.Tensor | None = None) -> ITensor:
         return fn(ctx, input, dim, dtype)
 
     return convert
 
 
-def _softmin(ctx: Any, input: Any, dim: Any, dtype: torch.dtype | None) -> Any:
+def _softmin(ctx: Ctx, input: torch.Tensor, dim: int | str | None, dtype: torch.dtype | None
+             ) -> ITensor:
     return _softmax(ctx, input, dim, dtype, negate=True)
 
 
-def _module(fn: Any) -> Any:
-    def convert(ctx: Any, self: torch.nn.Module, input: Any) -> Any:
+def _module_converter(fn: Softmax) -> Converter:
+    def convert(ctx: Ctx, self: torch.nn.Softmax | torch.nn.LogSoftmax | torch.nn.Softmin,
+                input: torch.Tensor) -> ITensor:
         return fn(ctx, input, self.dim, None)
 
     return convert
 
 
-for _name, _fn in (("softmax", _softmax), ("log_softmax", _log_softmax)):
-    tensorrt_converter(f"torch.nn.functional.{_name}")(_functional(_fn))
-    tensorrt_converter(f"torch.{_name}")(_aten(_fn))
-    tensorrt_converter(f"torch.Tensor.{_name}")(_aten(_fn))
-tensorrt_converter("torch.nn.functional.softmin")(_functional(_softmin))
-tensorrt_converter("torch.nn.Softmax.forward")(_module(_softmax))
-tensorrt_converter("torch.nn.LogSoftmax.forward")(_module(_log_softmax))
-tensorrt_converter("torch.nn.Softmin.forward")(_module(_softmin))
+register_spellings({"softmax": _aten_converter(_softmax),
+                    "log_softmax": _aten_converter(_log_softmax)}, in_place=False)
+register_table({"torch.nn.functional.softmax": _functional_converter(_softmax),
+                "torch.nn.functional.log_softmax": _functional_converter(_log_softmax),
+                "torch.nn.functional.softmin": _functional_converter(_softmin),
+                "torch.nn.Softmax.forward": _module_converter(_softmax),
+                "torch.nn.LogSoftmax.forward": _module_converter(_log_softmax),
+                "torch.nn.Softmin.forward": _module_converter(_softmin)})

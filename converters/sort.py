@@ -10,16 +10,16 @@ unsupported.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import torch
 
-from trtconv import emit, tensorrt_converter
+from trtconv import emit
+from trtconv.api import Ctx, ITensor
 from trtconv.emit import arith, reductions
+from trtconv.registry import register_spellings
 
 
-def _sorted(ctx: Any, input: Any, k: int | None, dim: int, largest: bool) -> tuple[Any, Any]:
+def _sorted(ctx: Ctx, input: torch.Tensor, k: int | None, dim: int, largest: bool
+            ) -> tuple[ITensor, ITensor]:
     """Values and indices of the first `k` (None: all) along `dim` in the requested order."""
     x = ctx.trt(input)
     rank = len(x.shape)
@@ -36,38 +36,35 @@ def _sorted(ctx: Any, input: Any, k: int | None, dim: int, largest: bool) -> tup
     return reductions.topk(ctx.network, x, k, axis, largest)
 
 
-def _check_stable(ctx: Any, stable: Any) -> None:
+def _check_stable(ctx: Ctx, stable: bool | None) -> None:
     if stable:
         raise ctx.unsupported("stable=True (TensorRT's top-k does not promise the order of "
                               "equal elements)")
 
 
-def sort(ctx: Any, input: Any, dim: int = -1, descending: bool = False, *, stable: Any = None,
-         out: Any = None) -> tuple[Any, Any]:
+def convert_sort(ctx: Ctx, input: torch.Tensor, dim: int = -1, descending: bool = False, *,
+                 stable: bool | None = None, out: torch.Tensor | None = None
+                 ) -> tuple[ITensor, ITensor]:
     _check_stable(ctx, stable)
     return _sorted(ctx, input, None, dim, descending)
 
 
-def argsort(ctx: Any, input: Any, dim: int = -1, descending: bool = False,
-            stable: bool = False) -> Any:
+def convert_argsort(ctx: Ctx, input: torch.Tensor, dim: int = -1, descending: bool = False,
+                    stable: bool = False) -> ITensor:
     _check_stable(ctx, stable)
     return _sorted(ctx, input, None, dim, descending)[1]
 
 
-def msort(ctx: Any, input: Any, *, out: Any = None) -> Any:
+def convert_msort(ctx: Ctx, input: torch.Tensor, *, out: torch.Tensor | None = None) -> ITensor:
     return _sorted(ctx, input, None, 0, False)[0]
 
 
-def topk(ctx: Any, input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True,
-         *, out: Any = None) -> tuple[Any, Any]:
+def convert_topk(ctx: Ctx, input: torch.Tensor, k: int, dim: int = -1, largest: bool = True,
+                 sorted: bool = True, *, out: torch.Tensor | None = None
+                 ) -> tuple[ITensor, ITensor]:
     """torch.topk; `sorted=False` leaves torch free to choose the order, TensorRT sorts."""
     return _sorted(ctx, input, k, dim, largest)
 
 
-_TABLE: dict[str, Callable[..., Any]] = {
-    "sort": sort, "argsort": argsort, "msort": msort, "topk": topk,
-}
-
-for _name, _fn in _TABLE.items():
-    tensorrt_converter(f"torch.{_name}")(_fn)
-    tensorrt_converter(f"torch.Tensor.{_name}")(_fn)
+register_spellings({"sort": convert_sort, "argsort": convert_argsort, "msort": convert_msort,
+                    "topk": convert_topk}, in_place=False)

@@ -9,67 +9,55 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 
-from trtconv import emit, tensorrt_converter, trt
+from trtconv import emit
+from trtconv.api import Ctx, Dim, E, ITensor
+from trtconv.registry import register_spellings
 from trtconv.symbolic import force_int, symbolic_size
 
-E = trt.ElementWiseOperation
 
-
-def pieces(ctx: Any, input: Any, axis: int, lengths: Sequence[int]) -> list[Any]:
+def pieces(ctx: Ctx, input: torch.Tensor, axis: int, lengths: Sequence[int]) -> list[ITensor]:
     """Consecutive windows of `lengths` along `axis` of `input`."""
     x = ctx.trt(input)
     if x.shape[axis] < 0:
         raise ctx.unsupported("splitting along a dynamic dim")
-    rank = len(x.shape)
     out, offset = [], 0
     for length in lengths:
-        start = [offset if a == axis else 0 for a in range(rank)]
-        size = [length if a == axis else None for a in range(rank)]
-        if length == x.shape[axis]:
-            out.append(x)
-        else:
-            out.append(emit.slice_tensor(ctx.network, x, start, size, [1] * rank))
+        whole = length == x.shape[axis]
+        out.append(x if whole else emit.slice_axis(ctx.network, x, axis, offset, length))
         offset += length
     return out
 
 
-def _by_result(ctx: Any, input: Any, dim: int) -> tuple[Any, ...]:
+def _by_result(ctx: Ctx, input: torch.Tensor, dim: int) -> tuple[ITensor, ...]:
     axis = emit.normalize_dim(dim, input.dim())
     return tuple(pieces(ctx, input, axis, [t.shape[axis] for t in ctx.output]))
 
 
-def _split(ctx: Any, tensor: Any, split_size_or_sections: Any = None, dim: int = 0,
-           **kwargs: Any) -> tuple[Any, ...]:
+def convert_split(ctx: Ctx, tensor: torch.Tensor,
+                  split_size_or_sections: int | Sequence[int] | None = None, dim: int = 0,
+                  **kwargs: object) -> tuple[ITensor, ...]:
     dim = kwargs.get("dim", dim)
     return _by_result(ctx, tensor, dim)
 
 
-for _target in ("torch.split", "torch.Tensor.split", "torch.Tensor.split_with_sizes",
-                "torch.split_with_sizes"):
-    tensorrt_converter(_target)(_split)
 
-
-def _chunk(ctx: Any, input: Any, chunks: int, dim: int = 0) -> tuple[Any, ...]:
+def convert_chunk(ctx: Ctx, input: torch.Tensor, chunks: int, dim: int = 0
+                  ) -> tuple[ITensor, ...]:
     return _by_result(ctx, input, dim)
 
 
-for _target in ("torch.chunk", "torch.Tensor.chunk"):
-    tensorrt_converter(_target)(_chunk)
 
-
-def _tensor_split(ctx: Any, input: Any, indices_or_sections: Any, dim: int = 0) -> tuple:
+def convert_tensor_split(ctx: Ctx, input: torch.Tensor,
+                         indices_or_sections: int | Sequence[int] | torch.Tensor, dim: int = 0
+                         ) -> tuple[ITensor, ...]:
     return _by_result(ctx, input, dim)
 
 
-for _target in ("torch.tensor_split", "torch.Tensor.tensor_split"):
-    tensorrt_converter(_target)(_tensor_split)
 
-
-def _unbind(ctx: Any, input: Any, dim: int = 0) -> tuple[Any, ...]:
+def convert_unbind(ctx: Ctx, input: torch.Tensor, dim: int = 0) -> tuple[ITensor, ...]:
     axis = emit.normalize_dim(dim, input.dim())
     x = ctx.trt(input)
     if x.shape[axis] < 0:  # one piece per row of the example: guard the count (`for r in x`)
@@ -82,23 +70,18 @@ def _unbind(ctx: Any, input: Any, dim: int = 0) -> tuple[Any, ...]:
                  for p in pieces(ctx, input, axis, [1] * input.shape[axis]))
 
 
-for _target in ("torch.unbind", "torch.Tensor.unbind"):
-    tensorrt_converter(_target)(_unbind)
-
-
-def _narrow(ctx: Any, input: Any, dim: int, start: Any, length: Any) -> Any:
+def convert_narrow(ctx: Ctx, input: torch.Tensor, dim: int, start: int | torch.Tensor,
+                   length: int) -> ITensor:
     if ctx.is_traced(start):
         raise ctx.unsupported("narrow with a start computed by the network")
     axis = emit.normalize_dim(dim, input.dim())
     x = ctx.trt(input)
-    rank = len(x.shape)
-    first = start.item() if isinstance(start, torch.Tensor) else start
+    first: Dim = int(start.item()) if isinstance(start, torch.Tensor) else start
     if operator.index(first) < 0:  # counts from the end (a DimInt keeps its example's sign)
         first = emit.dim_op(ctx.network, emit.dim_of(ctx, x, axis), first, E.SUM)
-    begin = [first if a == axis else 0 for a in range(rank)]
-    size = [length if a == axis else None for a in range(rank)]
-    return emit.slice_tensor(ctx.network, x, begin, size, [1] * rank)
+    return emit.slice_axis(ctx.network, x, axis, first, length)
 
 
-for _target in ("torch.narrow", "torch.Tensor.narrow"):
-    tensorrt_converter(_target)(_narrow)
+register_spellings({"split": convert_split, "split_with_sizes": convert_split,
+                    "chunk": convert_chunk, "tensor_split": convert_tensor_split,
+                    "unbind": convert_unbind, "narrow": convert_narrow}, in_place=False)

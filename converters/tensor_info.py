@@ -7,31 +7,32 @@ their shape-tensor computation, so later view/reshape/zeros/interpolate calls st
 
 from __future__ import annotations
 
-from typing import Any
+import torch
 
 from trtconv import tensorrt_converter
+from trtconv.api import Ctx
 from trtconv.symbolic import symbolic_size
 
 
 @tensorrt_converter("torch.Tensor.size")
-def convert_size(ctx: Any, input: Any, dim: int | None = None) -> Any:
+def convert_size(ctx: Ctx, input: torch.Tensor, dim: int | None = None) -> torch.Size | int:
     sizes = symbolic_size(ctx, input, ctx.trt(input))
     return sizes if dim is None else sizes[dim]
 
 
 @tensorrt_converter("torch.Tensor.shape")
-def convert_shape(ctx: Any, input: Any) -> Any:
+def convert_shape(ctx: Ctx, input: torch.Tensor) -> torch.Size:
     return symbolic_size(ctx, input, ctx.trt(input))
 
 
 @tensorrt_converter("torch.Tensor.numel")
-def convert_numel(ctx: Any, input: Any) -> Any:
-    total: Any = 1
+def convert_numel(ctx: Ctx, input: torch.Tensor) -> int:
+    total = 1
     for size in symbolic_size(ctx, input, ctx.trt(input)):
         total = total * size
     return total
 
 
 @tensorrt_converter("torch.Tensor.dim")
-def convert_dim(ctx: Any, input: Any) -> Any:
+def convert_dim(ctx: Ctx, input: torch.Tensor) -> int:
     return ctx.output

@@ -7,19 +7,17 @@ opaque engines: the call is reported, never run as a constant.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch.utils import _pytree as pytree
 
-from trtconv import tensorrt_converter, trt
-from trtconv.context import ConversionContext
+from trtconv import tensorrt_converter
+from trtconv.api import Ctx, ITensor
 from trtconv.module import TRTModule
 from trtconv.reference.trt.plan import PlanError, from_bytes, inline
 
 
 @tensorrt_converter("trtconv.module.TRTModule.forward")
-def convert_trtmodule(ctx: ConversionContext, self: TRTModule, *args: Any) -> list[trt.ITensor]:
+def convert_trtmodule(ctx: Ctx, self: TRTModule, *args: object) -> list[ITensor]:
     if self.backend != "reference" or self.engine_bytes is None:
         raise ctx.unsupported(f"a TRTModule holding a {self.backend or 'no'} engine inside the "
                               f"model: only reference plans carry their network. Convert the "

@@ -11,41 +11,39 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 import torch
 
 from trtconv import emit, trt
+from trtconv.api import Converter, Ctx, E, ITensor, Network, U
 from trtconv.emit import arith
 from trtconv.emit.compute import finish, stored
 from trtconv.registry import register_spellings
 
-E = trt.ElementWiseOperation
-U = trt.UnaryOperation
-Emit = Callable[[Any, Any], Any]  # (network, x) -> ITensor
+Emit = Callable[[Network, ITensor], ITensor]
 
 
-def _layer(op: Any) -> Emit:
+def _layer(op: U) -> Emit:
     return lambda network, x: arith.unary(network, x, op)
 
 
-def _rsqrt(network: Any, x: Any) -> Any:
+def _rsqrt(network: Network, x: ITensor) -> ITensor:
     return arith.unary(network, arith.unary(network, x, U.SQRT), U.RECIP)
 
 
 def _log_base(base: float) -> Emit:
-    def emit_(network: Any, x: Any) -> Any:
+    def emit_(network: Network, x: ITensor) -> ITensor:
         log = arith.unary(network, x, U.LOG)
         return arith.elementwise(network, log, arith.const(network, math.log(base), x), E.DIV)
 
     return emit_
 
 
-def _exp2(network: Any, x: Any) -> Any:
+def _exp2(network: Network, x: ITensor) -> ITensor:
     return arith.elementwise(network, arith.const(network, 2.0, x), x, E.POW)
 
 
-def _log1p(network: Any, x: Any) -> Any:
+def _log1p(network: Network, x: ITensor) -> ITensor:
     """Kahan's log1p: log(u) * x / (u - 1) with u = 1 + x, exact where u rounds to 1."""
     u = arith.elementwise(network, arith.const(network, 1.0, x), x, E.SUM)
     u_minus_1 = arith.elementwise(network, u, arith.const(network, 1.0, x), E.SUB)
@@ -56,7 +54,7 @@ def _log1p(network: Any, x: Any) -> Any:
     return arith.select(network, is_one, x, arith.select(network, is_inf, u, result))
 
 
-def _expm1(network: Any, x: Any) -> Any:
+def _expm1(network: Network, x: ITensor) -> ITensor:
     """Kahan's expm1: (u - 1) * x / log(u) with u = exp(x), exact where u rounds to 1."""
     u = arith.unary(network, x, U.EXP)
     u_minus_1 = arith.elementwise(network, u, arith.const(network, 1.0, x), E.SUB)
@@ -71,7 +69,7 @@ def _expm1(network: Any, x: Any) -> Any:
     return arith.select(network, is_one, x, result)
 
 
-def _sign(network: Any, x: Any) -> Any:
+def _sign(network: Network, x: ITensor) -> ITensor:
     # torch.sign(nan) is 0; TensorRT's SIGN leaves NaN unspecified.
     sign = arith.unary(network, x, U.SIGN)
     if not arith.is_float(x):
@@ -80,18 +78,18 @@ def _sign(network: Any, x: Any) -> Any:
                         sign)
 
 
-def _frac(network: Any, x: Any) -> Any:
+def _frac(network: Network, x: ITensor) -> ITensor:
     return arith.elementwise(network, x, arith.trunc(network, x), E.SUB)
 
 
-def _isfinite(network: Any, x: Any) -> Any:
+def _isfinite(network: Network, x: ITensor) -> ITensor:
     if not arith.is_float(x):
         return arith.logical_not(network, arith.is_nan(network, x))
     bad = arith.either(network, arith.unary(network, x, U.ISNAN), arith.unary(network, x, U.ISINF))
     return arith.logical_not(network, bad)
 
 
-def _isinf(network: Any, x: Any) -> Any:
+def _isinf(network: Network, x: ITensor) -> ITensor:
     if not arith.is_float(x):
         return arith.is_nan(network, x)  # all false
     return arith.unary(network, x, U.ISINF)
@@ -110,7 +108,7 @@ class Spec:
     """
 
     def __init__(self, on_float: Emit, on_int: Emit | None = None, upcast: bool = False,
-                 predicate: bool = False):
+                 predicate: bool = False) -> None:
         self.on_float, self.on_int, self.upcast, self.predicate = (on_float, on_int, upcast,
                                                                   predicate)
 
@@ -140,7 +138,7 @@ _SPECS: dict[str, Spec] = {
 }
 
 
-def unary_op(ctx: Any, spec: Spec, input: Any) -> Any:
+def unary_op(ctx: Ctx, spec: Spec, input: torch.Tensor) -> ITensor:
     """Convert one call of a unary op described by `spec`."""
     x = ctx.trt(input)
     result_dtype = stored(ctx.output.dtype)
@@ -158,14 +156,15 @@ def unary_op(ctx: Any, spec: Spec, input: Any) -> Any:
     return finish(ctx, spec.on_float(ctx.network, x))
 
 
-def _converter(spec: Spec) -> Callable[..., Any]:
-    def convert(ctx: Any, input: Any, *, out: Any = None) -> Any:
+def _unary_converter(spec: Spec) -> Converter:
+    def convert(ctx: Ctx, input: torch.Tensor, *, out: torch.Tensor | None = None) -> ITensor:
         return unary_op(ctx, spec, input)
 
     return convert
 
 
-def _round(ctx: Any, input: Any, *, decimals: int = 0, out: Any = None) -> Any:
+def convert_round(ctx: Ctx, input: torch.Tensor, *, decimals: int = 0,
+                  out: torch.Tensor | None = None) -> ITensor:
     """torch.round: half to even; with decimals, torch's
     `nearbyint(x * 10**d) / 10**d` (or `nearbyint(x / 10**-d) * 10**-d` for d < 0)."""
     if decimals == 0:
@@ -173,7 +172,7 @@ def _round(ctx: Any, input: Any, *, decimals: int = 0, out: Any = None) -> Any:
     scale = float(10 ** abs(decimals))
     first, then = (E.PROD, E.DIV) if decimals > 0 else (E.DIV, E.PROD)
 
-    def emit_(network: Any, x: Any) -> Any:
+    def emit_(network: Network, x: ITensor) -> ITensor:
         scaled = arith.elementwise(network, x, arith.const(network, scale, x), first)
         rounded = arith.unary(network, scaled, U.ROUND)
         return arith.elementwise(network, rounded, arith.const(network, scale, x), then)
@@ -181,7 +180,7 @@ def _round(ctx: Any, input: Any, *, decimals: int = 0, out: Any = None) -> Any:
     return unary_op(ctx, Spec(emit_, upcast=True), input)
 
 
-_CONVERTERS: dict[str, Callable[..., Any]] = {name: _converter(s) for name, s in _SPECS.items()}
-register_spellings({**_CONVERTERS, "round": _round},
+_CONVERTERS: dict[str, Converter] = {name: _unary_converter(s) for name, s in _SPECS.items()}
+register_spellings({**_CONVERTERS, "round": convert_round},
                    namespaces=("torch", "torch.Tensor", "torch.special"))
 register_spellings({"abs": _CONVERTERS["abs"]}, namespaces=(), operators=True)

@@ -11,42 +11,41 @@ network and are refused.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import torch
 
-from trtconv import emit, trt
-from trtconv.context import ConversionContext
+from trtconv import emit
+from trtconv.api import Ctx, E, ITensor
 from trtconv.emit import arith, reductions
 from trtconv.registry import register_table
 from trtconv.symbolic import force_int, symbolic_size
 
-E = trt.ElementWiseOperation
+Read = Callable[..., object]
 
 
-def _read(what: str) -> Callable[..., Any]:
+def read_converter(what: str) -> Read:
     """The converter of a read of one element as a Python number or bool (the guard output is
     the tensor itself)."""
 
-    def read(ctx: ConversionContext, input: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+    def convert(ctx: Ctx, input: torch.Tensor, *args: object, **kwargs: object) -> object:
         ctx.guard_value(ctx.trt(input), ctx.output, what)
         return ctx.output
 
-    return read
+    return convert
 
 
-def _read_values(what: str) -> Callable[..., Any]:
+def read_values_converter(what: str) -> Read:
     """The converter of a read of every element (a list, a numpy array, text): the guard
     holds the values themselves, flattened."""
 
-    def read(ctx: ConversionContext, input: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+    def convert(ctx: Ctx, input: torch.Tensor, *args: object, **kwargs: object) -> object:
         ctx.guard_value(ctx.trt(input), input.detach().reshape(-1).tolist(), what)
         return ctx.output
 
-    return read
+    return convert
 
 
-def _equal(ctx: ConversionContext, input: torch.Tensor, other: torch.Tensor) -> bool:
+def convert_equal(ctx: Ctx, input: torch.Tensor, other: torch.Tensor) -> bool:
     """torch.equal: same shape and all elements equal, guarded as one bool."""
     network = ctx.network
     if tuple(input.shape) != tuple(other.shape) or emit.static_shape(ctx.trt(input)) is None \
@@ -59,7 +58,7 @@ def _equal(ctx: ConversionContext, input: torch.Tensor, other: torch.Tensor) -> 
     return ctx.output
 
 
-def _contains(ctx: ConversionContext, input: torch.Tensor, element: Any) -> bool:
+def convert_contains(ctx: Ctx, input: torch.Tensor, element: torch.Tensor | float) -> bool:
     """`element in tensor`: any element equal, guarded as one bool."""
     network = ctx.network
     a, b = emit.promote(ctx, [input, element])
@@ -69,53 +68,54 @@ def _contains(ctx: ConversionContext, input: torch.Tensor, element: Any) -> bool
     return ctx.output
 
 
-def _length(ctx: ConversionContext, input: torch.Tensor) -> int:
+def convert_len(ctx: Ctx, input: torch.Tensor) -> int:
     """len(tensor): the first dim; a dynamic one is guarded to stay the example's."""
     return force_int(symbolic_size(ctx, input, ctx.trt(input))[0], "len(tensor)")
 
 
-def _memory_read(ctx: ConversionContext, input: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+def convert_memory_read(ctx: Ctx, input: torch.Tensor, *args: object, **kwargs: object
+                        ) -> object:
     raise ctx.unsupported("reads the memory of a traced tensor (its address or storage), which "
                           "a TensorRT network cannot express")
 
 
-def _storage_change(ctx: ConversionContext, input: torch.Tensor, *args: Any, **kwargs: Any
-                    ) -> Any:
+def convert_storage_change(ctx: Ctx, input: torch.Tensor, *args: object, **kwargs: object
+                           ) -> object:
     raise ctx.unsupported("changes which memory (or how much) a traced tensor uses; the network "
                           "cannot follow it. Assign a new tensor instead (y = z)")
 
 
-def _identity(ctx: ConversionContext, input: torch.Tensor, *args: Any, **kwargs: Any
-              ) -> trt.ITensor:
+def convert_identity(ctx: Ctx, input: torch.Tensor, *args: object, **kwargs: object
+                     ) -> ITensor:
     """detach, .data, requires_grad_: the same values (gradients do not exist at inference)."""
     return ctx.trt(input)
 
 
 _T = "torch.Tensor"
 register_table({
-    f"{_T}.__bool__": _read("bool(tensor)"),
-    f"{_T}.item": _read("tensor.item()"),
-    f"{_T}.tolist": _read_values("tensor.tolist()"),
-    f"{_T}.__int__": _read("int(tensor)"),
-    f"{_T}.__float__": _read("float(tensor)"),
-    f"{_T}.__index__": _read("a tensor used as an index (tensor.__index__)"),
-    f"{_T}.__array__": _read_values("numpy.asarray(tensor)"),
-    f"{_T}.numpy": _read_values("tensor.numpy()"),
-    f"{_T}.__format__": _read_values("format(tensor) (an f-string of a tensor)"),
-    f"{_T}.__repr__": _read_values("repr(tensor) (printing a tensor)"),
-    f"{_T}.__contains__": _contains,
-    "torch.equal": _equal,
-    f"{_T}.equal": _equal,
-    f"{_T}.__len__": _length,
-    f"{_T}.data_ptr": _memory_read,
-    f"{_T}.untyped_storage": _memory_read,
-    f"{_T}.storage": _memory_read,
-    f"{_T}.resize_": _storage_change,
-    f"{_T}.resize_as_": _storage_change,
-    f"{_T}.as_strided_": _storage_change,
-    f"{_T}.detach": _identity,
-    "torch.detach": _identity,
-    f"{_T}.detach_": _identity,
-    f"{_T}.requires_grad_": _identity,
-    f"{_T}.data": _identity,
+    f"{_T}.__bool__": read_converter("bool(tensor)"),
+    f"{_T}.item": read_converter("tensor.item()"),
+    f"{_T}.tolist": read_values_converter("tensor.tolist()"),
+    f"{_T}.__int__": read_converter("int(tensor)"),
+    f"{_T}.__float__": read_converter("float(tensor)"),
+    f"{_T}.__index__": read_converter("a tensor used as an index (tensor.__index__)"),
+    f"{_T}.__array__": read_values_converter("numpy.asarray(tensor)"),
+    f"{_T}.numpy": read_values_converter("tensor.numpy()"),
+    f"{_T}.__format__": read_values_converter("format(tensor) (an f-string of a tensor)"),
+    f"{_T}.__repr__": read_values_converter("repr(tensor) (printing a tensor)"),
+    f"{_T}.__contains__": convert_contains,
+    "torch.equal": convert_equal,
+    f"{_T}.equal": convert_equal,
+    f"{_T}.__len__": convert_len,
+    f"{_T}.data_ptr": convert_memory_read,
+    f"{_T}.untyped_storage": convert_memory_read,
+    f"{_T}.storage": convert_memory_read,
+    f"{_T}.resize_": convert_storage_change,
+    f"{_T}.resize_as_": convert_storage_change,
+    f"{_T}.as_strided_": convert_storage_change,
+    f"{_T}.detach": convert_identity,
+    "torch.detach": convert_identity,
+    f"{_T}.detach_": convert_identity,
+    f"{_T}.requires_grad_": convert_identity,
+    f"{_T}.data": convert_identity,
 })

@@ -33,16 +33,7 @@ def _one_thread():
     torch.set_num_threads(threads)
 
 
-def _missing_layers() -> list[str]:
-    from benchmarks.reference_runtime import missing_layers
-
-    return missing_layers()
-
-
 def test_reference_resnet_matches_eager():
-    missing = _missing_layers()
-    if missing:
-        pytest.skip(f"the reference TensorRT has no {', '.join(missing)} yet")
     from trtconv.reference import trt
 
     weights = rn.make_weights(**TINY)

@@ -16,8 +16,8 @@ from support.rtx import require_rtx
 
 import trtconv
 from trtconv import cli
+from trtconv.backends.replay import rebuild
 from trtconv.graph import PytorchSegment, graph_data, page, recording_of
-from trtconv.precision import rebuild
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -11,8 +11,8 @@ import torch.nn.functional as F
 
 import trtconv
 from trtconv import cli, trt
+from trtconv.backends.replay import rebuild
 from trtconv.onnx_export import is_standard, network_to_onnx
-from trtconv.precision import rebuild
 
 
 def run_onnxruntime(path, inputs: dict[str, torch.Tensor]) -> list[np.ndarray]:

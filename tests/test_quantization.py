@@ -96,6 +96,6 @@ def test_int8_without_data_or_cache_is_an_error(trained):
 def test_int8_network_builds_on_tensorrt_rtx(trained, digits):
     require_rtx()
     train_x, _, test_x, _ = digits
-    converted = trtconv.convert(trained, [test_x[:4]], backend="tensorrt_rtx", precision="int8",
-                                calibration_data=[train_x[:256]], calibration_method="max")
-    assert converted.engine_bytes
+    # replayed, checked against the reference and built on TensorRT-RTX (raises if not)
+    trtconv.convert(trained, [test_x[:4]], backend="tensorrt_rtx", precision="int8",
+                    calibration_data=[train_x[:256]], calibration_method="max")

@@ -31,10 +31,12 @@ from typing import Any
 
 import torch
 
+from .backends.replay import rebuild
 from .calls import CallRecord
 from .comparison import TorchValues, compare_calls, output_error, short_op, times
 from .errors import InputError
-from .precision import PrecisionReport, lower_precision, observe, peak_values, rebuild
+from .precision import PrecisionReport, lower_precision, peak_values
+from .reference import walk
 from .reference.trt.plan import Recording
 
 DEFAULT_TOLERANCE = 1e-2
@@ -88,11 +90,12 @@ class _Search:
         layers = {}
         for i in kept:
             first, end = self.calls[i].layers
-            for layer in self.network._layers[first:end]:
-                layers[layer.name] = f"kept in fp32 by keep_fp32='auto' ({short_op(self.calls[i].op)} call)"
+            reason = f"kept in fp32 by keep_fp32='auto' ({short_op(self.calls[i].op)} call)"
+            for layer in walk.layers(self.network)[first:end]:
+                layers[layer.name] = reason
         lowered, report = lower_precision(self.network, self.recording, self.precision,
                                           self.examples, self.keep_fp32, layers, self.peaks)
-        values = observe(rebuild(lowered), self.examples)
+        values = walk.observe(rebuild(lowered), self.examples)
         got = [values[name] for name in self.recording.graph["outputs"]]
         return Evaluation(tuple(kept), output_error(got, self.want), values, lowered, report)
 

@@ -20,6 +20,7 @@ from torch.utils import _pytree as pytree
 
 from . import backends, plugins, quantization
 from .auto_fp32 import AutoFp32, keep_fp32_setting
+from .backends.replay import rebuild
 from .comparison import observing
 from .context import GuardOptions
 from .errors import ConversionReport, InputError, UnsupportedOperatorError
@@ -30,7 +31,7 @@ from .marking import constant_args, mark_outputs
 from .module import TRTModule
 from .partition import PartialOptions
 from .plugins.automatic import custom_op_fallback
-from .precision import PRECISIONS, lower_precision, rebuild
+from .precision import PRECISIONS, lower_precision
 from .progress import Progress
 from .reference import trt
 from .reference.trt.plan import record_network

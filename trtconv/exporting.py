@@ -20,9 +20,10 @@ The signal is the narrowest that works, `torch.compiler.is_exporting()` alone:
 It is scoped three ways: to the conversion (the `exporting()` block that `tracing()` enters),
 to the converting thread (other threads calling the same function during the conversion get
 torch's own answer; concurrent conversions each see it on their own thread), and to code
-outside torch (torch's own `is_exporting()` checks switch on `torch.export`'s machinery: `nested_compile_region` would compile through dynamo, `cond`
-and symbolic shapes change their bookkeeping; outside an export that machinery is not there,
-so torch keeps its eager behaviour). The export paths the signal selects compute the same
+outside torch (torch's own `is_exporting()` checks switch on `torch.export`'s machinery:
+`nested_compile_region` would compile through dynamo, `cond` and symbolic shapes change their
+bookkeeping; outside an export that machinery is not there, so torch keeps its eager
+behaviour). The export paths the signal selects compute the same
 values (tests/models/test_transformers.py runs every model both ways).
 """
 

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .backends.replay import rebuild
 from .errors import TrtconvError
-from .precision import rebuild
 from .reference.trt.plan import Recording, from_bytes
 from .summary import layer_type
 

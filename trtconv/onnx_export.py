@@ -193,8 +193,8 @@ def is_standard(model: Any) -> bool:
 
 def export(module: Any, path: str | Path | None = None) -> Any:
     """`TRTModule.to_onnx`: the checked `onnx.ModelProto`, saved to `path` when given."""
+    from .backends.replay import rebuild
     from .graph import recording_of
-    from .precision import rebuild
 
     onnx = _onnx()
     recording = recording_of(module)

@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from .reference import trt
+from .reference import trt, walk
 from .reference.trt.plan import Recording
 
 PRECISIONS = ("fp32", "fp16", "bf16", "int8")
@@ -43,18 +43,6 @@ class PrecisionReport:
     precision: str
     islands: dict[str, str] = field(default_factory=dict)
     casts_added: int = 0
-
-
-def observe(network: Any, inputs: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Run a reference network on `inputs` and return every tensor's value by name."""
-    values: dict[str, torch.Tensor] = {}
-    for tensor, value in zip(network._inputs, inputs):
-        values[tensor.name] = value
-    for layer in network._layers:
-        ins = [None if t is None else values[t.name] for t in layer._inputs]
-        for out, value in zip(layer._outputs, layer.execute(ins)):
-            values[out.name] = value
-    return values
 
 
 def _layer_op(name: str) -> tuple[str, str]:
@@ -79,7 +67,7 @@ def _island_reason(layer: Any, spec: dict[str, Any], peaks: dict[str, float], li
         return f"unary {layer.op.name} range"
     if cls == "IElementWiseLayer" and layer.op.name in _SENSITIVE_ELEMENTWISE:
         return "pow range"
-    for out in layer._outputs:
+    for out in walk.layer_outputs(layer):
         if peaks.get(out.name, 0.0) > limit:
             return f"output reaches {peaks[out.name]:.3g} on the example, beyond the range"
     return None
@@ -146,7 +134,7 @@ class _Rewriter:
 def peak_values(network: Any, example_inputs: Sequence[torch.Tensor]) -> dict[str, float]:
     """Every float tensor's max abs value on the example inputs, by name."""
     return {name: float(v.abs().max()) if v.is_floating_point() and v.numel() else 0.0
-            for name, v in observe(network, example_inputs).items()}
+            for name, v in walk.observe(network, example_inputs).items()}
 
 
 def lower_precision(network: Any, recording: Recording, precision: str,
@@ -169,7 +157,7 @@ def lower_precision(network: Any, recording: Recording, precision: str,
             rw.float_tensors.add(spec["name"])
             rw.low_name[spec["name"]] = rw.cast(spec["name"], low, f"{spec['name']}__{precision}")
             rw.fp32_name[spec["name"]] = spec["name"]  # islands read the input itself
-    for layer, spec in zip(network._layers, recording.graph["layers"]):
+    for layer, spec in zip(walk.layers(network), recording.graph["layers"]):
         reason = _island_reason(layer, spec, peaks, _RANGE[precision], keep_fp32,
                                 keep_layers or {})
         island = reason is not None
@@ -182,7 +170,7 @@ def lower_precision(network: Any, recording: Recording, precision: str,
                              for i, t in spec["set_inputs"].items()}
         new["outputs"] = list(spec["outputs"])
         rw.layers.append(new)
-        for position, out in enumerate(layer._outputs):
+        for position, out in enumerate(walk.layer_outputs(layer)):
             if out.dtype != trt.DataType.FLOAT:
                 continue
             rw.float_tensors.add(out.name)
@@ -201,13 +189,3 @@ def lower_precision(network: Any, recording: Recording, precision: str,
     report.casts_added = rw.casts
     return Recording(graph, rw.weights), report
 
-
-def rebuild(recording: Recording) -> Any:
-    """A reference network from a recording (its builder logs through a capturing logger)."""
-    from .backends.replay import capturing_logger
-    from .reference.trt.plan import replay
-
-    builder = trt.Builder(capturing_logger(trt))
-    network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED))
-    replay(recording, trt, network, is_reference=True)
-    return network

@@ -24,9 +24,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .precision import observe
-from .reference import trt
-from .reference.trt.plan import Recording
+from .reference import trt, walk
+from .reference.trt.plan import Recording, arg_index
 
 METHODS = ("max", "percentile", "entropy")
 _BINS = 2048
@@ -54,20 +53,22 @@ class Calibration:
 
 def _quantized_inputs(network: Any) -> list[tuple[Any, int, Any]]:
     """(layer, input index, tensor) for every activation input Q/DQ goes in front of."""
+    producers = walk.producers(network)
     found = []
-    for layer in network._layers:
-        cls = type(layer).__name__
-        if cls == "IConvolutionLayer":
-            found.append((layer, 0, layer._inputs[0]))
-        elif cls == "IMatrixMultiplyLayer":
-            for index, tensor in enumerate(layer._inputs[:2]):
-                if not _is_constant(tensor):
+    for layer in walk.layers(network):
+        if isinstance(layer, trt.IConvolutionLayer):
+            found.append((layer, 0, layer.get_input(0)))
+        elif isinstance(layer, trt.IMatrixMultiplyLayer):
+            for index, tensor in enumerate(walk.layer_inputs(layer)[:2]):
+                if not _is_constant(producers, tensor):
                     found.append((layer, index, tensor))
     return [f for f in found if f[2].dtype == trt.DataType.FLOAT]
 
 
-def _is_constant(tensor: Any) -> bool:
-    return tensor._producer is not None and type(tensor._producer).__name__ == "IConstantLayer"
+def _is_constant(producers: dict[str, tuple[int, Any]], tensor: Any) -> bool:
+    """Whether a constant layer computes `tensor` (a weight, not an activation)."""
+    made_by = producers.get(tensor.name)
+    return made_by is not None and isinstance(made_by[1], trt.IConstantLayer)
 
 
 def _batches(data: Iterable[Any], count: int) -> list[list[torch.Tensor]]:
@@ -90,7 +91,7 @@ def _batches(data: Iterable[Any], count: int) -> list[list[torch.Tensor]]:
 def _rebatch(batches: list[list[torch.Tensor]], network: Any) -> list[list[torch.Tensor]]:
     """Calibration batches regrouped to the network's batch size when that is static (a
     network traced at batch 4 cannot run a batch of 256); a remainder is dropped."""
-    sizes = {t.shape[0] for t in network._inputs if len(t.shape) and t.shape[0] >= 0}
+    sizes = {t.shape[0] for t in walk.inputs(network) if len(t.shape) and t.shape[0] >= 0}
     if len(sizes) != 1 or all(b[0].shape[0] in sizes for b in batches):
         return batches
     size = sizes.pop()
@@ -110,11 +111,11 @@ def calibrate(network: Any, data: Iterable[Any], method: str = "entropy",
     if method not in METHODS:
         raise ValueError(f"calibration method must be one of {METHODS}, got {method!r}")
     targets = _quantized_inputs(network)
-    batches = _rebatch(_batches(data, len(network._inputs)), network)
+    batches = _rebatch(_batches(data, network.num_inputs), network)
     peaks = {key(layer, i): 0.0 for layer, i, _ in targets}
     passes = len(batches) * (1 if method == "max" else 2)
     for done, batch in enumerate(batches, 1):
-        values = observe(network, batch)
+        values = walk.observe(network, batch)
         if progress is not None:
             progress(done, passes)
         for layer, i, tensor in targets:
@@ -124,7 +125,7 @@ def calibrate(network: Any, data: Iterable[Any], method: str = "entropy",
         return Calibration(method, peaks)
     hists = {k: np.zeros(_BINS) for k in peaks}
     for done, batch in enumerate(batches, len(batches) + 1):
-        values = observe(network, batch)
+        values = walk.observe(network, batch)
         if progress is not None:
             progress(done, passes)
         for layer, i, tensor in targets:
@@ -219,47 +220,67 @@ def quantize_network(network: Any, recording: Recording,
     """The recording with Q/DQ pairs in front of convolutions and matrix multiplies; also
     returns how many pairs were inserted."""
     ins = _Inserter(recording)
-    targets = {(layer._index, i) for layer, i, _ in _quantized_inputs(network)}
-    for layer, spec in zip(network._layers, recording.graph["layers"]):
+    producers = walk.producers(network)
+    activations: dict[int, list[int]] = {}  # id(layer) -> quantized input indices
+    for layer, i, _ in _quantized_inputs(network):
+        activations.setdefault(id(layer), []).append(i)
+    for layer, spec in zip(walk.layers(network), recording.graph["layers"]):
         spec = dict(spec, args=list(spec["args"]), set_inputs=dict(spec["set_inputs"]))
-        for i in sorted(i for index, i in targets if index == layer._index):
-            amax = calibration.amax.get(key(layer, i))
-            if amax is None:
-                raise ValueError(f"the calibration has no range for {key(layer, i)}: it was "
-                                 f"made for another model")
-            source = layer._inputs[i].name
-            dq = ins.qdq(source, torch.tensor(amax / 127.0), -1, f"{layer.name}/input{i}")
-            _replace_input(spec, i, source, dq)
-        cls = type(layer).__name__
-        if cls == "IConvolutionLayer" and spec["args"][3] and recording.weights[
-                spec["args"][3]["w"]].numel():
-            kernel = recording.weights[spec["args"][3]["w"]].reshape(
-                layer.num_output_maps, -1, *layer.kernel_size_nd)
-            const = ins.constant(kernel, f"{layer.name}/kernel")
-            spec["set_inputs"]["1"] = ins.qdq(const, _channel_scales(kernel, 0), 0,
-                                              f"{layer.name}/kernel")
-            ins.weights.append(torch.empty(0))
-            empty = {"w": len(ins.weights) - 1}
-            spec["args"][3] = empty
-            spec["props"] = {k: v for k, v in spec["props"].items() if k != "kernel"}
-        elif cls == "IMatrixMultiplyLayer":
-            for i, tensor in enumerate(layer._inputs[:2]):
-                if _is_constant(tensor) and tensor.dtype == trt.DataType.FLOAT:
-                    value = recording.weights[_constant_weight(recording, tensor)]
-                    value = value.reshape(tuple(tensor.shape))
-                    transposed = getattr(layer, f"op{i}") == trt.MatrixOperation.TRANSPOSE
-                    axis = value.dim() - (2 if transposed else 1) if i == 1 else 0
-                    axis = axis if value.dim() >= 2 else 0
-                    dq = ins.qdq(tensor.name, _channel_scales(value, axis), axis,
-                                 f"{layer.name}/weights{i}")
-                    _replace_input(spec, i, tensor.name, dq)
+        for i in sorted(activations.get(id(layer), ())):
+            _quantize_activation(ins, spec, layer, i, calibration)
+        if isinstance(layer, trt.IConvolutionLayer):
+            _quantize_kernel(ins, spec, layer, recording)
+        elif isinstance(layer, trt.IMatrixMultiplyLayer):
+            _quantize_matmul_weights(ins, spec, layer, recording, producers)
         ins.layers.append(spec)
     return Recording(dict(recording.graph, layers=ins.layers), ins.weights), ins.count
 
 
-def _constant_weight(recording: Recording, tensor: Any) -> int:
-    spec = recording.graph["layers"][tensor._producer._index]
-    return spec["args"][1]["w"]
+def _quantize_activation(ins: _Inserter, spec: dict[str, Any], layer: Any, i: int,
+                         calibration: Calibration) -> None:
+    """Q/DQ with the calibrated per-tensor scale in front of input `i` of `layer`."""
+    amax = calibration.amax.get(key(layer, i))
+    if amax is None:
+        raise ValueError(f"the calibration has no range for {key(layer, i)}: it was made for "
+                         f"another model")
+    source = layer.get_input(i).name
+    dq = ins.qdq(source, torch.tensor(amax / 127.0), -1, f"{layer.name}/input{i}")
+    _replace_input(spec, i, source, dq)
+
+
+def _quantize_kernel(ins: _Inserter, spec: dict[str, Any], layer: Any,
+                     recording: Recording) -> None:
+    """A convolution's constant kernel as a constant layer through per-output-channel Q/DQ,
+    fed to the layer's kernel input (the weights argument becomes empty)."""
+    at = arg_index(spec, "kernel")
+    if not spec["args"][at] or not recording.weights[spec["args"][at]["w"]].numel():
+        return  # the kernel is already a tensor input
+    kernel = recording.weights[spec["args"][at]["w"]].reshape(
+        layer.num_output_maps, -1, *layer.kernel_size_nd)
+    const = ins.constant(kernel, f"{layer.name}/kernel")
+    spec["set_inputs"]["1"] = ins.qdq(const, _channel_scales(kernel, 0), 0,
+                                      f"{layer.name}/kernel")
+    ins.weights.append(torch.empty(0))
+    spec["args"][at] = {"w": len(ins.weights) - 1}
+    spec["props"] = {k: v for k, v in spec["props"].items() if k != "kernel"}
+
+
+def _quantize_matmul_weights(ins: _Inserter, spec: dict[str, Any], layer: Any,
+                             recording: Recording, producers: dict[str, tuple[int, Any]]
+                             ) -> None:
+    """Per-channel Q/DQ on the constant operands of a matrix multiply (channels: the output
+    features of the weight side, whichever way it is transposed)."""
+    for i, tensor in enumerate(walk.layer_inputs(layer)[:2]):
+        if not _is_constant(producers, tensor) or tensor.dtype != trt.DataType.FLOAT:
+            continue
+        constant = recording.graph["layers"][producers[tensor.name][0]]
+        value = recording.weights[constant["args"][arg_index(constant, "weights")]["w"]]
+        value = value.reshape(tuple(tensor.shape))
+        transposed = getattr(layer, f"op{i}") == trt.MatrixOperation.TRANSPOSE
+        axis = value.dim() - (2 if transposed else 1) if i == 1 else 0
+        axis = axis if value.dim() >= 2 else 0
+        dq = ins.qdq(tensor.name, _channel_scales(value, axis), axis, f"{layer.name}/weights{i}")
+        _replace_input(spec, i, tensor.name, dq)
 
 
 def _replace_input(spec: dict[str, Any], index: int, old: str, new: str) -> None:

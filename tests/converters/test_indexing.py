@@ -328,7 +328,7 @@ def test_several_index_tensors_with_dynamic_shapes():
 def test_several_index_tensors_of_data_dependent_length():
     """Index tensors broadcast over a data-dependent size (torchvision's RoIAlign in Python:
     one index per axis, [K, ...] with K the number of boxes kept)."""
-    from support.op_harness import _compare
+    from support.compare import assert_matches
 
     def gather(x, boxes):
         keep = boxes[:, 0] > 0
@@ -339,13 +339,13 @@ def test_several_index_tensors_of_data_dependent_length():
     x, boxes = torch.randn(2, 3, 4), torch.rand(6, 4) - torch.tensor([0.5, 0, 0, 0])
     converted = check_op(gather, x, boxes, rtx="replay")
     for other in (torch.rand(6, 4), -torch.rand(6, 4)):  # all kept, none kept
-        _compare(converted(x, other), gather(x, other), 0, 0)
+        assert_matches(converted(x, other), gather(x, other), 0, 0)
 
 
 def test_assignment_through_data_dependent_indices():
     """`result[idx] = values` with idx from torch.where (torchvision's MultiScaleRoIAlign):
     the number of positions written is the run's, including none."""
-    from support.op_harness import _compare
+    from support.compare import assert_matches
 
     def scatter_levels(x, levels):
         result = x.new_zeros(6, 3)
@@ -358,4 +358,4 @@ def test_assignment_through_data_dependent_indices():
     converted = check_op(scatter_levels, torch.randn(6, 3), levels, rtx="replay")
     for other in (torch.tensor([1, 1, 0, 2, 1, 0]), torch.zeros(6, dtype=torch.int64)):
         x = torch.randn(6, 3)
-        _compare(converted(x, other), scatter_levels(x, other), 0, 0)
+        assert_matches(converted(x, other), scatter_levels(x, other), 0, 0)

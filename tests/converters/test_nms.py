@@ -8,8 +8,8 @@ from types import ModuleType
 import pytest
 import torch
 from harness import Lambda, check_op, check_unsupported
+from support.compare import assert_matches as compare
 from support.dynamic_harness import check_dynamic
-from support.op_harness import _compare as compare
 
 import trtconv
 

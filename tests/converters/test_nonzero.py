@@ -8,8 +8,8 @@ here: networks are replayed and checked on it, and the build fails for that laye
 import pytest
 import torch
 from harness import Lambda, check_op, check_unsupported
+from support.compare import assert_matches as compare
 from support.dynamic_harness import check_dynamic
-from support.op_harness import _compare as compare
 
 import trtconv
 

@@ -105,7 +105,7 @@ def test_sorted_axis_past_the_limit_fails_the_build():
 def test_data_dependent_k():
     """k and the sorted length from the number of selected elements (a data-dependent size,
     as in torchvision's detectors)."""
-    from support.op_harness import _compare
+    from support.compare import assert_matches
 
     def top_selected(x):
         selected = x[x > 0]
@@ -114,7 +114,7 @@ def test_data_dependent_k():
 
     converted = check_op(top_selected, X, rtx="replay")
     for x in (torch.randn(3, 4, 5), -X.abs() - 1, X + 100):  # other counts, none, all
-        _compare(converted(x), top_selected(x), 0, 0)
+        assert_matches(converted(x), top_selected(x), 0, 0)
 
 
 class _Sort(torch.nn.Module):

@@ -53,6 +53,7 @@ LAYER_PROTOCOL = {
     "props": "the declared properties (what a recording stores and replays)",
     "infer": "shape/type inference of the family",
     "execute": "torch execution of the family",
+    "specialize": "execute for the concrete shapes of one run (the runtime's per-shape schedules)",
     "fail": "builds the LayerError naming the layer",
     "require_inputs": "infer helper: the inputs that must be present",
     "max_inputs": "the highest index set_input accepts",

@@ -152,9 +152,7 @@ def test_shuffle(first, dims, second):
 def test_shuffle_dynamic_reshape_from_shape_tensor():
     def build(trt, net, x):
         shape = net.add_shape(x).get_output(0)
-        first = net.add_slice(shape, (0,), (1,), (1,)).get_output(0) if hasattr(
-            net, "add_slice") else None
-        assert first is not None
+        first = net.add_slice(shape, (0,), (1,), (1,)).get_output(0)
         minus_one = net.add_constant((1,), trt.Weights(weights(
             torch.tensor([-1], dtype=torch.int64)))).get_output(0)
         target = net.add_concatenation([first, minus_one]).get_output(0)

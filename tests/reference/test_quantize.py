@@ -21,22 +21,21 @@ def q_int8(x, scale, axis=None):
     return torch.from_numpy(np.clip(y, -128, 127).astype(np.int8))
 
 
-def build_q(scale, out="INT8", axis=None):
+def _build(method, scale, out, axis):
     def build(trt, net, x):
-        layer = net.add_quantize(x, const(trt, net, scale), getattr(trt.DataType, out))
+        layer = getattr(net, method)(x, const(trt, net, scale), getattr(trt.DataType, out))
         if axis is not None:
             layer.axis = axis
         return layer.get_output(0)
     return build
+
+
+def build_q(scale, out="INT8", axis=None):
+    return _build("add_quantize", scale, out, axis)
 
 
 def build_dq(scale, out="FLOAT", axis=None):
-    def build(trt, net, x):
-        layer = net.add_dequantize(x, const(trt, net, scale), getattr(trt.DataType, out))
-        if axis is not None:
-            layer.axis = axis
-        return layer.get_output(0)
-    return build
+    return _build("add_dequantize", scale, out, axis)
 
 
 def test_int8_rounds_half_to_even_and_saturates():

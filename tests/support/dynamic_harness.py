@@ -14,7 +14,8 @@ import torch
 
 import trtconv
 
-from .op_harness import EXERCISED, Lambda, _compare, check_on_rtx
+from .compare import assert_matches
+from .op_harness import EXERCISED, Lambda, check_on_rtx
 
 Case = torch.Tensor | tuple[torch.Tensor, ...]
 
@@ -43,7 +44,7 @@ def check_dynamic(fn: Callable[..., Any] | torch.nn.Module, example: Case, *othe
     for case in cases:
         with torch.no_grad():
             want = module(*[t.clone() for t in case])
-        _compare(converted(*[t.clone() for t in case]), want, atol, atol)
+        assert_matches(converted(*[t.clone() for t in case]), want, atol, atol)
     if rtx:
         check_on_rtx(module, _inputs(example), options, rtx, converted)
     return converted

@@ -27,6 +27,7 @@ from trtconv.reference import execute_plan
 from trtconv.reference import trt as ref
 from trtconv.reference.trt.plan import record_network
 
+from .compare import assert_tensor_matches
 from .rtx import require_rtx
 
 Build = Callable[..., Any]
@@ -68,16 +69,6 @@ def profiles_for(inputs: Sequence[torch.Tensor],
     return [shapes]
 
 
-def _compare(got: torch.Tensor, want: torch.Tensor, atol: float, rtol: float, i: int) -> None:
-    assert got.dtype == want.dtype, f"output {i}: dtype {got.dtype}, torch gives {want.dtype}"
-    assert tuple(got.shape) == tuple(want.shape), (
-        f"output {i}: shape {tuple(got.shape)}, torch gives {tuple(want.shape)}")
-    if want.is_floating_point():
-        torch.testing.assert_close(got, want, atol=atol, rtol=rtol, equal_nan=True)
-    else:
-        assert torch.equal(got, want), f"output {i}: {got} != {want}"
-
-
 def check_layer(build: Build, inputs: Sequence[torch.Tensor], expected: Any, *,
                 atol: float = 1e-5, rtol: float = 1e-5,
                 dynamic: dict[int, Sequence[int]] | None = None,
@@ -98,7 +89,7 @@ def check_layer(build: Build, inputs: Sequence[torch.Tensor], expected: Any, *,
     want = _as_list(expected(*inputs) if callable(expected) else expected)
     assert len(got) == len(want), f"{len(got)} outputs, expected {len(want)}"
     for i, (g, w) in enumerate(zip(got, want)):
-        _compare(g, w, atol, rtol, i)
+        assert_tensor_matches(g, w, atol, rtol, f"output {i}")
     if on_rtx:
         check_on_rtx(network, profiles)
     return got

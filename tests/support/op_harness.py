@@ -25,6 +25,7 @@ from torch.utils import _pytree as pytree
 import trtconv
 from trtconv.backends import BuildFailedError
 
+from .compare import assert_matches
 from .rtx import require_rtx
 
 EXERCISED: set[str] = set()
@@ -39,21 +40,6 @@ class Lambda(torch.nn.Module):
 
     def forward(self, *args: Any) -> Any:
         return self.fn(*args)
-
-
-def _compare(got: Any, want: Any, atol: float, rtol: float) -> None:
-    got_leaves, got_spec = pytree.tree_flatten(got)
-    want_leaves, want_spec = pytree.tree_flatten(want)
-    assert got_spec == want_spec, f"structure {got_spec} != torch's {want_spec}"
-    for i, (g, w) in enumerate(zip(got_leaves, want_leaves)):
-        assert g.dtype == w.dtype, f"output {i}: dtype {g.dtype}, torch gives {w.dtype}"
-        assert tuple(g.shape) == tuple(w.shape), (
-            f"output {i}: shape {tuple(g.shape)}, torch gives {tuple(w.shape)}")
-        if w.is_floating_point():
-            torch.testing.assert_close(g, w, atol=atol, rtol=rtol, equal_nan=True)
-        else:
-            assert torch.equal(g, w), f"output {i}: {g} != {w}"
-
 
 
 
@@ -71,7 +57,7 @@ def check_op(fn: Callable[..., Any] | torch.nn.Module, *inputs: Any, atol: float
                                 **convert_options)
     EXERCISED.update(converted.report.converted)
     got = converted(*[_clone(x) for x in inputs])
-    _compare(got, want, atol, rtol)
+    assert_matches(got, want, atol, rtol)
     if rtx:
         check_on_rtx(module, [_clone(x) for x in inputs], convert_options, rtx, converted)
     return converted

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from trtconv.errors import TrtconvError
+from trtconv.reference import walk
 from trtconv.reference.trt.plan import Recording, record_network, replay
 
 from .tensorrt_plugins import plugin_adder, refuse_without_plugins
@@ -81,9 +82,20 @@ def replay_network(recording: Recording, trt: ModuleType, log_level: Any = None)
     builder = trt.Builder(logger)
     flag = 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
     network = builder.create_network(flag)
-    refuse_without_plugins(recording, trt)
-    tensors = replay(recording, trt, network, add_plugin=plugin_adder(trt))
+    if getattr(trt, "IS_REFERENCE", False):
+        tensors = replay(recording, trt, network, is_reference=True)
+    else:
+        refuse_without_plugins(recording, trt)
+        tensors = replay(recording, trt, network, add_plugin=plugin_adder(trt))
     return Replayed(trt, logger, builder, network, tensors)
+
+
+def rebuild(recording: Recording) -> Any:
+    """A reference network from a recording (what the precision passes return), its builder
+    logging through a capturing logger."""
+    from trtconv.reference import trt
+
+    return replay_network(recording, trt).network
 
 
 def check_against_reference(reference_network: Any, replayed: Replayed,
@@ -98,9 +110,9 @@ def check_against_reference(reference_network: Any, replayed: Replayed,
     """
     mismatches: list[str] = []
     refined: list[tuple[Any, tuple[int, ...]]] = []
-    tensors = list(reference_network._inputs)
-    for layer in reference_network._layers:
-        tensors.extend(layer._outputs)
+    tensors = walk.inputs(reference_network)
+    for layer in walk.layers(reference_network):
+        tensors.extend(walk.layer_outputs(layer))
     for ref in tensors:
         real = replayed.tensors.get(ref.name)
         if real is None:

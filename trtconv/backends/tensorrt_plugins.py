@@ -133,7 +133,8 @@ def _descriptor(trt: ModuleType, trtp: ModuleType, plugin: PluginDef,
     params += [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str)
                for name in (ATTRS, SHAPES)]
     returns = tuple.__class_getitem__((trtp.TensorDesc,) * num_outputs)
-    describe.__signature__ = inspect.Signature(params, return_annotation=returns)  # type: ignore[attr-defined]
+    signature = inspect.Signature(params, return_annotation=returns)
+    describe.__signature__ = signature  # type: ignore[attr-defined]
     describe.__name__ = describe.__qualname__ = f"describe_{_identifier(plugin.id)}"
     return describe
 

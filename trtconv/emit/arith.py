@@ -8,69 +8,73 @@ ITensor; ranks are equalised here, so operands may differ in rank.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import torch
 
+from ..api import E, ITensor, Network, Number, U
 from ..reference import trt
 from .broadcast import to_rank
 from .constants import cast, scalar_like
 
-E = trt.ElementWiseOperation
-U = trt.UnaryOperation
-
 _FLOATS = (trt.DataType.FLOAT, trt.DataType.HALF, trt.DataType.BF16)
 
 
-def is_float(tensor: Any) -> bool:
+def is_float(tensor: ITensor) -> bool:
     """Whether `tensor` (an ITensor) holds floating-point values."""
     return tensor.dtype in _FLOATS
 
 
-def _same_rank(network: Any, *tensors: Any) -> list[Any]:
+def _same_rank(network: Network, *tensors: ITensor) -> list[ITensor]:
     rank = max(len(t.shape) for t in tensors)
     return [to_rank(network, t, rank) for t in tensors]
 
 
-def elementwise(network: Any, a: Any, b: Any, op: Any) -> Any:
+def elementwise(network: Network, a: ITensor, b: ITensor, op: E) -> ITensor:
     """One elementwise layer on two ITensors of one dtype (ranks equalised)."""
     a, b = _same_rank(network, a, b)
     return network.add_elementwise(a, b, op).get_output(0)
 
 
-def unary(network: Any, x: Any, op: Any) -> Any:
+def unary(network: Network, x: ITensor, op: U) -> ITensor:
     """One unary layer (TensorRT's own dtype rules: see the converters for promotion)."""
     return network.add_unary(x, op).get_output(0)
 
 
-def const(network: Any, value: float | int | bool, like: Any) -> Any:
+def const(network: Network, value: Number, like: ITensor) -> ITensor:
     """A constant of `like`'s dtype that broadcasts against it."""
     return scalar_like(network, value, like)
 
 
-def select(network: Any, condition: Any, then: Any, otherwise: Any) -> Any:
+def select(network: Network, condition: ITensor, then: ITensor, otherwise: ITensor) -> ITensor:
     """`torch.where(condition, then, otherwise)` for ITensors (`then`, `otherwise` of one
     dtype)."""
     condition, then, otherwise = _same_rank(network, condition, then, otherwise)
     return network.add_select(condition, then, otherwise).get_output(0)
 
 
-def logical_not(network: Any, x: Any) -> Any:
+def scaled(network: Network, x: ITensor, factor: Number) -> ITensor:
+    """`x * factor` (no layer when `factor` is 1): torch.add's alpha, addcmul's value, ..."""
+    if factor == 1:
+        return x
+    return elementwise(network, x, const(network, factor, x), E.PROD)
+
+
+def logical_not(network: Network, x: ITensor) -> ITensor:
     """Bool `~x`."""
     return unary(network, x, U.NOT)
 
 
-def either(network: Any, a: Any, b: Any) -> Any:
+def either(network: Network, a: ITensor, b: ITensor) -> ITensor:
     """Bool `a | b`."""
     return elementwise(network, a, b, E.OR)
 
 
-def both(network: Any, a: Any, b: Any) -> Any:
+def both(network: Network, a: ITensor, b: ITensor) -> ITensor:
     """Bool `a & b`."""
     return elementwise(network, a, b, E.AND)
 
 
-def compare(network: Any, a: Any, b: Any, op: Any) -> Any:
+def compare(network: Network, a: ITensor, b: ITensor, op: E) -> ITensor:
     """EQUAL, GREATER or LESS; BOOL operands are compared as INT32 for the ordered ones
     (TensorRT orders no BOOLs)."""
     if a.dtype == trt.DataType.BOOL and op != E.EQUAL:
@@ -78,7 +82,7 @@ def compare(network: Any, a: Any, b: Any, op: Any) -> Any:
     return elementwise(network, a, b, op)
 
 
-def is_nan(network: Any, x: Any) -> Any:
+def is_nan(network: Network, x: ITensor) -> ITensor:
     """Bool mask of NaNs (all false for integers)."""
     if is_float(x):
         return unary(network, x, U.ISNAN)
@@ -86,14 +90,14 @@ def is_nan(network: Any, x: Any) -> Any:
     return logical_not(network, elementwise(network, x, x, E.EQUAL))
 
 
-def nonzero(network: Any, x: Any) -> Any:
+def nonzero(network: Network, x: ITensor) -> ITensor:
     """Bool truth value like torch's `x != 0` (NaN is true); bools pass through."""
     if x.dtype == trt.DataType.BOOL:
         return x
     return logical_not(network, elementwise(network, x, const(network, 0, x), E.EQUAL))
 
 
-def trunc(network: Any, x: Any) -> Any:
+def trunc(network: Network, x: ITensor) -> ITensor:
     """Round toward zero: `sign(x) * floor(|x|)` (NaN, inf and -0.0 kept); ints unchanged."""
     if not is_float(x):
         return x
@@ -101,12 +105,12 @@ def trunc(network: Any, x: Any) -> Any:
     return elementwise(network, unary(network, x, U.SIGN), magnitude, E.PROD)
 
 
-def true_div(network: Any, a: Any, b: Any) -> Any:
+def true_div(network: Network, a: ITensor, b: ITensor) -> ITensor:
     """`a / b` for floats."""
     return elementwise(network, a, b, E.DIV)
 
 
-def trunc_div(network: Any, a: Any, b: Any) -> Any:
+def trunc_div(network: Network, a: ITensor, b: ITensor) -> ITensor:
     """torch.div(a, b, rounding_mode='trunc').
 
     Floats: trunc(a / b), as torch computes it. Integers: sign(a)*sign(b)*(|a| // |b|), exact
@@ -120,12 +124,12 @@ def trunc_div(network: Any, a: Any, b: Any) -> Any:
     return elementwise(network, sign, quotient, E.PROD)
 
 
-def floor_div(network: Any, a: Any, b: Any) -> Any:
+def floor_div(network: Network, a: ITensor, b: ITensor) -> ITensor:
     """torch.div(a, b, rounding_mode='floor') (floats: floor of the rounded quotient)."""
     return elementwise(network, a, b, E.FLOOR_DIV)
 
 
-def fmod(network: Any, a: Any, b: Any) -> Any:
+def fmod(network: Network, a: ITensor, b: ITensor) -> ITensor:
     """C fmod: the remainder of truncating division, with the sign of the dividend.
 
     Floats: `a - trunc(a/b)*b`, and `a` itself for a finite `a` over an infinite `b`.
@@ -139,7 +143,7 @@ def fmod(network: Any, a: Any, b: Any) -> Any:
     return select(network, finite_over_inf, a, result)
 
 
-def remainder(network: Any, a: Any, b: Any) -> Any:
+def remainder(network: Network, a: ITensor, b: ITensor) -> ITensor:
     """Python modulo: the remainder with the sign of the divisor (torch.remainder).
 
     Integers: `a - (a // b) * b`. Floats as torch: `m = fmod(a, b)`, plus `b` where `m` is
@@ -156,7 +160,8 @@ def remainder(network: Any, a: Any, b: Any) -> Any:
     return select(network, adjust, elementwise(network, mod, b, E.SUM), mod)
 
 
-def extremum(network: Any, a: Any, b: Any, largest: bool, nan: str = "propagate") -> Any:
+def extremum(network: Network, a: ITensor, b: ITensor, largest: bool, nan: str = "propagate"
+             ) -> ITensor:
     """Elementwise max/min. `nan="propagate"` (torch.maximum: a NaN operand wins) or
     `"ignore"` (torch.fmax: the other operand wins); the result never depends on how
     TensorRT's MAX/MIN treat NaN."""
@@ -170,7 +175,7 @@ def extremum(network: Any, a: Any, b: Any, largest: bool, nan: str = "propagate"
     return select(network, a_nan, b, select(network, b_nan, a, result))
 
 
-def identity(network: Any, x: Any) -> Any:
+def identity(network: Network, x: ITensor) -> ITensor:
     """A copy of `x` as a new tensor (an op whose result is its input still needs a layer:
     a network input cannot also be its output)."""
     return network.add_identity(x).get_output(0)
@@ -184,7 +189,7 @@ def _negative_signed(network: trt.INetworkDefinition, x: trt.ITensor) -> trt.ITe
     return either(network, below, elementwise(network, unary(network, x, U.RECIP), zero, E.LESS))
 
 
-def atan2(network: trt.INetworkDefinition, y: trt.ITensor, x: trt.ITensor) -> trt.ITensor:
+def atan2(network: Network, y: ITensor, x: ITensor) -> ITensor:
     """torch.atan2(y, x) for floats, as C's atan2: the angle of (x, y) in [-pi, pi], with
     signed zeros and infinities as C has them (atan2(+0, -0) = pi, atan2(inf, -inf) = 3pi/4).
 

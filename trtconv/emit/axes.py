@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+
+def varargs(args: Sequence[int | Sequence[int]]) -> list[int]:
+    """torch's int varargs as a list: `view(2, 3)` and `view((2, 3))` alike (sizes, dims).
+
+    >>> varargs((2, 3)), varargs(([2, 3],))
+    ([2, 3], [2, 3])
+    """
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):  # torch.Size is a tuple
+        return list(args[0])
+    return list(args)  # type: ignore[arg-type]
 
 
 def normalize_dim(dim: int, rank: int) -> int:

@@ -3,17 +3,16 @@ promotion (TensorRT never mixes dtypes)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 import torch
 
+from ..api import Ctx, E, ITensor, Network, TensorLike
 from .constants import cast, constant
 from .shapes import dims_of, reshape
 
-Number = bool | int | float
 
-
-def to_rank(network: Any, tensor: Any, rank: int) -> Any:
+def to_rank(network: Network, tensor: ITensor, rank: int) -> ITensor:
     """Prepend size-1 dims so `tensor` has `rank` dims (numpy-style broadcasting)."""
     missing = rank - len(tensor.shape)
     if missing <= 0:
@@ -21,14 +20,14 @@ def to_rank(network: Any, tensor: Any, rank: int) -> Any:
     return reshape(network, tensor, [1] * missing + dims_of(network, tensor))
 
 
-def broadcast_rank(network: Any, a: Any, b: Any) -> tuple[Any, Any]:
+def broadcast_rank(network: Network, a: ITensor, b: ITensor) -> tuple[ITensor, ITensor]:
     rank = max(len(a.shape), len(b.shape))
     return to_rank(network, a, rank), to_rank(network, b, rank)
 
 
-def result_type(values: list[Any]) -> torch.dtype:
+def result_type(values: Sequence[TensorLike]) -> torch.dtype:
     """`torch.result_type` over any number of tensors and Python numbers."""
-    acc: Any = values[0] if isinstance(values[0], torch.Tensor) else torch.tensor(values[0])
+    acc = values[0] if isinstance(values[0], torch.Tensor) else torch.tensor(values[0])
     for other in values[1:]:
         dtype = torch.result_type(acc, other)
         dimensioned = any(isinstance(x, torch.Tensor) and x.dim() > 0 for x in (acc, other))
@@ -36,7 +35,8 @@ def result_type(values: list[Any]) -> torch.dtype:
     return acc.dtype
 
 
-def promote(ctx: Any, values: list[Any], dtype: torch.dtype | None = None) -> list[Any]:
+def promote(ctx: Ctx, values: Sequence[TensorLike], dtype: torch.dtype | None = None
+            ) -> list[ITensor]:
     """ITensors of `values` (tensors or Python numbers) in one dtype, all of one rank.
 
     The dtype is `dtype` if given, else what `torch.result_type` gives. Python numbers become
@@ -56,7 +56,8 @@ def promote(ctx: Any, values: list[Any], dtype: torch.dtype | None = None) -> li
     return out
 
 
-def binary(ctx: Any, a: Any, b: Any, op: Any, dtype: torch.dtype | None = None) -> Any:
+def binary(ctx: Ctx, a: TensorLike, b: TensorLike, op: E, dtype: torch.dtype | None = None
+           ) -> ITensor:
     """`a op b` with torch semantics: operands promoted to one dtype (or `dtype`) and one
     rank, then one elementwise layer."""
     x, y = promote(ctx, [a, b], dtype)

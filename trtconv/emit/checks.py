@@ -8,19 +8,16 @@ TRTModule raises `trtconv.GuardError` naming the op's source line when one is no
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
-from ..reference import trt
+from ..api import Ctx, Dim, E, ITensor, R, U
+from .arith import elementwise
 from .constants import cast
 from .layout import dim_as_tensor
 from .shapes import reshape
 
-E = trt.ElementWiseOperation
 
-
-def indices_in_range(ctx: Any, indices: Any, size: Any, what: str,
+def indices_in_range(ctx: Ctx, indices: ITensor, size: Dim, what: str,
                      negative: bool = False) -> None:
     """Check (when the conversion asks) that every index is in [0, size), or [-size, size)
     where torch counts negative indices from the end."""
@@ -29,16 +26,12 @@ def indices_in_range(ctx: Any, indices: Any, size: Any, what: str,
     network = ctx.network
     idx = reshape(network, cast(network, indices, torch.int64), [-1])
     bound = dim_as_tensor(network, size)
-    low = (network.add_unary(bound, trt.UnaryOperation.NEG).get_output(0) if negative else
+    low = (network.add_unary(bound, U.NEG).get_output(0) if negative else
            ctx.constant(torch.zeros(1, dtype=torch.int64)))
-
-    def compare(a: Any, b: Any, op: Any) -> Any:
-        return network.add_elementwise(a, b, op).get_output(0)
-
-    at_least = compare(compare(idx, low, E.GREATER), compare(idx, low, E.EQUAL), E.OR)
-    inside = compare(at_least, compare(idx, bound, E.LESS), E.AND)
-    every = network.add_reduce(cast(network, inside, torch.int32), trt.ReduceOperation.MIN,
-                               1, False).get_output(0)
-    ok = compare(every, ctx.constant(torch.tensor(1, dtype=torch.int32)), E.EQUAL)
+    at_least = elementwise(network, elementwise(network, idx, low, E.GREATER),
+                           elementwise(network, idx, low, E.EQUAL), E.OR)
+    inside = elementwise(network, at_least, elementwise(network, idx, bound, E.LESS), E.AND)
+    every = network.add_reduce(cast(network, inside, torch.int32), R.MIN, 1, False).get_output(0)
+    ok = elementwise(network, every, ctx.constant(torch.tensor(1, dtype=torch.int32)), E.EQUAL)
     span = "[-size, size)" if negative else "[0, size)"
     ctx.guard_check(ok, f"{what} indices within {span} of the dim they index")

@@ -3,11 +3,11 @@ arithmetic done in a dtype TensorRT has, the result cast to the torch result's d
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import torch
 
+from ..api import Ctx, ITensor, TensorLike
 from .broadcast import promote, result_type
 from .constants import cast
 
@@ -20,7 +20,7 @@ def stored(dtype: torch.dtype) -> torch.dtype:
     return _STORED.get(dtype, dtype)
 
 
-def compute_dtype(ctx: Any, values: list[Any]) -> torch.dtype:
+def compute_dtype(ctx: Ctx, values: Sequence[TensorLike]) -> torch.dtype:
     """The dtype torch computes `values` in for the current call: their promoted type widened
     to the result's dtype (so integer true division runs in float, and an in-place op on a
     float16 tensor with a float32 operand runs in float32). Bools compute as int32."""
@@ -28,13 +28,13 @@ def compute_dtype(ctx: Any, values: list[Any]) -> torch.dtype:
     return torch.int32 if dtype == torch.bool else dtype
 
 
-def finish(ctx: Any, tensor: Any) -> Any:
+def finish(ctx: Ctx, tensor: ITensor) -> ITensor:
     """`tensor` cast to the dtype of the current call's torch result."""
     return cast(ctx.network, tensor, stored(ctx.output.dtype))
 
 
-def apply(ctx: Any, values: list[Any], fn: Callable[..., Any],
-          dtype: torch.dtype | None = None) -> Any:
+def apply(ctx: Ctx, values: Sequence[TensorLike], fn: Callable[..., ITensor],
+          dtype: torch.dtype | None = None) -> ITensor:
     """Promote `values` (tensors or Python numbers) to one dtype (`dtype`, default
     `compute_dtype`) and one rank, emit `fn(network, *itensors)`, cast to the result dtype."""
     operands = promote(ctx, values, dtype or compute_dtype(ctx, values))

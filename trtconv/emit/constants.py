@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import torch
 
+from ..api import Ctx, ITensor, Network, Number
 from ..reference import trt
 
 Warn = Callable[[str], None]
 
 
-def cast(network: Any, tensor: Any, dtype: Any) -> Any:
+def cast(network: Network, tensor: ITensor, dtype: torch.dtype | trt.DataType) -> ITensor:
     """`tensor` as `dtype` (a torch dtype or DataType); no layer if it already is."""
     target = trt.trt_dtype(dtype) if isinstance(dtype, torch.dtype) else dtype
     if tensor.dtype == target:
@@ -20,7 +20,7 @@ def cast(network: Any, tensor: Any, dtype: Any) -> Any:
     return network.add_cast(tensor, target).get_output(0)
 
 
-def constant(network: Any, value: torch.Tensor, warn: Warn | None = None) -> Any:
+def constant(network: Network, value: torch.Tensor, warn: Warn | None = None) -> ITensor:
     """A constant layer holding `value`.
 
     TensorRT has no float64 (stored as float32, with a warning) and no BOOL weights (stored
@@ -37,14 +37,15 @@ def constant(network: Any, value: torch.Tensor, warn: Warn | None = None) -> Any
     return network.add_constant(tuple(value.shape), trt.Weights(value.contiguous())).get_output(0)
 
 
-def scalar_like(network: Any, value: float | int | bool, like: Any, rank: int | None = None) -> Any:
+def scalar_like(network: Network, value: Number, like: ITensor, rank: int | None = None
+                ) -> ITensor:
     """A constant of `like`'s dtype, shaped (1,)*rank so it broadcasts against `like`."""
     rank = len(like.shape) if rank is None else rank
     dtype = trt.torch_dtype(like.dtype)
     return constant(network, torch.tensor(value, dtype=dtype).reshape((1,) * rank))
 
 
-def storable_dtype(ctx: Any, dtype: torch.dtype) -> torch.dtype:
+def storable_dtype(ctx: Ctx, dtype: torch.dtype) -> torch.dtype:
     """The dtype TensorRT computes a torch `dtype` in: float64 becomes float32, with a
     warning (TensorRT has no float64); every other dtype is itself."""
     if dtype != torch.float64:

@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
 import torch
 
+from ..api import Ctx, Dim, E, ITensor, Network, Number
 from ..reference import trt
 from ..symbolic import dim_tensor
 from .broadcast import to_rank
 from .constants import cast, constant, storable_dtype
-from .shapes import Dim, _as_shape_tensor, dims_of, is_dynamic, reshape
-
-if TYPE_CHECKING:
-    from ..context import ConversionContext
-
-E = trt.ElementWiseOperation
+from .shapes import dims_of, is_dynamic, reshape, shape_tensor
 
 _FOLD = {
     E.SUM: lambda a, b: a + b, E.SUB: lambda a, b: a - b, E.PROD: lambda a, b: a * b,
@@ -30,7 +25,7 @@ _FOLD = {
 }
 
 
-def dim_as_tensor(network: Any, d: Dim) -> Any:
+def dim_as_tensor(network: Network, d: Dim) -> ITensor:
     """A dim (an int, a DimInt or a (1,) INT64 ITensor) as a (1,) INT64 ITensor."""
     d = getattr(d, "trt_dim", d)  # a DimInt carries its own tensor
     if isinstance(d, trt.ITensor):
@@ -38,14 +33,14 @@ def dim_as_tensor(network: Any, d: Dim) -> Any:
     return constant(network, torch.tensor([operator.index(d)], dtype=torch.int64))
 
 
-def dim_of(ctx: Any, tensor: Any, axis: int) -> Dim:
+def dim_of(ctx: Ctx, tensor: ITensor, axis: int) -> Dim:
     """`tensor`'s size along `axis`: an int if static, else a (1,) INT64 ITensor made once per
     tensor and axis (shared with the DimInts of `x.size()`)."""
     size = tensor.shape[axis]
     return size if size >= 0 else dim_tensor(ctx, tensor, axis)
 
 
-def broadcast_dims(ctx: ConversionContext, tensors: Sequence[trt.ITensor]) -> list[Dim]:
+def broadcast_dims(ctx: Ctx, tensors: Sequence[ITensor]) -> list[Dim]:
     """The shape `tensors` broadcast to (torch's rules, ranks aligned on the right): an int
     per axis where some tensor's size is static and not 1 (a dynamic size there must match
     it at run time) or all are 1; else the largest of the run-time sizes."""
@@ -67,7 +62,7 @@ def broadcast_dims(ctx: ConversionContext, tensors: Sequence[trt.ITensor]) -> li
     return dims
 
 
-def dim_op(network: Any, a: Dim, b: Dim, op: Any) -> Dim:
+def dim_op(network: Network, a: Dim, b: Dim, op: E) -> Dim:
     """`a op b` for dims (SUM, SUB, PROD, MAX, MIN, FLOOR_DIV): an int when both are static,
     else a (1,) INT64 ITensor."""
     if not is_dynamic(a) and not is_dynamic(b):
@@ -79,8 +74,8 @@ def dim_op(network: Any, a: Dim, b: Dim, op: Any) -> Dim:
     return network.add_elementwise(x, y, op).get_output(0)
 
 
-def reshape_to(network: Any, tensor: Any, shape: Sequence[Dim],
-               source: Sequence[int | None] | None = None, infer_at: int | None = None) -> Any:
+def reshape_to(network: Network, tensor: ITensor, shape: Sequence[Dim],
+               source: Sequence[int | None] | None = None, infer_at: int | None = None) -> ITensor:
     """`tensor` reshaped to `shape`, keeping dynamic dims dynamic.
 
     `shape` is torch's result shape, where entries may be dynamic dims (DimInts, ITensors).
@@ -100,7 +95,7 @@ def reshape_to(network: Any, tensor: Any, shape: Sequence[Dim],
                                                in enumerate(zip(in_shape, shape, source))):
             return tensor
     dynamic_in = any(d < 0 for d in in_shape)
-    dims: list[Any] = list(shape)
+    dims: list[Dim] = list(shape)
     moved: dict[int, int] = {}  # output axis -> input axis whose dynamic size it takes
     for j, k in enumerate(source):
         if k is not None and in_shape[k] < 0 and not is_dynamic(shape[j]):
@@ -128,8 +123,9 @@ def reshape_to(network: Any, tensor: Any, shape: Sequence[Dim],
     return reshape(network, tensor, dims)
 
 
-def slice_tensor(network: Any, tensor: Any, start: Sequence[Dim], size: Sequence[Dim | None],
-                 stride: Sequence[Dim], mode: Any = None) -> Any:
+def slice_tensor(network: Network, tensor: ITensor, start: Sequence[Dim],
+                 size: Sequence[Dim | None], stride: Sequence[Dim],
+                 mode: trt.SampleMode | None = None) -> ITensor:
     """A slice layer: per axis a start, size and stride; a None size keeps that axis whole
     (the layer's `axes` then names the sliced ones). Dynamic parameters go in as shape
     tensors."""
@@ -139,12 +135,12 @@ def slice_tensor(network: Any, tensor: Any, start: Sequence[Dim], size: Sequence
     params = [[p[a] for a in axes] for p in (start, size, stride)]
     static = [tuple(int(d) for d in p) if not any(map(is_dynamic, p)) else None for p in params]
     # Shape tensors first: a layer's inputs come from earlier layers.
-    inputs = {i: _as_shape_tensor(network, p) for i, (p, s) in enumerate(zip(params, static), 1)
+    inputs = {i: shape_tensor(network, p) for i, (p, s) in enumerate(zip(params, static), 1)
               if s is None}
     layer = network.add_slice(tensor, *(s if s is not None else (0,) * len(axes)
                                         for s in static))
-    for index, shape_tensor in inputs.items():
-        layer.set_input(index, shape_tensor)
+    for index, shape_input in inputs.items():
+        layer.set_input(index, shape_input)
     if len(axes) < len(size):
         layer.axes = trt.Dims(axes)
     if mode is not None:
@@ -152,7 +148,17 @@ def slice_tensor(network: Any, tensor: Any, start: Sequence[Dim], size: Sequence
     return layer.get_output(0)
 
 
-def expand_to(network: Any, tensor: Any, dims: Sequence[Dim | None]) -> Any:
+def slice_axis(network: Network, x: ITensor, axis: int, start: Dim, size: Dim) -> ITensor:
+    """Elements [start, start + size) of `axis` (other axes whole, dynamic ones too); start
+    and size may be dynamic dims."""
+    rank = len(x.shape)
+    begin: list[Dim] = [0] * rank
+    sizes: list[Dim | None] = [None] * rank
+    begin[axis], sizes[axis] = start, size
+    return slice_tensor(network, x, begin, sizes, [1] * rank)
+
+
+def expand_to(network: Network, tensor: ITensor, dims: Sequence[Dim | None]) -> ITensor:
     """`tensor` broadcast to `dims` (torch's expand): leading axes are added, size-1 axes are
     read with stride 0, and None keeps an axis as it is. A dynamic axis broadcast to a size
     reads with stride min(size - 1, 1): 0 where it is 1 at run time, else 1."""
@@ -160,9 +166,9 @@ def expand_to(network: Any, tensor: Any, dims: Sequence[Dim | None]) -> Any:
     in_shape = tuple(tensor.shape)
     if all(d is None or not is_dynamic(d) and d == s for d, s in zip(dims, in_shape)):
         return tensor
-    have: list[Any] | None = None
-    size: list[Any] = []
-    stride: list[Any] = []
+    have: list[Dim] | None = None
+    size: list[Dim | None] = []
+    stride: list[Dim] = []
     for axis, (d, s) in enumerate(zip(dims, in_shape)):
         if d is None or not is_dynamic(d) and d == s:
             size.append(None)  # kept whole
@@ -179,7 +185,7 @@ def expand_to(network: Any, tensor: Any, dims: Sequence[Dim | None]) -> Any:
     return slice_tensor(network, tensor, [0] * len(dims), size, stride)
 
 
-def full(ctx: Any, dims: Sequence[Dim], value: Any, dtype: torch.dtype) -> Any:
+def full(ctx: Ctx, dims: Sequence[Dim], value: Number | ITensor, dtype: torch.dtype) -> ITensor:
     """A tensor of `dims` filled with `value` (a Python number or a one-element ITensor):
     a (1,)*rank constant broadcast by a stride-0 slice, so dynamic dims work too.
     float64 becomes float32 with a warning."""
@@ -196,18 +202,18 @@ def full(ctx: Any, dims: Sequence[Dim], value: Any, dtype: torch.dtype) -> Any:
     return expand_to(ctx.network, scalar, dims)
 
 
-def iota(network: Any, length: Dim) -> Any:
+def iota(network: Network, length: Dim) -> ITensor:
     """The 1-D INT64 tensor [0, 1, ..., length - 1]; a dynamic `length` (a DimInt or a (1,)
     INT64 tensor) makes a LINSPACE fill sized at run time."""
     if not is_dynamic(length):
         return constant(network, torch.arange(int(length), dtype=torch.int64))
     layer = network.add_fill((0,), trt.FillOperation.LINSPACE, trt.DataType.INT64)
-    layer.set_input(0, _as_shape_tensor(network, [length]))
+    layer.set_input(0, shape_tensor(network, [length]))
     layer.alpha, layer.beta = 0, 1
     return layer.get_output(0)
 
 
-def permute(network: Any, tensor: Any, order: Sequence[int]) -> Any:
+def permute(network: Network, tensor: ITensor, order: Sequence[int]) -> ITensor:
     """`tensor` with its axes in `order` (torch's permute; no layer for the identity)."""
     order = [int(a) for a in order]
     if order == list(range(len(order))):

@@ -7,15 +7,14 @@ operand is a vector (torch's rule), so it is given leading 1s to match the other
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..api import ITensor, Network
 from ..reference import trt
 from .broadcast import to_rank
 
 M = trt.MatrixOperation
 
 
-def matmul(network: Any, a: Any, b: Any, transpose_b: bool = False) -> Any:
+def matmul(network: Network, a: ITensor, b: ITensor, transpose_b: bool = False) -> ITensor:
     """`torch.matmul(a, b)` for float ITensors of one dtype; with `transpose_b`, `b` (at least
     2-D) is used with its last two axes swapped (`a @ b.mT`, as F.linear needs)."""
     ra, rb = len(a.shape), len(b.shape)

@@ -8,17 +8,16 @@ A slice that starts before the data and ends after it reads outside the input; i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 
+from ..api import Dim, E, ITensor, Network, Number
 from ..reference import trt
 from .constants import constant
 from .layout import dim_op
-from .shapes import Dim, dims_of, is_dynamic, shape_tensor
+from .shapes import dims_of, is_dynamic, shape_tensor
 
 S = trt.SampleMode
-E = trt.ElementWiseOperation
 
 PAD_MODES = {"constant": S.FILL, "reflect": S.REFLECT, "replicate": S.CLAMP,
              "circular": S.WRAP}
@@ -39,8 +38,8 @@ def _is_zero(d: Dim) -> bool:
     return not is_dynamic(d) and int(d) == 0
 
 
-def pad_axes(network: Any, tensor: Any, pairs: Sequence[tuple[Dim, Dim]],
-             mode: str = "constant", value: float | int | bool = 0) -> Any:
+def pad_axes(network: Network, tensor: ITensor, pairs: Sequence[tuple[Dim, Dim]],
+             mode: str = "constant", value: Number = 0) -> ITensor:
     """`tensor` padded by (before, after) on every axis (negative: cropped), reading `value`
     (mode "constant"), the mirrored data without the edge ("reflect"), the edge
     ("replicate") or the other end ("circular") outside it. Pads may be dynamic dims."""
@@ -71,7 +70,7 @@ def pad_axes(network: Any, tensor: Any, pairs: Sequence[tuple[Dim, Dim]],
     return layer.get_output(0)
 
 
-def pad(network: Any, tensor: Any, pad: Sequence[Dim], mode: str = "constant",
-        value: float | int | bool = 0) -> Any:
+def pad(network: Network, tensor: ITensor, pad: Sequence[Dim], mode: str = "constant",
+        value: Number = 0) -> ITensor:
     """`torch.nn.functional.pad(tensor, pad, mode, value)` for an ITensor."""
     return pad_axes(network, tensor, torch_pads(pad, len(tensor.shape)), mode, value)

@@ -11,15 +11,12 @@ way with each bin's bounds computed in the network from its run-time length.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
+from ..api import Dim, E, ITensor, Network, R
 from ..reference import trt
-from .layout import dim_op, slice_tensor
+from .layout import dim_op, slice_axis
 from .reductions import reduce
-from .shapes import Dim, dims_of, reshape
-
-R = trt.ReduceOperation
-E = trt.ElementWiseOperation
+from .shapes import dims_of, reshape
 
 
 def adaptive_bins(length: int, cells: int) -> list[tuple[int, int]]:
@@ -27,16 +24,7 @@ def adaptive_bins(length: int, cells: int) -> list[tuple[int, int]]:
     return [((i * length) // cells, -(-((i + 1) * length) // cells)) for i in range(cells)]
 
 
-def slice_axis(network: Any, x: Any, axis: int, start: Dim, size: Dim) -> Any:
-    """Elements [start, start + size) of `axis` (other axes whole, dynamic ones too); start
-    and size may be dynamic dims."""
-    rank = len(x.shape)
-    begin, sizes = [0] * rank, [None] * rank
-    begin[axis], sizes[axis] = start, size
-    return slice_tensor(network, x, begin, sizes, [1] * rank)
-
-
-def _dynamic_bins(network: Any, length: Dim, cells: int) -> list[tuple[Dim, Dim]]:
+def _dynamic_bins(network: Network, length: Dim, cells: int) -> list[tuple[Dim, Dim]]:
     """`adaptive_bins` of a dynamic length as (start, size) pairs of (1,) INT64 tensors."""
     bins = []
     for i in range(cells):
@@ -47,7 +35,7 @@ def _dynamic_bins(network: Any, length: Dim, cells: int) -> list[tuple[Dim, Dim]
     return bins
 
 
-def _pool_axis(network: Any, x: Any, axis: int, cells: int, op: Any) -> Any:
+def _pool_axis(network: Network, x: ITensor, axis: int, cells: int, op: R) -> ITensor:
     """One axis pooled into `cells` adaptive bins; a dynamic axis gets its bins' bounds
     computed in the network."""
     length = x.shape[axis]
@@ -71,7 +59,8 @@ def _pool_axis(network: Any, x: Any, axis: int, cells: int, op: Any) -> Any:
     return layer.get_output(0)
 
 
-def adaptive_pool(network: Any, x: Any, output_size: Sequence[int | None], average: bool) -> Any:
+def adaptive_pool(network: Network, x: ITensor, output_size: Sequence[int | None], average: bool
+                  ) -> ITensor:
     """The innermost len(output_size) axes of `x` pooled adaptively to `output_size` (None keeps
     an axis); dynamic axes get their bins computed at run time."""
     nsp = len(output_size)

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
 
 import torch
 
+from ..api import Dim, E, ITensor, Network, R, U
 from ..reference import trt
 from .arith import const, elementwise, identity, is_float, nonzero, select, unary
 from .axes import axes_mask, normalize_dims
+from .broadcast import to_rank
 from .constants import cast
 from .layout import dim_as_tensor, dim_op
-from .shapes import Dim, dims_of, is_dynamic, reshape
-
-R = trt.ReduceOperation
-E = trt.ElementWiseOperation
-U = trt.UnaryOperation
+from .shapes import dims_of, is_dynamic, reshape
 
 # TensorRT's top-k layer handles at most this many elements per reduction.
 MAX_TOPK = 3840
@@ -26,7 +23,7 @@ MAX_TOPK = 3840
 Dims = int | Iterable[int] | None
 
 
-def reduce(network: Any, x: Any, op: Any, dims: Dims, keepdim: bool) -> Any:
+def reduce(network: Network, x: ITensor, op: R, dims: Dims, keepdim: bool) -> ITensor:
     """`op` over `dims` (None: all axes) like torch's reductions; a 0-d input is copied."""
     rank = len(x.shape)
     mask = axes_mask(dims, rank)
@@ -35,19 +32,20 @@ def reduce(network: Any, x: Any, op: Any, dims: Dims, keepdim: bool) -> Any:
     return network.add_reduce(x, op, mask, keepdim).get_output(0)
 
 
-def any_true(network: Any, mask: Any, dims: Dims, keepdim: bool) -> Any:
+def any_true(network: Network, mask: ITensor, dims: Dims, keepdim: bool) -> ITensor:
     """Bool reduction: is any element of the BOOL `mask` true over `dims`."""
     as_int = cast(network, mask, torch.int32)
     return cast(network, reduce(network, as_int, R.MAX, dims, keepdim), torch.bool)
 
 
-def all_true(network: Any, mask: Any, dims: Dims, keepdim: bool) -> Any:
+def all_true(network: Network, mask: ITensor, dims: Dims, keepdim: bool) -> ITensor:
     """Bool reduction: are all elements of the BOOL `mask` true over `dims`."""
     as_int = cast(network, mask, torch.int32)
     return cast(network, reduce(network, as_int, R.MIN, dims, keepdim), torch.bool)
 
 
-def reduce_extremum(network: Any, x: Any, largest: bool, dims: Dims, keepdim: bool) -> Any:
+def reduce_extremum(network: Network, x: ITensor, largest: bool, dims: Dims, keepdim: bool
+                    ) -> ITensor:
     """max/min over `dims`; a NaN anywhere in a reduced slice makes its result NaN (torch).
     BOOL inputs reduce as INT32 (TensorRT reduces no BOOLs)."""
     if x.dtype == trt.DataType.BOOL:
@@ -57,7 +55,7 @@ def reduce_extremum(network: Any, x: Any, largest: bool, dims: Dims, keepdim: bo
     return nan_if_any(network, x, values, dims, keepdim)
 
 
-def nan_if_any(network: Any, x: Any, values: Any, dims: Dims, keepdim: bool) -> Any:
+def nan_if_any(network: Network, x: ITensor, values: ITensor, dims: Dims, keepdim: bool) -> ITensor:
     """`values` (a reduction of `x` over `dims`) with NaN where the reduced slice of `x` holds
     a NaN."""
     if not is_float(x):
@@ -66,13 +64,7 @@ def nan_if_any(network: Any, x: Any, values: Any, dims: Dims, keepdim: bool) -> 
     return select(network, has_nan, const(network, math.nan, values), values)
 
 
-def drop_axes(network: Any, x: Any, axes: Iterable[int]) -> Any:
-    """`x` without its size-1 `axes` (non-negative)."""
-    drop = set(axes)
-    return reshape(network, x, [d for i, d in enumerate(dims_of(network, x)) if i not in drop])
-
-
-def nan_ranked(network: Any, x: Any, nan_is_largest: bool) -> Any:
+def nan_ranked(network: Network, x: ITensor, nan_is_largest: bool) -> ITensor:
     """Ranking keys for `x` that order NaN as torch does: NaN becomes +inf (-inf when not
     `nan_is_largest`) and a genuine +inf (-inf) the largest finite value, so NaN still ranks
     strictly beyond it. Only a slice holding both inf and the largest finite value ties."""
@@ -85,18 +77,12 @@ def nan_ranked(network: Any, x: Any, nan_is_largest: bool) -> Any:
     return select(network, unary(network, x, U.ISNAN), const(network, limit, x), keys)
 
 
-def _lift(network: Any, x: Any, rank: int) -> Any:
-    """`x` with leading size-1 dims up to `rank` (top-k needs two dims)."""
-    missing = rank - len(x.shape)
-    return reshape(network, x, [1] * missing + dims_of(network, x)) if missing > 0 else x
-
-
-def _drop_leading(network: Any, x: Any, count: int) -> Any:
+def _drop_leading(network: Network, x: ITensor, count: int) -> ITensor:
     return reshape(network, x, dims_of(network, x)[count:]) if count else x
 
 
-def topk(network: Any, x: Any, k: Dim, axis: int, largest: bool,
-         nan_is_largest: bool = True) -> tuple[Any, Any]:
+def topk(network: Network, x: ITensor, k: Dim, axis: int, largest: bool,
+         nan_is_largest: bool = True) -> tuple[ITensor, ITensor]:
     """Values and INT64 indices of the `k` largest (or smallest) along `axis`, sorted.
 
     NaN ranks above every number (below, with `nan_is_largest=False`) and the values are read
@@ -108,7 +94,7 @@ def topk(network: Any, x: Any, k: Dim, axis: int, largest: bool,
     if not is_dynamic(k) and k > MAX_TOPK:
         raise ValueError(f"top-k of {k} elements exceeds TensorRT's limit of {MAX_TOPK}")
     lifted = max(0, 2 - len(x.shape))
-    data = _lift(network, x, 2)
+    data = to_rank(network, x, 2)  # top-k needs two dims
     axis += lifted
     source = cast(network, data, torch.int32) if data.dtype == trt.DataType.BOOL else data
     source = nan_ranked(network, source, nan_is_largest)
@@ -128,7 +114,7 @@ def topk(network: Any, x: Any, k: Dim, axis: int, largest: bool,
     return _drop_leading(network, values, lifted), _drop_leading(network, indices, lifted)
 
 
-def vector_norm(network: Any, x: Any, ord: float, dims: Dims, keepdim: bool) -> Any:
+def vector_norm(network: Network, x: ITensor, ord: float, dims: Dims, keepdim: bool) -> ITensor:
     """torch.linalg.vector_norm of a float ITensor: 2, 1, inf, -inf, 0 and any other p."""
     magnitude = unary(network, x, U.ABS)
     if ord == 2:
@@ -146,11 +132,11 @@ def vector_norm(network: Any, x: Any, ord: float, dims: Dims, keepdim: bool) -> 
     return elementwise(network, total, const(network, 1.0 / ord, total), E.POW)
 
 
-def reduced_count_tensor(network: Any, x: Any, dims: Dims, like: Any) -> Any:
+def reduced_count_tensor(network: Network, x: ITensor, dims: Dims, like: ITensor) -> ITensor:
     """How many elements each reduction of `x` over `dims` sees, computed in the network from
     its run-time shape: a one-element tensor of `like`'s dtype that broadcasts against it."""
     shape = dims_of(network, x)
-    count: Any = 1
+    count: Dim = 1
     for axis in normalize_dims(dims, len(x.shape)):
         count = dim_op(network, count, shape[axis], E.PROD)
     if not isinstance(count, trt.ITensor):

@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 
+from ..api import Dim, ITensor, Network
 from ..reference import trt
 from .constants import constant
 
-Dim = int | Any  # an int, or a 0-d/1-element INT64 ITensor
 
-
-def static_shape(tensor: Any) -> tuple[int, ...] | None:
+def static_shape(tensor: ITensor) -> tuple[int, ...] | None:
     """The shape if every dim is known at build time, else None."""
     shape = tuple(tensor.shape)
     return None if any(d < 0 for d in shape) else shape
 
 
-def shape_of(network: Any, tensor: Any) -> Any:
+def shape_of(network: Network, tensor: ITensor) -> ITensor:
     """The 1-D INT64 shape tensor of `tensor`."""
     return network.add_shape(tensor).get_output(0)
 
 
-def dims_of(network: Any, tensor: Any) -> list[Dim]:
+def dims_of(network: Network, tensor: ITensor) -> list[Dim]:
     """Each dim as an int if static, else as a (1,) INT64 tensor sliced from its shape."""
     shape = tuple(tensor.shape)
     if all(d >= 0 for d in shape):
@@ -34,14 +32,16 @@ def dims_of(network: Any, tensor: Any) -> list[Dim]:
             for i, d in enumerate(shape)]
 
 
-def is_dynamic(dim: Any) -> bool:
+def is_dynamic(dim: object) -> bool:
     """Whether `dim` is computed in the network: an ITensor or a DimInt (see trtconv.symbolic)."""
     return isinstance(dim, trt.ITensor) or hasattr(dim, "trt_dim")
 
 
-def _as_shape_tensor(network: Any, dims: Sequence[Dim]) -> Any:
-    """Concatenate ints and (1,) INT64 tensors into one 1-D INT64 shape tensor."""
-    pieces: list[Any] = []
+def shape_tensor(network: Network, dims: Sequence[Dim]) -> ITensor:
+    """A 1-D INT64 shape tensor of `dims` (ints, DimInts and (1,) INT64 tensors, as `dims_of`
+    gives), for layers that take their output shape as an input (resize, slice, fill):
+    consecutive static dims share one constant, the pieces are concatenated."""
+    pieces: list[ITensor] = []
     run: list[int] = []  # consecutive static dims share one constant
     for d in list(dims) + [None]:
         d = getattr(d, "trt_dim", d)  # a DimInt carries its own shape tensor
@@ -60,20 +60,14 @@ def _as_shape_tensor(network: Any, dims: Sequence[Dim]) -> Any:
     return layer.get_output(0)
 
 
-def shape_tensor(network: Any, dims: Sequence[Dim]) -> Any:
-    """A 1-D INT64 shape tensor of `dims` (ints and (1,) INT64 tensors, as `dims_of` gives),
-    for layers that take their output shape as an input (resize, slice, fill)."""
-    return _as_shape_tensor(network, dims)
-
-
-def reshape(network: Any, tensor: Any, dims: Sequence[Dim]) -> Any:
+def reshape(network: Network, tensor: ITensor, dims: Sequence[Dim]) -> ITensor:
     """`tensor` reshaped to `dims` (ints, -1 allowed once, or INT64 dim tensors)."""
     if all(not is_dynamic(d) for d in dims):
         layer = network.add_shuffle(tensor)
         layer.zero_is_placeholder = False
         layer.reshape_dims = tuple(int(d) for d in dims)
     else:
-        shape = _as_shape_tensor(network, dims)  # before the shuffle: layers in graph order
+        shape = shape_tensor(network, dims)  # before the shuffle: layers in graph order
         layer = network.add_shuffle(tensor)
         layer.set_input(1, shape)
         layer.zero_is_placeholder = False

@@ -4,9 +4,9 @@ take unbatched inputs."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
+from ..api import ITensor, Network
 from .shapes import dims_of, reshape
 
 
@@ -18,7 +18,7 @@ def ntuple(value: int | Sequence[int], n: int) -> tuple[int, ...]:
     return value * n if len(value) == 1 else value
 
 
-def lift_spatial(network: Any, x: Any, nsp: int) -> tuple[Any, list[int]]:
+def lift_spatial(network: Network, x: ITensor, nsp: int) -> tuple[ITensor, list[int]]:
     """`x` ([N, C, *spatial] or unbatched [C, *spatial] with `nsp` spatial axes) as TensorRT
     windows take it: a batch axis of 1 when unbatched, and for 1-D a trailing axis of 1 (so
     the window runs as k x 1). Also the axes to drop from the result (see `drop_axes`)."""
@@ -29,4 +29,13 @@ def lift_spatial(network: Any, x: Any, nsp: int) -> tuple[Any, list[int]]:
         dims.append(1)
         drop.append(len(dims) - 1)
     return (reshape(network, x, dims) if drop else x), drop
+
+
+def drop_axes(network: Network, x: ITensor, axes: Iterable[int]) -> ITensor:
+    """`x` without its size-1 `axes` (non-negative): the inverse of `lift_spatial`, and what
+    keepdim=False reductions need."""
+    drop = set(axes)
+    if not drop:
+        return x
+    return reshape(network, x, [d for i, d in enumerate(dims_of(network, x)) if i not in drop])
 

@@ -17,7 +17,7 @@ has one) and loads `torch.load(path, weights_only=True)` into it. A new trtconv 
 >>> load_module(path, "os.system")
 Traceback (most recent call last):
 ...
-trtconv.errors.TrtconvError: refusing to load class 'os.system': a served module must be one of trtconv.module.TRTModule
+trtconv.errors.TrtconvError: refusing to load class 'os.system': a served module must be one of trtconv.module.TRTModule, trtconv.partitioned.PartitionedModule
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ reference's own tables before use, and every offset is bounds-checked.
 
 from __future__ import annotations
 
+import inspect
 import json
 import struct
 import zlib
@@ -113,6 +114,16 @@ def record_network(network: Any, profiles: Sequence[dict[str, list[list[int]]]] 
         "config": dict(config or {}),
     }
     return Recording(graph, enc.weights)
+
+
+def arg_index(spec: dict[str, Any], name: str) -> int:
+    """Where the `add_*` argument `name` stands in a layer record's "args" (they are recorded
+    in the order of the method's parameters)."""
+    parameters = list(inspect.signature(NETWORK_METHODS[spec["ctor"]]).parameters)[1:]
+    try:
+        return parameters.index(name)
+    except ValueError:
+        raise KeyError(f"{spec['ctor']} has no argument {name!r}") from None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Runtime, ICudaEngine, IExecutionContext and IOutputAllocator over host memory.
 
 Tensor addresses are host pointers of torch CPU tensors (`tensor.data_ptr()`), laid out
-contiguously as TensorRT's linear format. The engine compiles its layers once into a flat list
-of steps; executing runs each layer's torch code and drops intermediates after their last use.
+contiguously as TensorRT's linear format. The engine folds what constants compute when it is
+created and makes a schedule per set of input shapes at their first run (see `schedule`);
+executing runs the scheduled layers' torch code and drops intermediates after their last use.
 
 An output whose shape depends on the data (after a non-zero or NMS layer, -1 in
 `get_tensor_shape` even with every input shape set) is sized by the runtime after execution:
@@ -14,7 +15,8 @@ its `IOutputAllocator` (`set_output_allocator`) is asked for memory of the exact
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -30,12 +32,7 @@ from .enums import (
 )
 from .network import INetworkDefinition
 from .plan import PlanError, Recording, from_bytes, replay
-
-_Step = tuple[Callable[[list[Any]], list[torch.Tensor]], list[int], list[int], list[int]]
-# Reference-only: sees each executed layer's output names and values (trtconv.debug.compare
-# reads intermediate values with it; nothing is marked, the engine runs as it is).
-Inspector = Callable[[tuple[str, ...], list[torch.Tensor]], None]
-
+from .schedule import Inspector, Schedule, fold_constants, needed_layers, schedule
 
 # The alignment TensorRT asks output allocators for.
 OUTPUT_ALIGNMENT = 256
@@ -65,6 +62,8 @@ class IOutputAllocator:
 
     def notify_shape(self, tensor_name: str, shape: Dims) -> None:
         raise NotImplementedError("IOutputAllocator.notify_shape must be overridden")
+# Schedules kept per engine (one per set of input shapes, the oldest dropped first).
+_MAX_SCHEDULES = 16
 
 
 class _SilentLogger(ILogger):
@@ -113,7 +112,11 @@ class ICudaEngine:
         self._outputs = list(self._network._outputs)
         self._io = {t.name: t for t in self._inputs + self._outputs}
         self._profiles: list[dict[str, list[list[int]]]] = recording.graph.get("profiles", [])
-        self._steps, self._slots, self._output_slots = _compile(self._network)
+        self._layers = needed_layers(self._network._layers, self._outputs)
+        self._folded = fold_constants(self._layers)  # what TensorRT folds when it builds
+        self._schedules: dict[tuple[Any, ...], Schedule] = {}  # per input shapes
+        self._schedules_lock = threading.Lock()
+        self._unscheduled: Schedule | None = None  # for inspection
         self.name = self._network.name
         self.error_recorder = None
 
@@ -124,7 +127,7 @@ class ICudaEngine:
 
     @property
     def num_layers(self) -> int:
-        return len(self._steps)
+        return len(self._layers)
 
     @property
     def num_optimization_profiles(self) -> int:
@@ -187,71 +190,34 @@ class ICudaEngine:
     def _infer(self, input_shapes: dict[str, tuple[int, ...]]) -> dict[ITensor, TensorInfo]:
         return infer_concrete(self._network, input_shapes)[0]
 
-    def _run(self, inputs: list[torch.Tensor], inspect: Inspector | None = None
+    def _schedule(self, key: tuple[Any, ...], infos: dict[ITensor, TensorInfo]) -> Schedule:
+        """The schedule for the input shapes `key` (made once, at the first run with them)."""
+        found = self._schedules.get(key)
+        if found is None:
+            with self._schedules_lock:  # contexts of one engine may run on several threads
+                found = self._schedules.get(key)
+                if found is None:
+                    if len(self._schedules) >= _MAX_SCHEDULES:
+                        self._schedules.pop(next(iter(self._schedules)))
+                    found = schedule(self._inputs, self._layers, self._outputs, self._folded,
+                                     infos)
+                    self._schedules[key] = found
+        return found
+
+    def _run(self, inputs: list[torch.Tensor], key: tuple[Any, ...],
+             infos: dict[ITensor, TensorInfo], inspect: Inspector | None = None
              ) -> list[torch.Tensor]:
-        values: list[Any] = [None] * self._slots
-        values[:len(inputs)] = inputs
-        for fn, ins, outs, frees in self._steps:
-            results = fn([values[i] for i in ins])
-            for slot, result in zip(outs, results):
-                values[slot] = result
-            if inspect is not None:
-                inspect(fn.output_names, results)  # type: ignore[attr-defined]
-            for slot in frees:
-                values[slot] = None
-        return [values[s] for s in self._output_slots]
+        if inspect is not None:  # every layer, as built: nothing folded, fused or preset
+            if self._unscheduled is None:
+                self._unscheduled = schedule(self._inputs, self._layers, self._outputs, {}, None)
+            return self._unscheduled.run(inputs, inspect)
+        return self._schedule(key, infos).run(inputs)
 
 
 def _reference_module() -> Any:
     from trtconv.reference import trt
 
     return trt
-
-
-def _compile(network: INetworkDefinition) -> tuple[list[_Step], int, list[int]]:
-    """Order the layers the outputs (and the layers without outputs: assertions) need into
-    steps with integer slots and last-use frees."""
-    needed: set[int] = set()
-    stack = [t._producer for t in network._outputs if t._producer is not None]
-    stack += [layer for layer in network._layers if not layer._outputs]
-    while stack:
-        layer = stack.pop()
-        if layer._index in needed:
-            continue
-        needed.add(layer._index)
-        stack.extend(t._producer for t in layer._inputs if t is not None and t._producer)
-    layers = [network._layers[i] for i in sorted(needed)]
-    slot: dict[int, int] = {id(t): i for i, t in enumerate(network._inputs)}
-    for layer in layers:
-        for out in layer._outputs:
-            slot[id(out)] = len(slot)
-    last_use: dict[int, int] = {}
-    for position, layer in enumerate(layers):
-        for t in layer._inputs:
-            if t is not None:
-                last_use[slot[id(t)]] = position
-    keep = {slot[id(t)] for t in network._outputs}
-    absent = len(slot)  # a slot that always holds None, for absent optional inputs
-    steps: list[_Step] = []
-    for position, layer in enumerate(layers):
-        ins = [slot[id(t)] if t is not None else absent for t in layer._inputs]
-        frees = sorted({s for s in ins if s != absent and last_use.get(s) == position} - keep)
-        steps.append((_bind(layer), ins, [slot[id(t)] for t in layer._outputs], frees))
-    return steps, len(slot) + 1, [slot[id(t)] for t in network._outputs]
-
-
-def _bind(layer: Any) -> Callable[[list[Any]], list[torch.Tensor]]:
-    execute = layer.execute
-    name = layer.name
-
-    def run(ins: list[Any]) -> list[torch.Tensor]:
-        try:
-            return execute(ins)
-        except Exception as e:  # name the layer: the torch error alone does not say where
-            raise RuntimeError(f"layer {name!r} failed: {e}") from e
-
-    run.output_names = tuple(t.name for t in layer._outputs)  # type: ignore[attr-defined]
-    return run
 
 
 def _host_tensor(address: int, shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
@@ -378,7 +344,7 @@ class IExecutionContext:
             infos = self._infos()
             assert infos is not None
             inputs = [self._view(t.name, self._shapes[t.name], t.dtype) for t in engine._inputs]
-            outputs = engine._run(inputs, self.inspector)
+            outputs = engine._run(inputs, self._inferred[0], infos, self.inspector)
             for tensor, value in zip(engine._outputs, outputs):
                 self._write_output(tensor, infos[tensor].shape, value, stream_handle)
         except (LayerError, RuntimeError, ValueError, TypeError) as e:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -26,9 +25,10 @@ _FORMULAS: dict[ActivationType, Callable[[torch.Tensor, float, float], torch.Ten
     _A.HARD_SIGMOID: lambda x, a, b: (a * x + b).clamp(0, 1),
     _A.SCALED_TANH: lambda x, a, b: a * torch.tanh(b * x),
     _A.THRESHOLDED_RELU: lambda x, a, b: torch.where(x > a, x, torch.zeros_like(x)),
-    _A.GELU_ERF: lambda x, a, b: 0.5 * x * (1 + torch.erf(x / math.sqrt(2.0))),
-    _A.GELU_TANH: lambda x, a, b: 0.5 * x * (1 + torch.tanh(
-        math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x))),
+    # 0.5 x (1 + erf(x / sqrt(2))) and 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), each
+    # in one kernel
+    _A.GELU_ERF: lambda x, a, b: torch.nn.functional.gelu(x),
+    _A.GELU_TANH: lambda x, a, b: torch.nn.functional.gelu(x, approximate="tanh"),
 }
 # TensorRT accepts integer inputs for RELU only (checked against TensorRT-RTX).
 _RELU_INTS = frozenset({DataType.INT8, DataType.INT32, DataType.INT64})
@@ -49,6 +49,11 @@ class IActivationLayer(ILayer):
 
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
         return [_FORMULAS[self.type](ins[0], self.alpha, self.beta)]
+
+    def specialize(self, ins: list[TensorInfo | None], outs: list[TensorInfo]
+                   ) -> Callable[[list[Any]], list[torch.Tensor]]:
+        formula, alpha, beta = _FORMULAS[self.type], self.alpha, self.beta
+        return lambda ins: [formula(ins[0], alpha, beta)]
 
 
 @_method

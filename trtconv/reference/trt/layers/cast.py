@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -38,6 +39,14 @@ class ICastLayer(ILayer):
         if x.is_floating_point() and not to.is_floating_point and to != torch.bool:
             x = x.trunc()  # TensorRT casts float to int by truncation, like C
         return [x.to(to)]
+
+    def specialize(self, ins: list[TensorInfo | None], outs: list[TensorInfo]
+                   ) -> Callable[[list[Any]], list[torch.Tensor]]:
+        to = torch_dtype(self.to_type)
+        if torch_dtype(ins[0].dtype).is_floating_point and not to.is_floating_point \
+                and to != torch.bool:
+            return self.execute
+        return lambda ins: [ins[0].to(to)]
 
 
 @_method

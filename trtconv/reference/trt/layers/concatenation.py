@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -78,6 +79,11 @@ class IConcatenationLayer(ILayer):
 
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
         return [torch.cat(ins, self.axis)]
+
+    def specialize(self, ins: list[TensorInfo | None], outs: list[TensorInfo]
+                   ) -> Callable[[list[Any]], list[torch.Tensor]]:
+        axis = self.axis
+        return lambda ins: [torch.cat(ins, axis)]
 
 
 @_method

@@ -186,6 +186,35 @@ class IConvolutionLayer(_ConvolutionBase):
         return [from_compute(from_batched(y, lead), x.dtype)]
 
 
+    def specialize(self, ins: list[TensorInfo | None], outs: list[TensorInfo]
+                   ) -> Callable[[list[Any]], list[torch.Tensor]]:
+        """Static weights: the kernel, bias, padding and batch layout worked out once."""
+        if self._tensor_input(ins, 1) is not None or self._tensor_input(ins, 2) is not None:
+            return self.execute
+        x, nd = ins[0], len(self.kernel_size_nd)
+        kernel, bias = self._weights([None], x.shape[-nd - 1])
+        pads = [(pre, post) for _, pre, post in (
+            forward_axis(size, axis, self.padding_mode)
+            for size, axis in zip(x.shape[-nd:], self._axes()))]
+        symmetric = all(pre == post >= 0 for pre, post in pads)
+        padding: Any = tuple(pre for pre, _ in pads) if symmetric else 0
+        conv, stride = _CONV[nd], tuple(self.stride_nd)
+        dilation, groups = tuple(self.dilation_nd), self.num_groups
+        batched = None if x.rank == nd + 2 else (-1, *x.shape[-nd - 1:])
+        out = outs[0].shape
+
+        def run(ins: list[Any]) -> list[torch.Tensor]:
+            v = to_compute(ins[0])
+            if batched is not None:
+                v = v.reshape(batched)
+            if not symmetric:
+                v = pad_spatial(v, pads)
+            y = conv(v, kernel, bias, stride, padding, dilation, groups)
+            return [from_compute(y if batched is None else y.reshape(out), ins[0].dtype)]
+
+        return run
+
+
 class IDeconvolutionLayer(_ConvolutionBase):
     """Transposed convolution; pre/post padding crop the full output."""
 

@@ -97,6 +97,11 @@ class IElementWiseLayer(ILayer):
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
         return [_TORCH[self.op](ins[0], ins[1])]
 
+    def specialize(self, ins: list[TensorInfo | None], outs: list[TensorInfo]
+                   ) -> Callable[[list[Any]], list[torch.Tensor]]:
+        fn = _TORCH[self.op]
+        return lambda ins: [fn(ins[0], ins[1])]
+
 
 @_method
 def add_elementwise(self: Any, input1: ITensor, input2: ITensor,

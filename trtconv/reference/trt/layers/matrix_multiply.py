@@ -7,6 +7,7 @@ ranks must be equal; a VECTOR operand has one dim fewer than a matrix partner.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -78,14 +79,54 @@ class IMatrixMultiplyLayer(ILayer):
         return [TensorInfo(batch + mat_a[:-1] + mat_b[1:], a.dtype)]
 
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
-        a = _operand(ins[0], self.op0, -2)  # a vector on the left is a 1-row matrix
-        b = _operand(ins[1], self.op1, -1)  # on the right a 1-column matrix
-        out = torch.matmul(a, b)
-        if self.op1 == _Op.VECTOR:
-            out = out.squeeze(-1)
-        if self.op0 == _Op.VECTOR:
-            out = out.squeeze(-2 if self.op1 != _Op.VECTOR else -1)
-        return [out]
+        return self.specialize([], [])(ins)
+
+    def specialize(self, ins: list[TensorInfo | None], outs: list[TensorInfo]
+                   ) -> Callable[[list[Any]], list[torch.Tensor]]:
+        op0, op1 = self.op0, self.op1
+
+        def run(ins: list[Any]) -> list[torch.Tensor]:
+            a = _operand(ins[0], op0, -2)  # a vector on the left is a 1-row matrix
+            b = _operand(ins[1], op1, -1)  # on the right a 1-column matrix
+            if _one_matrix(a, b):
+                # one matrix for every batch: one product of all of a's rows with it (torch's
+                # matmul would run one small product per batch element for some shapes)
+                rows = a.reshape(-1, a.shape[-1])
+                out = torch.mm(rows, b.reshape(b.shape[-2:])).reshape(
+                    *a.shape[:-1], b.shape[-1])
+            else:
+                out = torch.matmul(a, b)
+            if op1 == _Op.VECTOR:
+                out = out.squeeze(-1)
+            if op0 == _Op.VECTOR:
+                out = out.squeeze(-2 if op1 != _Op.VECTOR else -1)
+            return [out]
+
+        return run
+
+    def _specialize_with_bias(self, ins: list[TensorInfo | None], outs: list[TensorInfo]
+                              ) -> Callable[[list[Any]], list[torch.Tensor]] | None:
+        """This product plus a bias along its last axis (input 2, shaped (1, ..., 1, N)), as
+        one step: the bias added in the product's epilogue (None: not a matrix product of
+        matrices)."""
+        if self.op0 == _Op.VECTOR or self.op1 == _Op.VECTOR:
+            return None
+        op0, op1 = self.op0, self.op1
+
+        def run(ins: list[Any]) -> list[torch.Tensor]:
+            a, b = _operand(ins[0], op0, -2), _operand(ins[1], op1, -1)
+            if _one_matrix(a, b):
+                rows = a.reshape(-1, a.shape[-1])
+                out = torch.addmm(ins[2].reshape(-1), rows, b.reshape(b.shape[-2:]))
+                return [out.reshape(*a.shape[:-1], b.shape[-1])]
+            return [torch.matmul(a, b) + ins[2]]
+
+        return run
+
+
+def _one_matrix(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Whether `b` is one matrix for all of `a`'s (several) batch dims."""
+    return a.dim() > 2 and a.dim() >= b.dim() and all(d == 1 for d in b.shape[:-2])
 
 
 @_method

@@ -10,6 +10,7 @@ groups, their channel dimension is C with `add_normalization_v2` and G with the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -97,6 +98,29 @@ class INormalizationLayer(ILayer):
             if self.is_v2:
                 y = y * scale + bias
         return [from_compute(y, ins[0].dtype)]
+
+    def specialize(self, ins: list[TensorInfo | None], outs: list[TensorInfo]
+                   ) -> Callable[[list[Any]], list[torch.Tensor]]:
+        """Over the trailing axes with scale and bias along those axes only (layer norm):
+        torch's fused layer_norm, the same formula in one kernel."""
+        x, scale, bias = ins[0], ins[1], ins[2]
+        rank = x.rank
+        axes = self._reduced_axes(rank)
+        lead = rank - len(axes)
+        if (self.num_groups != 1 or axes != list(range(lead, rank))
+                or any(d != 1 for t in (scale, bias) for d in t.shape[:lead])):
+            return self.execute
+        normalized, eps = x.shape[lead:], self.epsilon
+
+        def run(ins: list[Any]) -> list[torch.Tensor]:
+            weight = to_compute(ins[1]).expand(scale.shape[:lead] + normalized)
+            shift = to_compute(ins[2]).expand(bias.shape[:lead] + normalized)
+            y = torch.nn.functional.layer_norm(to_compute(ins[0]), normalized,
+                                               weight.reshape(normalized),
+                                               shift.reshape(normalized), eps)
+            return [from_compute(y, ins[0].dtype)]
+
+        return run
 
     def _normalize(self, x: torch.Tensor, axes: list[int]) -> torch.Tensor:
         var, mean = torch.var_mean(x, dim=axes, correction=0, keepdim=True)

@@ -10,7 +10,7 @@ in the explicitly padded input; EXPLICIT_ROUND_UP's extra room at the end is nev
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -98,6 +98,34 @@ class IPoolingLayer(WindowLayer):
         else:
             y = (1 - b) * self._max(batched, pads) + b * self._average(batched, pads)
         return [from_compute(from_batched(y, lead), x.dtype)]
+
+    def specialize(self, ins: list[TensorInfo | None], outs: list[TensorInfo]
+                   ) -> Callable[[list[Any]], list[torch.Tensor]]:
+        """Max pooling, and average pooling with its divisors counted once for the shapes."""
+        x, nd = ins[0], len(self.window_size_nd)
+        geometry = self._geometry(x.shape[-nd:])
+        if 0 in outs[0].shape or self.type == PoolingType.MAX_AVERAGE_BLEND:
+            return self.execute
+        pads = [(pre, post) for _, pre, post in geometry]
+        batched = None if x.rank == nd + 2 else (-1, *x.shape[-nd - 1:])
+        out = outs[0].shape
+        if self.type == PoolingType.MAX:
+            def pool(v: torch.Tensor) -> torch.Tensor:
+                return self._max(v, pads)
+        else:
+            window, stride = self.window_size_nd, self.stride_nd
+            count = _window_sum(self._count_mask(pads, x.shape[-nd:]), window, stride)
+            count = count.clamp(min=1)
+
+            def pool(v: torch.Tensor) -> torch.Tensor:
+                return _window_sum(pad_spatial(v, pads), window, stride) / count
+
+        def run(ins: list[Any]) -> list[torch.Tensor]:
+            v = to_compute(ins[0])
+            y = pool(v if batched is None else v.reshape(batched))
+            return [from_compute(y if batched is None else y.reshape(out), ins[0].dtype)]
+
+        return run
 
     def _max(self, x: torch.Tensor, pads: list[tuple[int, int]]) -> torch.Tensor:
         window, stride = tuple(self.window_size_nd), tuple(self.stride_nd)

@@ -119,6 +119,15 @@ class IReduceLayer(ILayer):
             out = _TORCH[self.op](x, axes)
         return [out.reshape(self._reduced(shape, axes, self.keep_dims))]
 
+    def specialize(self, ins: list[TensorInfo | None], outs: list[TensorInfo]
+                   ) -> Callable[[list[Any]], list[torch.Tensor]]:
+        shape = ins[0].shape
+        axes = self._axes(len(shape))
+        if math.prod(shape[d] for d in axes) == 0:
+            return self.execute
+        fn, out = _TORCH[self.op], outs[0].shape
+        return lambda ins: [fn(ins[0], axes).reshape(out)]
+
 
 @_method
 def add_reduce(self: Any, input: ITensor, op: ReduceOperation, axes: int,

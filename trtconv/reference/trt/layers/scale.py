@@ -9,6 +9,7 @@ passed as None are empty weights of the input's type (the binding's default).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -112,6 +113,22 @@ class IScaleLayer(ILayer):
         y = y if power is None else torch.pow(y, power)
         return [from_compute(y, ins[0].dtype)]
 
+
+    def specialize(self, ins: list[TensorInfo | None], outs: list[TensorInfo]
+                   ) -> Callable[[list[Any]], list[torch.Tensor]]:
+        """Batch norm's path (CHANNEL scale and shift over axis 1) with its coefficients made
+        once; the other modes run `execute`."""
+        axis, _ = self._count(ins[0].shape)
+        if not (self.mode == ScaleMode.CHANNEL and axis == 1 and self.scale.size
+                and self.shift.size and not self.power.size):
+            return self.execute
+        scale, shift, zeros, ones = self._channel_coefficients()
+
+        def run(ins: list[Any]) -> list[torch.Tensor]:
+            y = F.batch_norm(to_compute(ins[0]), zeros, ones, scale, shift, False, 0.0, 0.0)
+            return [from_compute(y, ins[0].dtype)]
+
+        return run
 
     def _channel_coefficients(self) -> tuple[torch.Tensor, ...]:
         """scale, shift, zeros, ones as float32 vectors (made again if the weights change)."""

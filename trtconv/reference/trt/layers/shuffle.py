@@ -6,6 +6,7 @@ reshape); without either there is no reshape.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -125,6 +126,34 @@ class IShuffleLayer(ILayer):
         if total >= 0 and all(d >= 0 for d in out) and volume(out) != total:
             raise self.fail(f"cannot reshape {source} ({total} values) to {tuple(out)}")
         return tuple(out)
+
+    def specialize(self, ins: list[TensorInfo | None], outs: list[TensorInfo]
+                   ) -> Callable[[list[Any]], list[torch.Tensor]]:
+        """The output shape is known: transpose, reshape to it (before the second transpose),
+        transpose; no shape tensor is read back."""
+        rank = ins[0].rank
+        first = tuple(self.first_transpose[:rank])
+        out = outs[0].shape
+        second = tuple(self.second_transpose[:len(out)])
+        middle = [0] * len(out)
+        for j, axis in enumerate(second):
+            middle[axis] = out[j]
+        permuted = tuple(ins[0].shape[a] for a in first)
+        first_op = first if first != tuple(range(rank)) else None
+        target = tuple(middle) if tuple(middle) != permuted else None
+        second_op = second if second != tuple(range(len(out))) else None
+
+        def run(ins: list[Any]) -> list[torch.Tensor]:
+            x = ins[0]
+            if first_op is not None:
+                x = x.permute(first_op)
+            if target is not None:
+                x = x.reshape(target)
+            if second_op is not None:
+                x = x.permute(second_op)
+            return [x]
+
+        return run
 
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
         x = ins[0]

@@ -8,6 +8,7 @@ properties or from 1-D shape tensors on inputs 1, 2 and 3; input 4 is FILL's val
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,6 +209,30 @@ class ISliceLayer(ILayer):
             raise self.fail(f"{self.mode.name} cannot read from axis {w.axis} of length 0")
 
     # --- execution ----------------------------------------------------------------------------
+    def specialize(self, ins: list[TensorInfo | None], outs: list[TensorInfo]
+                   ) -> Callable[[list[Any]], list[torch.Tensor]]:
+        """With the windows known at these shapes: a view of in-bounds windows with positive
+        strides (what every mode reads there), else the general slice without re-deriving
+        the windows."""
+        windows = self._windows(ins, ins[0])
+        if windows is None or not all(w.known() for w in windows) or (
+                len(ins) > _FILL_INPUT and ins[_FILL_INPUT] is not None):
+            return self.execute
+        shape = ins[0].shape
+        for w in windows:
+            self._check_bounds(w, shape[w.axis])
+        if all(w.stride > 0 and 0 <= w.start and (w.size == 0 or w.start + (w.size - 1)
+                                                  * w.stride < shape[w.axis])
+               for w in windows):
+            index = [slice(None)] * len(shape)
+            for w in windows:
+                index[w.axis] = slice(w.start, w.start + max(w.size - 1, 0) * w.stride + 1
+                                      if w.size else w.start, w.stride)
+            key = tuple(index)
+            return lambda ins: [ins[0][key]]
+        mode = self.mode
+        return lambda ins: [_slice(ins[0], windows, mode, torch.zeros((), dtype=ins[0].dtype))]
+
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
         x = ins[0]
         infos = [host_info(x, with_value=False)]  # and the parameters with their values

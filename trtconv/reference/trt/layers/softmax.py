@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -47,6 +48,11 @@ class ISoftMaxLayer(ILayer):
 
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
         return [torch.softmax(ins[0], self._axis())]
+
+    def specialize(self, ins: list[TensorInfo | None], outs: list[TensorInfo]
+                   ) -> Callable[[list[Any]], list[torch.Tensor]]:
+        axis = self._axis()
+        return lambda ins: [torch.softmax(ins[0], axis)]
 
 
 @_method

@@ -58,6 +58,11 @@ class IUnaryLayer(ILayer):
     def execute(self, ins: list[Any]) -> list[torch.Tensor]:
         return [_TORCH[self.op](ins[0])]
 
+    def specialize(self, ins: list[TensorInfo | None], outs: list[TensorInfo]
+                   ) -> Callable[[list[Any]], list[torch.Tensor]]:
+        fn = _TORCH[self.op]
+        return lambda ins: [fn(ins[0])]
+
 
 @_method
 def add_unary(self: Any, input: ITensor, op: UnaryOperation) -> IUnaryLayer:
