@@ -14,11 +14,11 @@ from __future__ import annotations
 import torch
 
 from trtconv import emit, trt
-from trtconv.context import ConversionContext
+from trtconv.api import Ctx, ITensor
 from trtconv.registry import register_table
 
 
-def _value(ctx: ConversionContext, dst: torch.Tensor, src: torch.Tensor) -> trt.ITensor:
+def _value(ctx: Ctx, dst: torch.Tensor, src: torch.Tensor) -> ITensor:
     """`src` as dst's dtype, broadcast to dst's shape (a traced dst's dynamic dims too)."""
     network = ctx.network
     value = emit.cast(network, ctx.trt(src), emit.storable_dtype(ctx, dst.dtype))
@@ -26,8 +26,8 @@ def _value(ctx: ConversionContext, dst: torch.Tensor, src: torch.Tensor) -> trt.
     return emit.expand_to(network, emit.to_rank(network, value, dst.dim()), dims)
 
 
-def _base_before(ctx: ConversionContext, base: torch.Tensor, view: torch.Tensor
-                 ) -> trt.ITensor:
+def _base_before(ctx: Ctx, base: torch.Tensor, view: torch.Tensor
+                 ) -> ITensor:
     """The base as the network had it before this write: its ITensor when traced; for a
     constant, its values with the view's region as it was before torch ran the call."""
     if ctx.is_traced(base):
@@ -40,8 +40,8 @@ def _base_before(ctx: ConversionContext, base: torch.Tensor, view: torch.Tensor
     return ctx.constant(values)
 
 
-def _write_into_base(ctx: ConversionContext, base: torch.Tensor, view: torch.Tensor,
-                     value: trt.ITensor) -> None:
+def _write_into_base(ctx: Ctx, base: torch.Tensor, view: torch.Tensor,
+                     value: ITensor) -> None:
     """Scatter `value` (the view's new contents) into the base at the view's positions."""
     if not base.is_contiguous() or base.dtype != view.dtype:
         raise ctx.unsupported("copy_ into a view of a non-contiguous tensor or of another "
@@ -58,8 +58,8 @@ def _write_into_base(ctx: ConversionContext, base: torch.Tensor, view: torch.Ten
     ctx.bind(base, emit.reshape(network, layer.get_output(0), list(base.shape)))
 
 
-def convert_copy(ctx: ConversionContext, self: torch.Tensor, src: torch.Tensor,
-          non_blocking: bool = False) -> trt.ITensor:
+def convert_copy(ctx: Ctx, self: torch.Tensor, src: torch.Tensor,
+          non_blocking: bool = False) -> ITensor:
     value = _value(ctx, self, src)
     base = self._base
     if base is not None and self.numel():

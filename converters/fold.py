@@ -16,25 +16,24 @@ from collections.abc import Sequence
 
 import torch
 
-from trtconv import emit, trt
-from trtconv.context import ConversionContext
+from trtconv import emit
+from trtconv.api import Ctx, E, ITensor, Network
 from trtconv.emit.layout import dim_op
 from trtconv.emit.shapes import Dim
 from trtconv.emit.spatial import ntuple
 from trtconv.registry import register_table
 
-E = trt.ElementWiseOperation
 Pair = int | Sequence[int]
 
 
-def _window_count(network: trt.INetworkDefinition, size: Dim, kernel: int, dilation: int,
+def _window_count(network: Network, size: Dim, kernel: int, dilation: int,
                   padding: int, stride: int) -> Dim:
     """How many windows fit along one axis: (size + 2p - d(k-1) - 1) // s + 1."""
     span = dim_op(network, size, 2 * padding - dilation * (kernel - 1) - 1, E.SUM)
     return dim_op(network, dim_op(network, span, stride, E.FLOOR_DIV), 1, E.SUM)
 
 
-def _batched(ctx: ConversionContext, input: torch.Tensor, rank: int) -> trt.ITensor:
+def _batched(ctx: Ctx, input: torch.Tensor, rank: int) -> ITensor:
     """The input's ITensor with a batch axis of 1 when it is unbatched (rank `rank` - 1)."""
     x = ctx.trt(input)
     if len(x.shape) == rank:
@@ -42,15 +41,15 @@ def _batched(ctx: ConversionContext, input: torch.Tensor, rank: int) -> trt.ITen
     return emit.reshape(ctx.network, x, [1, *emit.dims_of(ctx.network, x)])
 
 
-def _unbatched(ctx: ConversionContext, y: trt.ITensor) -> trt.ITensor:
+def _unbatched(ctx: Ctx, y: ITensor) -> ITensor:
     """`y` without the batch axis `_batched` added, when torch's result has none."""
     if len(y.shape) == ctx.output.dim():
         return y
     return emit.reshape(ctx.network, y, emit.dims_of(ctx.network, y)[1:])
 
 
-def convert_unfold(ctx: ConversionContext, input: torch.Tensor, kernel_size: Pair,
-                   dilation: Pair = 1, padding: Pair = 0, stride: Pair = 1) -> trt.ITensor:
+def convert_unfold(ctx: Ctx, input: torch.Tensor, kernel_size: Pair,
+                   dilation: Pair = 1, padding: Pair = 0, stride: Pair = 1) -> ITensor:
     network = ctx.network
     (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (ntuple(v, 2) for v in (kernel_size, dilation,
                                                                       padding, stride))
@@ -74,8 +73,8 @@ def convert_unfold(ctx: ConversionContext, input: torch.Tensor, kernel_size: Pai
     return _unbatched(ctx, columns)
 
 
-def _spread(network: trt.INetworkDefinition, block: trt.ITensor, n: Dim, c: int,
-            rows: int, cols: int, sh: int, sw: int) -> trt.ITensor:
+def _spread(network: Network, block: ITensor, n: Dim, c: int,
+            rows: int, cols: int, sh: int, sw: int) -> ITensor:
     """[N, C, rows, cols] -> [N, C, rows*sh, cols*sw] with the data at multiples of the
     stride and zeros between."""
     if sh == sw == 1:
@@ -85,9 +84,9 @@ def _spread(network: trt.INetworkDefinition, block: trt.ITensor, n: Dim, c: int,
     return emit.reshape(network, block, [n, c, rows * sh, cols * sw])
 
 
-def convert_fold(ctx: ConversionContext, input: torch.Tensor, output_size: Pair,
+def convert_fold(ctx: Ctx, input: torch.Tensor, output_size: Pair,
                  kernel_size: Pair, dilation: Pair = 1, padding: Pair = 0, stride: Pair = 1
-                 ) -> trt.ITensor:
+                 ) -> ITensor:
     network = ctx.network
     (oh_, ow_), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (ntuple(v, 2) for v in (
         output_size, kernel_size, dilation, padding, stride))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from trtconv import emit, trt
-from trtconv.context import ConversionContext
+from trtconv.api import Ctx, ITensor
 from trtconv.registry import register_table
 
 _INTERPOLATION = {"bilinear": trt.InterpolationMode.LINEAR,
@@ -23,9 +23,9 @@ _PADDING = {"zeros": trt.SampleMode.FILL, "border": trt.SampleMode.CLAMP,
             "reflection": trt.SampleMode.REFLECT}
 
 
-def convert_grid_sample(ctx: ConversionContext, input: torch.Tensor, grid: torch.Tensor,
+def convert_grid_sample(ctx: Ctx, input: torch.Tensor, grid: torch.Tensor,
                 mode: str = "bilinear", padding_mode: str = "zeros",
-                align_corners: bool | None = None) -> trt.ITensor:
+                align_corners: bool | None = None) -> ITensor:
     if mode not in _INTERPOLATION:
         raise ctx.unsupported(f"grid_sample mode {mode!r} (TensorRT has bilinear, nearest and "
                               "bicubic)")

@@ -23,24 +23,23 @@ from __future__ import annotations
 import torch
 
 from trtconv import emit, trt
-from trtconv.context import ConversionContext
+from trtconv.api import Ctx, E, ITensor
 from trtconv.emit.layout import dim_as_tensor, dim_of
 from trtconv.registry import register_when_imported
 
-E = trt.ElementWiseOperation
 MAX_BOXES = 5000  # TensorRT's NMS considers at most this many boxes (topk_box_limit)
 _LOWEST = float(torch.finfo(torch.float32).min)
 
 
-def _float(ctx: ConversionContext, value: torch.Tensor) -> trt.ITensor:
+def _float(ctx: Ctx, value: torch.Tensor) -> ITensor:
     return emit.cast(ctx.network, ctx.trt(value), torch.float32)
 
 
-def _scalar(ctx: ConversionContext, value: float | int, dtype: torch.dtype) -> trt.ITensor:
+def _scalar(ctx: Ctx, value: float | int, dtype: torch.dtype) -> ITensor:
     return ctx.constant(torch.tensor(value, dtype=dtype))
 
 
-def _check_count(ctx: ConversionContext, boxes: trt.ITensor) -> None:
+def _check_count(ctx: Ctx, boxes: ITensor) -> None:
     """At most MAX_BOXES boxes: refused when static, asserted in the engine when not."""
     count = dim_of(ctx, boxes, 0)
     if not emit.is_dynamic(count):
@@ -57,8 +56,8 @@ def _check_count(ctx: ConversionContext, boxes: trt.ITensor) -> None:
                                   f"considers at most {MAX_BOXES}")
 
 
-def keep_indices(ctx: ConversionContext, boxes: trt.ITensor, scores: trt.ITensor,
-                 iou_threshold: float) -> trt.ITensor:
+def _keep_indices(ctx: Ctx, boxes: ITensor, scores: ITensor,
+                 iou_threshold: float) -> ITensor:
     """The int64 indices NMS keeps of float32 `boxes` [N, 4] and `scores` [N], by decreasing
     score."""
     if not 0.0 <= iou_threshold <= 1.0:
@@ -80,13 +79,13 @@ def keep_indices(ctx: ConversionContext, boxes: trt.ITensor, scores: trt.ITensor
     return emit.reshape(network, column, [-1])
 
 
-def nms(ctx: ConversionContext, boxes: torch.Tensor, scores: torch.Tensor,
-        iou_threshold: float) -> trt.ITensor:
-    return keep_indices(ctx, _float(ctx, boxes), _float(ctx, scores), iou_threshold)
+def convert_nms(ctx: Ctx, boxes: torch.Tensor, scores: torch.Tensor,
+        iou_threshold: float) -> ITensor:
+    return _keep_indices(ctx, _float(ctx, boxes), _float(ctx, scores), iou_threshold)
 
 
-def batched_nms(ctx: ConversionContext, boxes: torch.Tensor, scores: torch.Tensor,
-                idxs: torch.Tensor, iou_threshold: float) -> trt.ITensor:
+def convert_batched_nms(ctx: Ctx, boxes: torch.Tensor, scores: torch.Tensor,
+                idxs: torch.Tensor, iou_threshold: float) -> ITensor:
     """torchvision's coordinate trick: boxes of category k move by k * (max coordinate + 1),
     so boxes of different categories never overlap. A 0 joins the maximum, which leaves it
     unchanged for boxes in the contract and defines it for no boxes at all."""
@@ -99,11 +98,11 @@ def batched_nms(ctx: ConversionContext, boxes: torch.Tensor, scores: torch.Tenso
     offsets = emit.arith.elementwise(network, _float(ctx, idxs), step, E.PROD)
     moved = emit.arith.elementwise(network, corners,
                                    emit.reshape(network, offsets, [-1, 1]), E.SUM)
-    return keep_indices(ctx, moved, _float(ctx, scores), iou_threshold)
+    return _keep_indices(ctx, moved, _float(ctx, scores), iou_threshold)
 
 
 register_when_imported("torchvision", {
-    "torchvision.ops.nms": nms, "torchvision.ops.boxes.nms": nms,
-    "torchvision.ops.batched_nms": batched_nms,
-    "torchvision.ops.boxes.batched_nms": batched_nms,
+    "torchvision.ops.nms": convert_nms, "torchvision.ops.boxes.nms": convert_nms,
+    "torchvision.ops.batched_nms": convert_batched_nms,
+    "torchvision.ops.boxes.batched_nms": convert_batched_nms,
 })

@@ -17,34 +17,32 @@ from __future__ import annotations
 
 import torch
 
-from trtconv import emit, trt
-from trtconv.context import ConversionContext
+from trtconv import emit
+from trtconv.api import Ctx, E, ITensor, Network
 from trtconv.emit.layout import dim_op
 from trtconv.emit.selection import flat_nonzero, nonzero_indices, row
 from trtconv.emit.shapes import Dim
 from trtconv.registry import register_spellings
 
-E = trt.ElementWiseOperation
 
-
-def _indices(ctx: ConversionContext, input: torch.Tensor) -> trt.ITensor:
+def _indices(ctx: Ctx, input: torch.Tensor) -> ITensor:
     """(rank, count) INT64 coordinates of the non-zero elements (0-d input: rank 0)."""
     return nonzero_indices(ctx.network, ctx.trt(input))
 
 
-def convert_nonzero(ctx: ConversionContext, input: torch.Tensor, *,
+def convert_nonzero(ctx: Ctx, input: torch.Tensor, *,
                     out: torch.Tensor | None = None, as_tuple: bool = False
-                    ) -> trt.ITensor | tuple[trt.ITensor, ...]:
+                    ) -> ITensor | tuple[ITensor, ...]:
     if as_tuple:
         return where_indices(ctx, input)
     return emit.permute(ctx.network, _indices(ctx, input), (1, 0))
 
 
-def convert_argwhere(ctx: ConversionContext, input: torch.Tensor) -> trt.ITensor:
+def convert_argwhere(ctx: Ctx, input: torch.Tensor) -> ITensor:
     return convert_nonzero(ctx, input)
 
 
-def where_indices(ctx: ConversionContext, condition: torch.Tensor) -> tuple[trt.ITensor, ...]:
+def where_indices(ctx: Ctx, condition: torch.Tensor) -> tuple[ITensor, ...]:
     """torch.where(condition) and nonzero(as_tuple=True): one index vector per axis (a 0-d
     condition counts as 1-D)."""
     x = ctx.trt(condition)
@@ -54,8 +52,8 @@ def where_indices(ctx: ConversionContext, condition: torch.Tensor) -> tuple[trt.
     return tuple(row(ctx.network, indices, k) for k in range(len(x.shape)))
 
 
-def convert_masked_select(ctx: ConversionContext, input: torch.Tensor, mask: torch.Tensor, *,
-                          out: torch.Tensor | None = None) -> trt.ITensor:
+def convert_masked_select(ctx: Ctx, input: torch.Tensor, mask: torch.Tensor, *,
+                          out: torch.Tensor | None = None) -> ITensor:
     """The elements of `input` where `mask` (both broadcast to one shape) is true, 1-D."""
     network = ctx.network
     x, m = ctx.trt(input), ctx.trt(mask)
@@ -68,7 +66,7 @@ def convert_masked_select(ctx: ConversionContext, input: torch.Tensor, mask: tor
     return network.add_gather(flat, flat_nonzero(network, m), 0).get_output(0)
 
 
-def _broadcast_dim(network: trt.INetworkDefinition, a: Dim, b: Dim) -> Dim:
+def _broadcast_dim(network: Network, a: Dim, b: Dim) -> Dim:
     """The broadcast of two dims (one of them 1, or both equal)."""
     if not emit.is_dynamic(a) and a == 1:
         return b
@@ -79,14 +77,14 @@ def _broadcast_dim(network: trt.INetworkDefinition, a: Dim, b: Dim) -> Dim:
     return dim_op(network, a, b, E.MAX)
 
 
-def is_network_mask(ctx: ConversionContext, item: object) -> bool:
+def is_network_mask(ctx: Ctx, item: object) -> bool:
     """Whether an index is a boolean mask computed by the network."""
     return isinstance(item, torch.Tensor) and item.dtype in (torch.bool, torch.uint8) and \
         ctx.is_traced(item)
 
 
-def select_with_mask(ctx: ConversionContext, input: torch.Tensor, key: object
-                     ) -> tuple[trt.ITensor, tuple[int, ...], tuple[object, ...]]:
+def select_with_mask(ctx: Ctx, input: torch.Tensor, key: object
+                     ) -> tuple[ITensor, tuple[int, ...], tuple[object, ...]]:
     """The selection `input[key]` makes with the key's network-computed boolean mask, its
     example shape, and the rest of the key (the mask replaced by a whole-axis slice) for the
     ordinary indexing of the result. Ints, slices, None and one Ellipsis may join the mask;

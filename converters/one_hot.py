@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import torch
 
-from trtconv import trt
-from trtconv.context import ConversionContext
+from trtconv.api import Ctx, ITensor
 from trtconv.registry import register_table
 
 
-def convert_one_hot(ctx: ConversionContext, input: torch.Tensor, num_classes: int = -1
-                    ) -> trt.ITensor:
+def convert_one_hot(ctx: Ctx, input: torch.Tensor, num_classes: int = -1
+                    ) -> ITensor:
     if num_classes < 0:
         raise ctx.unsupported("one_hot with num_classes=-1 (the number of classes would be read "
                               "from the data); pass num_classes")
