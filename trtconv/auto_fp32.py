@@ -185,7 +185,7 @@ def island_reasons(result: AutoResult, network: Any, calls: Sequence[CallRecord]
     for index in result.final.kept:
         call = calls[index]
         first, end = call.layers
-        for layer in network._layers[first:end]:
+        for layer in walk.layers(network, first, end):
             islands[layer.name] = (f"kept in fp32 by keep_fp32='auto': {short_op(call.op)} at "
                                    f"{call.source.short}: {result.reasons[index]}")
     return islands

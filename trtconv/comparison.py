@@ -23,6 +23,7 @@ import torch
 
 from . import tracing
 from .calls import CallRecord
+from .reference import walk
 
 # The unit roundoff of each precision: an input error below it is as good as exact.
 UNIT_ROUNDOFF = {"fp32": 2.0 ** -24, "fp16": 2.0 ** -11, "bf16": 2.0 ** -8, "int8": 2.0 ** -8}
@@ -128,12 +129,12 @@ def call_inputs(call: CallRecord) -> list[str]:
         return []
     network = call.outputs[0]._network
     first, end = call.layers
+    own = walk.layers(network, first, end)
+    made_here = {out.name for layer in own for out in walk.layer_outputs(layer)}
     names: list[str] = []
-    for layer in network._layers[first:end]:
-        for t in layer._inputs:
-            if t is None or (t._producer is not None and first <= t._producer._index < end):
-                continue
-            if t.name not in names:
+    for layer in own:
+        for t in walk.layer_inputs(layer):
+            if t is not None and t.name not in made_here and t.name not in names:
                 names.append(t.name)
     return names
 

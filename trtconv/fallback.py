@@ -32,7 +32,7 @@ from .marking import constant_args
 from .module import TRTModule
 from .partition import PartialOptions, PartialTrace, Plan, Step, corners_of, describe_plan, plan
 from .partitioned import STATE_VERSION, PartitionedModule, encode, resolve_step, step_name
-from .reference import trt
+from .reference import trt, walk
 from .reference.trt.plan import record_network, replay
 from .registry import qualified_name
 from .segments import SegmentGraph, segment_profiles, segment_recording, split
@@ -85,7 +85,7 @@ def _assemble(module: Any, given: Examples, settings: Settings, traced: PartialR
               ) -> PartitionedModule:
     ctx = traced.tracer.ctx
     leaves, structure = describe(traced.outputs)
-    by_name = ctx.network._tensor_names
+    by_name = walk.tensors(ctx.network)
     constants: list[torch.Tensor] = []
     output_keys = [_output_key(ctx, leaf, constants) for leaf in leaves]
     exported = [by_name[k] for step in traced.partition.torch_steps

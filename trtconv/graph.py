@@ -36,6 +36,7 @@ from typing import Any
 
 from .backends.replay import rebuild
 from .errors import TrtconvError
+from .reference import walk
 from .reference.trt.plan import Recording, from_bytes
 from .summary import layer_type
 
@@ -112,11 +113,12 @@ class _Builder:
         self.islands = dict(metadata.get("fp32_islands") or {})
         self.tensors: list[dict[str, Any]] = []
         self.tensor_index: dict[str, int] = {}
-        self.layers = [self.layer(layer) for layer in network._layers]
+        self.producer = {name: index for name, (index, _) in walk.producers(network).items()}
+        self.layers = [self.layer(layer) for layer in walk.layers(network)]
 
     def tensor(self, t: Any) -> int:
         if t.name not in self.tensor_index:
-            producer = t._producer._index if t._producer is not None else -1
+            producer = self.producer.get(t.name, -1)
             self.tensor_index[t.name] = len(self.tensors)
             self.tensors.append({"n": t.name, "s": list(t.shape), "d": t.dtype.name,
                                  "p": producer})
@@ -124,8 +126,8 @@ class _Builder:
 
     def layer(self, layer: Any) -> dict[str, Any]:
         entry = {"n": layer.name, "t": layer_type(layer),
-                 "i": [self.tensor(t) if t is not None else -1 for t in layer._inputs],
-                 "o": [self.tensor(t) for t in layer._outputs], "a": _props(layer)}
+                 "i": [self.tensor(t) if t is not None else -1 for t in walk.layer_inputs(layer)],
+                 "o": [self.tensor(t) for t in walk.layer_outputs(layer)], "a": _props(layer)}
         if layer.name in self.islands:
             entry["f"] = self.islands[layer.name]
         return entry
@@ -147,15 +149,16 @@ def _groups(network: Any) -> list[dict[str, Any]]:
     groups: list[dict[str, Any]] = []
     members: set[int] = set()  # layer indices of the last group
     pending: list[int] = []
-    for layer in network._layers:
+    producer = {name: index for name, (index, _) in walk.producers(network).items()}
+    for index, layer in enumerate(walk.layers(network)):
         if not layer.metadata:
-            reads = {t._producer._index for t in layer._inputs
-                     if t is not None and t._producer is not None}
+            reads = {producer[t.name] for t in walk.layer_inputs(layer)
+                     if t is not None and t.name in producer}
             if groups and reads & members:
-                groups[-1]["layers"].append(layer._index)
-                members.add(layer._index)
+                groups[-1]["layers"].append(index)
+                members.add(index)
             else:
-                pending.append(layer._index)
+                pending.append(index)
             continue
         key = _call_key(layer.name)
         if not groups or groups[-1]["key"] != key:
@@ -163,8 +166,8 @@ def _groups(network: Any) -> list[dict[str, Any]]:
             groups.append({"key": key, "path": layer.name.rpartition("/")[0], "op": op,
                            "src": _short(src), "file": src, "layers": []})
             members = set()
-        groups[-1]["layers"] += [*pending, layer._index]
-        members.update([*pending, layer._index])
+        groups[-1]["layers"] += [*pending, index]
+        members.update([*pending, index])
         pending = []
     if pending and groups:
         groups[-1]["layers"] += pending
@@ -226,12 +229,12 @@ def graph_data(network: Any, metadata: Mapping[str, Any], title: str = "",
     groups = _groups(network)
     profiles = metadata.get("profiles") or []
     inputs = [{"t": b.tensor(t), "ranges": [p.get(t.name) for p in profiles]}
-              for t in network._inputs]
+              for t in walk.inputs(network)]
     return {
         "title": title, "backend": metadata.get("backend", ""),
         "precision": metadata.get("precision", "fp32"), "tensors": b.tensors,
         "layers": b.layers, "tree": _tree(groups, pytorch_segments), "inputs": inputs,
-        "outputs": [b.tensor(t) for t in network._outputs],
+        "outputs": [b.tensor(t) for t in walk.outputs(network)],
         "types": metadata.get("module_types") or {},
         "guards": list(metadata.get("guards") or []),
         "warnings": list(metadata.get("warnings") or []),

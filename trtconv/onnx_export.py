@@ -32,7 +32,7 @@ import torch
 
 from .errors import TrtconvError
 from .onnx_ops import MAPPERS
-from .reference import trt
+from .reference import trt, walk
 
 OPSET = 20  # Gelu, ReduceMean with an axes input, GridSample over N-D
 TRT_DOMAIN = "trt"
@@ -56,7 +56,7 @@ class Exporter:
         self.islands = islands or {}
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
-        self.used: set[str] = {t.name for t in network._inputs}
+        self.used: set[str] = {t.name for t in walk.inputs(network)}
         self.custom = 0
 
     # --- helpers the mappers use ----------------------------------------------------------------
@@ -92,7 +92,7 @@ class Exporter:
         doc = layer.metadata
         if layer.name in self.islands:
             doc = f"{doc}; fp32 island: {self.islands[layer.name]}".lstrip("; ")
-        node = self.onnx.helper.make_node(op_type, inputs, [t.name for t in layer._outputs],
+        node = self.onnx.helper.make_node(op_type, inputs, [t.name for t in walk.layer_outputs(layer)],
                                           name=layer.name, domain=domain, doc_string=doc,
                                           **attrs)
         self.nodes.append(node)
@@ -106,7 +106,7 @@ class Exporter:
 
     def custom_node(self, layer: Any) -> None:
         """A `trt`-domain node: properties as attributes, weights as extra inputs."""
-        inputs = [self.name(t) for t in layer._inputs]
+        inputs = [self.name(t) for t in walk.layer_inputs(layer)]
         attrs: dict[str, Any] = {}
         weights = []
         for key in type(layer).props():
@@ -138,14 +138,14 @@ class Exporter:
 
     def model(self, name: str, metadata: dict[str, str]) -> Any:
         helper = self.onnx.helper
-        for layer in self.network._layers:
+        for layer in walk.layers(self.network):
             self.layer(layer)
-        outputs = {t.name for t in self.network._outputs}
-        inner = [t for layer in self.network._layers for t in layer._outputs
+        outputs = {t.name for t in walk.outputs(self.network)}
+        inner = [t for layer in walk.layers(self.network) for t in walk.layer_outputs(layer)
                  if t.name not in outputs]
         graph = helper.make_graph(
-            self.nodes, name, [self.value_info(t, True) for t in self.network._inputs],
-            [self.value_info(t) for t in self.network._outputs], self.initializers,
+            self.nodes, name, [self.value_info(t, True) for t in walk.inputs(self.network)],
+            [self.value_info(t) for t in walk.outputs(self.network)], self.initializers,
             value_info=[self.value_info(t) for t in inner])
         opsets = [helper.make_opsetid("", OPSET)]
         if self.custom:

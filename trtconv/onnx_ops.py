@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from .reference import trt
+from .reference import trt, walk
 
 Mapper = Callable[[Any, Any], bool]
 
@@ -34,7 +34,7 @@ _FLOATS = {trt.DataType.FLOAT, trt.DataType.HALF, trt.DataType.BF16}
 
 
 def _inputs(ex: Any, layer: Any) -> list[str]:
-    return [ex.name(t) for t in layer._inputs]
+    return [ex.name(t) for t in walk.layer_inputs(layer)]
 
 
 def _activation(ex: Any, layer: Any) -> bool:
@@ -57,7 +57,7 @@ def _activation(ex: Any, layer: Any) -> bool:
     elif kind == "SOFTPLUS" and a == 1.0 and b == 1.0:
         ex.node(layer, "Softplus", x)
     elif kind == "CLIP":
-        dtype = trt.torch_dtype(layer._inputs[0].dtype)
+        dtype = trt.torch_dtype(layer.get_input(0).dtype)
         low = ex.initializer(layer, "min", torch.tensor(a, dtype=dtype))
         high = ex.initializer(layer, "max", torch.tensor(b, dtype=dtype))
         ex.node(layer, "Clip", [*x, low, high])
@@ -74,7 +74,7 @@ def _unary(ex: Any, layer: Any) -> bool:
 def _elementwise(ex: Any, layer: Any) -> bool:
     name = layer.op.name
     op = _ELEMENTWISE.get(name)
-    if op is None and layer._inputs[0].dtype in _FLOATS:
+    if op is None and layer.get_input(0).dtype in _FLOATS:
         op = _FLOAT_ONLY.get(name)
     return op is not None and ex.node(layer, op, _inputs(ex, layer))
 
@@ -84,7 +84,7 @@ def _cast(ex: Any, layer: Any) -> bool:
 
 
 def _identity(ex: Any, layer: Any) -> bool:
-    source, out = layer._inputs[0].dtype, layer._outputs[0].dtype
+    source, out = layer.get_input(0).dtype, layer.get_output(0).dtype
     if source == out:
         return ex.node(layer, "Identity", _inputs(ex, layer))
     return ex.node(layer, "Cast", _inputs(ex, layer), to=ex.onnx_dtype(out))
@@ -110,20 +110,20 @@ def _window(layer: Any) -> dict[str, Any] | None:
 
 
 def _convolution(ex: Any, layer: Any, op: str = "Conv") -> bool:
-    window, x = _window(layer), layer._inputs[0]
+    window, x = _window(layer), layer.get_input(0)
     channels = x.shape[1] if len(x.shape) > 1 else -1
     if window is None or channels < 0:
         return False
     groups, maps, kernel = layer.num_groups, layer.num_output_maps, list(layer.kernel_size_nd)
     inputs = [ex.name(x)]
-    if len(layer._inputs) > 1 and layer._inputs[1] is not None:
-        inputs.append(ex.name(layer._inputs[1]))
+    if layer.num_inputs > 1 and layer.get_input(1) is not None:
+        inputs.append(ex.name(layer.get_input(1)))
     else:
         shape = ([maps, channels // groups] if op == "Conv" else [channels, maps // groups])
         inputs.append(ex.initializer(layer, "kernel",
                                      layer.kernel.tensor.reshape(shape + kernel)))
-    if len(layer._inputs) > 2 and layer._inputs[2] is not None:
-        inputs.append(ex.name(layer._inputs[2]))
+    if layer.num_inputs > 2 and layer.get_input(2) is not None:
+        inputs.append(ex.name(layer.get_input(2)))
     elif layer.bias is not None and layer.bias.size:
         inputs.append(ex.initializer(layer, "bias", layer.bias.tensor))
     return ex.node(layer, op, inputs, kernel_shape=kernel, group=groups,
@@ -153,12 +153,12 @@ def _reduce(ex: Any, layer: Any) -> bool:
     op = _REDUCE.get(layer.op.name)
     if op is None:
         return False
-    axes = ex.ints(layer, "axes", _axes(layer.axes, len(layer._inputs[0].shape)))
-    return ex.node(layer, op, [ex.name(layer._inputs[0]), axes], keepdims=int(layer.keep_dims))
+    axes = ex.ints(layer, "axes", _axes(layer.axes, len(layer.get_input(0).shape)))
+    return ex.node(layer, op, [ex.name(layer.get_input(0)), axes], keepdims=int(layer.keep_dims))
 
 
 def _softmax(ex: Any, layer: Any) -> bool:
-    axes = _axes(layer.axes, len(layer._inputs[0].shape))
+    axes = _axes(layer.axes, len(layer.get_input(0).shape))
     return len(axes) == 1 and ex.node(layer, "Softmax", _inputs(ex, layer), axis=axes[0])
 
 
@@ -167,7 +167,7 @@ def _matrix_multiply(ex: Any, layer: Any) -> bool:
     inputs = _inputs(ex, layer)
     if ops == ("NONE", "NONE"):
         return ex.node(layer, "MatMul", inputs)
-    if "VECTOR" in ops or len(layer._inputs[0].shape) < 2:
+    if "VECTOR" in ops or len(layer.get_input(0).shape) < 2:
         return False
     left = "ji" if ops[0] == "TRANSPOSE" else "ij"
     right = "kj" if ops[1] == "TRANSPOSE" else "jk"
@@ -175,16 +175,16 @@ def _matrix_multiply(ex: Any, layer: Any) -> bool:
 
 
 def _shuffle(ex: Any, layer: Any) -> bool:
-    rank = len(layer._inputs[0].shape)
+    rank = len(layer.get_input(0).shape)
     first = list(layer.first_transpose)[:rank]
-    reshape = "reshape_dims" in layer._props or len(layer._inputs) > 1
-    out_rank = len(layer._outputs[0].shape)
+    reshape = "reshape_dims" in layer._props or layer.num_inputs > 1
+    out_rank = len(layer.get_output(0).shape)
     second = list(layer.second_transpose)[:out_rank]
     moved = [p != list(range(len(p))) for p in (first, second)]
     if reshape and not any(moved):
-        shape = (ex.name(layer._inputs[1]) if len(layer._inputs) > 1 else
+        shape = (ex.name(layer.get_input(1)) if layer.num_inputs > 1 else
                  ex.ints(layer, "shape", list(layer.reshape_dims)))
-        return ex.node(layer, "Reshape", [ex.name(layer._inputs[0]), shape],
+        return ex.node(layer, "Reshape", [ex.name(layer.get_input(0)), shape],
                        allowzero=0 if layer.zero_is_placeholder else 1)
     if reshape or all(moved):
         return False
@@ -194,17 +194,17 @@ def _shuffle(ex: Any, layer: Any) -> bool:
 
 
 def _slice(ex: Any, layer: Any) -> bool:
-    if len(layer._inputs) > 1 and any(t is not None for t in layer._inputs[1:4]):
+    if layer.num_inputs > 1 and any(t is not None for t in walk.layer_inputs(layer)[1:4]):
         return False  # start, size or stride computed at run time
     if layer.mode == trt.SampleMode.FILL:
         return _fill_slice(ex, layer)
-    if layer.mode != trt.SampleMode.STRICT_BOUNDS or len(layer._inputs) > 5:
+    if layer.mode != trt.SampleMode.STRICT_BOUNDS or layer.num_inputs > 5:
         return False
     start, size, stride = list(layer.start), list(layer.shape), list(layer.stride)
     axes = list(layer.axes) if layer.axes is not None else list(range(len(start)))
     # ends past the front of an axis (negative stride) must not read as "from the back"
     ends = [s + n * d if s + n * d >= 0 else -(2 ** 63) for s, n, d in zip(start, size, stride)]
-    inputs = [ex.name(layer._inputs[0]), ex.ints(layer, "starts", start),
+    inputs = [ex.name(layer.get_input(0)), ex.ints(layer, "starts", start),
               ex.ints(layer, "ends", ends), ex.ints(layer, "axes", axes),
               ex.ints(layer, "steps", stride)]
     return ex.node(layer, "Slice", inputs)
@@ -212,14 +212,14 @@ def _slice(ex: Any, layer: Any) -> bool:
 
 def _fill_slice(ex: Any, layer: Any) -> bool:
     """A unit-stride slice that reads outside its input and fills there: a constant Pad."""
-    dims = list(layer._inputs[0].shape)
+    dims = list(layer.get_input(0).shape)
     start, size = list(layer.start), list(layer.shape)
     if layer.axes is not None or any(d != 1 for d in layer.stride) or min(dims) < 0:
         return False
     pads = [-s for s in start] + [s + n - d for s, n, d in zip(start, size, dims)]
-    inputs = [ex.name(layer._inputs[0]), ex.ints(layer, "pads", pads)]
-    if len(layer._inputs) > 4 and layer._inputs[4] is not None:
-        inputs.append(ex.name(layer._inputs[4]))
+    inputs = [ex.name(layer.get_input(0)), ex.ints(layer, "pads", pads)]
+    if layer.num_inputs > 4 and layer.get_input(4) is not None:
+        inputs.append(ex.name(layer.get_input(4)))
     return ex.node(layer, "Pad", inputs, mode="constant")
 
 
@@ -236,11 +236,11 @@ def _gather(ex: Any, layer: Any) -> bool:
 
 
 def _padding(ex: Any, layer: Any) -> bool:
-    rank = len(layer._inputs[0].shape)
+    rank = len(layer.get_input(0).shape)
     pre, post = list(layer.pre_padding_nd), list(layer.post_padding_nd)
     lead = [0] * (rank - len(pre))
     pads = ex.ints(layer, "pads", lead + pre + lead + post)
-    return ex.node(layer, "Pad", [ex.name(layer._inputs[0]), pads], mode="constant")
+    return ex.node(layer, "Pad", [ex.name(layer.get_input(0)), pads], mode="constant")
 
 
 def _scatter(ex: Any, layer: Any) -> bool:
@@ -258,7 +258,7 @@ def _cumulative(ex: Any, layer: Any) -> bool:
 
 def _normalization(ex: Any, layer: Any) -> bool:
     """Layer normalization over the trailing axes (scale and bias broadcast as ONNX's)."""
-    rank = len(layer._inputs[0].shape)
+    rank = len(layer.get_input(0).shape)
     axes = _axes(layer.axes, rank)
     if layer.num_groups != 1 or not axes or axes != list(range(axes[0], rank)):
         return False

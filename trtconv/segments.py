@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .partition import PartialTrace, Plan, Step
+from .reference import walk
 from .reference.trt.plan import Recording
 
 # Layer classes that compute sizes when every input does (with shape and constant layers).
@@ -51,27 +52,31 @@ class Splitter:
             for step in segment:
                 self.graphs[k].layers.update(range(*step.layers))
         self._shape_math: dict[int, bool] = {}
+        # tensor name -> index of the layer that computes it (inputs and placeholders: none)
+        self.producer = {name: index for name, (index, _) in walk.producers(network).items()}
 
     # --- which segment computes what --------------------------------------------------------
     def segment_of(self, itensor: Any) -> int | None:
         """The segment whose engine computes `itensor`; None for inputs, placeholders and
         what PyTorch steps compute."""
-        producer = itensor._producer
+        producer = self.producer.get(itensor.name)
         if producer is None:
             return None
-        step = self.owner.get(producer._index)
+        step = self.owner.get(producer)
         return step.segment if step is not None and step.segment >= 0 else None
 
-    def is_shape_math(self, layer: Any) -> bool:
-        cached = self._shape_math.get(layer._index)
+    def is_shape_math(self, index: int) -> bool:
+        """Whether layer `index` computes sizes only (from shapes and constants)."""
+        cached = self._shape_math.get(index)
         if cached is not None:
             return cached
+        layer = self.network.get_layer(index)
         name = type(layer).__name__
         result = name in ("IShapeLayer", "IConstantLayer") or (
-            name in _SHAPE_MATH and all(t is None or (t._producer is not None and
-                                                      self.is_shape_math(t._producer))
-                                        for t in layer._inputs))
-        self._shape_math[layer._index] = result
+            name in _SHAPE_MATH and all(t is None or (t.name in self.producer and
+                                                      self.is_shape_math(self.producer[t.name]))
+                                        for t in walk.layer_inputs(layer)))
+        self._shape_math[index] = result
         return result
 
     # --- closing each segment over what it reads ----------------------------------------------
@@ -80,22 +85,22 @@ class Splitter:
         becomes its inputs (and the producing segment's outputs)."""
         queue = list(graph.layers)
         while queue:
-            layer = self.network._layers[queue.pop()]
-            for tensor in layer._inputs:
+            layer = self.network.get_layer(queue.pop())
+            for tensor in walk.layer_inputs(layer):
                 if tensor is not None:
                     self._read(graph, tensor, queue)
 
     def _read(self, graph: SegmentGraph, tensor: Any, queue: list[int]) -> None:
-        producer = tensor._producer
+        producer = self.producer.get(tensor.name)
         if producer is None:
             graph.inputs[tensor.name] = tensor
             return
-        if producer._index in graph.layers:
+        if producer in graph.layers:
             return
-        step = self.owner.get(producer._index)
+        step = self.owner.get(producer)
         if step is None or self.is_shape_math(producer):  # recomputed here
-            graph.layers.add(producer._index)
-            queue.append(producer._index)
+            graph.layers.add(producer)
+            queue.append(producer)
             return
         graph.inputs[tensor.name] = tensor
         if step.segment >= 0:
@@ -126,9 +131,9 @@ def split(network: Any, partition: Plan, exported: list[Any], guards: list[Any],
     for guard in guards:
         if guard.kind == "shape":
             layer = _assertion_layer(network, guard.index)
-            graph = splitter.place(layer._index) if layer is not None else None
-            if graph is not None:
-                graph.layers.add(layer._index)
+            graph = splitter.place(layer) if layer is not None else None
+            if graph is not None and layer is not None:
+                graph.layers.add(layer)
                 graph.guards.append(guard)
             continue
         tensor = next(value_guards)
@@ -145,11 +150,12 @@ def split(network: Any, partition: Plan, exported: list[Any], guards: list[Any],
     return splitter.graphs
 
 
-def _assertion_layer(network: Any, index: int) -> Any:
-    marker = f"trtconv guard {index}:"
-    for layer in network._layers:
+def _assertion_layer(network: Any, guard_index: int) -> int | None:
+    """The index of the assertion layer that checks guard `guard_index`."""
+    marker = f"trtconv guard {guard_index}:"
+    for index, layer in enumerate(walk.layers(network)):
         if type(layer).__name__ == "IAssertionLayer" and str(layer.message).startswith(marker):
-            return layer
+            return index
     return None
 
 

@@ -19,6 +19,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from .reference import walk
+
 ADDED = "<added by trtconv>"  # layers of no torch call: precision casts, output identities
 
 
@@ -40,7 +42,7 @@ def layer_counts(network: Any) -> tuple[dict[str, int], dict[str, int]]:
     """Layers per type and per module path of a reference network, most frequent first."""
     types: Counter[str] = Counter()
     modules: Counter[str] = Counter()
-    for layer in network._layers:
+    for layer in walk.layers(network):
         types[layer_type(layer)] += 1
         modules[layer_module(layer) or "<root>"] += 1
     return dict(types.most_common()), dict(modules)

@@ -35,9 +35,11 @@ def outputs(network: INetworkDefinition) -> list[ITensor]:
     return [network.get_output(i) for i in range(network.num_outputs)]
 
 
-def layers(network: INetworkDefinition) -> list[ILayer]:
-    """The network's layers, in the order they were added (each one's inputs come earlier)."""
-    return [network.get_layer(i) for i in range(network.num_layers)]
+def layers(network: INetworkDefinition, first: int = 0, end: int | None = None) -> list[ILayer]:
+    """The network's layers `first` to `end` (all by default), in the order they were added
+    (each one's inputs come earlier)."""
+    end = network.num_layers if end is None else min(end, network.num_layers)
+    return [network.get_layer(i) for i in range(first, end)]
 
 
 def layer_inputs(layer: ILayer) -> list[ITensor | None]:
@@ -56,6 +58,13 @@ def producers(network: INetworkDefinition) -> dict[str, tuple[int, ILayer]]:
             for out in layer_outputs(layer)}
 
 
+def tensors(network: INetworkDefinition) -> dict[str, ITensor]:
+    """Every tensor of the network by name: its inputs, then each layer's outputs."""
+    found = {t.name: t for t in inputs(network)}
+    found.update((out.name, out) for layer in layers(network) for out in layer_outputs(layer))
+    return found
+
+
 def observe(network: Any, values: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
     """Run a reference network on `values` (one per input) layer by layer and return every
     tensor's value by name (calibration and the precision pass read intermediate ranges)."""
@@ -68,4 +77,4 @@ def observe(network: Any, values: Sequence[torch.Tensor]) -> dict[str, torch.Ten
 
 
 __all__ = ["inputs", "outputs", "layers", "layer_inputs", "layer_outputs", "producers",
-           "observe"]
+           "tensors", "observe"]
