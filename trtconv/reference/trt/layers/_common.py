@@ -3,7 +3,8 @@
 - `InitProp`: a property whose value, until set, is the one the layer's `add_*` call gave it;
 - `nonempty_weights`: the coercion of TensorRT's weights setters, which refuse empty weights;
 - `check_dtype`: the "input has type X but must have type ..." check every family makes;
-- `to_compute` / `from_compute`: run float16/bfloat16/int8 arithmetic in float32 and back.
+- `to_compute` / `from_compute`: run float16/bfloat16/int8 arithmetic in float32 and back;
+- `int_in_range` / `index_type`: the setters' checks of a bounded count and of an indices type.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import torch
 
 from ..core import ILayer, Prop, TensorInfo, Weights, as_weights
-from ..enums import DataType
+from ..enums import DataType, coerce_enum
 
 
 class InitProp(Prop):
@@ -75,3 +76,21 @@ def from_compute(y: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         return y.to(dtype)
     info = torch.iinfo(dtype)
     return torch.round(y).clamp(info.min, info.max).to(dtype)
+
+
+def int_in_range(name: str, high: int) -> Callable[[Any], int]:
+    """The coercion of a setter that refuses (and ignores) an int outside [0, high]."""
+    def coerce(value: Any) -> int:
+        number = int(value)
+        if not 0 <= number <= high:
+            raise ValueError(f"{name} must be in [0, {high}], got {number}")
+        return number
+    return coerce
+
+
+def index_type(value: Any) -> DataType:
+    """The coercion of an `indices_type` setter: INT32 or INT64 only."""
+    dtype = coerce_enum(DataType, value, "indices_type")
+    if dtype not in (DataType.INT32, DataType.INT64):
+        raise ValueError(f"indices_type must be INT32 or INT64, got {dtype.name}")
+    return dtype

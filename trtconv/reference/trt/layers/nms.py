@@ -27,25 +27,10 @@ import torch
 
 from ..core import FLOAT_TYPES, SHAPE_TYPES, ILayer, ITensor, Prop, TensorInfo, add_layer, enum_prop
 from ..core import network_method as _method
-from ..enums import BoundingBoxFormat, DataType, LayerType, coerce_enum
-from ._common import check_dtype
+from ..enums import BoundingBoxFormat, DataType, LayerType
+from ._common import check_dtype, index_type, int_in_range
 
 MAX_TOPK_BOX_LIMIT = 5000  # TensorRT's limit on this hardware (2000 on SM 5.3 and 6.2)
-
-
-def _topk_box_limit(value: Any) -> int:
-    limit = int(value)
-    if not 0 <= limit <= MAX_TOPK_BOX_LIMIT:
-        raise ValueError(f"topk_box_limit must be in [0, {MAX_TOPK_BOX_LIMIT}], got {limit}")
-    return limit
-
-
-def _indices_type(value: Any) -> DataType:
-    dtype = coerce_enum(DataType, value, "indices_type")
-    if dtype not in SHAPE_TYPES:
-        raise ValueError(f"an NMS layer can only set indices type INT32 or INT64, got "
-                         f"{dtype.name}")
-    return dtype
 
 
 class INMSLayer(ILayer):
@@ -53,8 +38,8 @@ class INMSLayer(ILayer):
     num_fixed_outputs = 2
     shape_inputs = frozenset({2})
     bounding_box_format = enum_prop(BoundingBoxFormat, BoundingBoxFormat.CORNER_PAIRS)
-    topk_box_limit = Prop(MAX_TOPK_BOX_LIMIT, _topk_box_limit)
-    indices_type = Prop(DataType.INT32, _indices_type)
+    topk_box_limit = Prop(MAX_TOPK_BOX_LIMIT, int_in_range("topk_box_limit", MAX_TOPK_BOX_LIMIT))
+    indices_type = Prop(DataType.INT32, index_type)
 
     def max_inputs(self) -> int:
         return 4

@@ -26,24 +26,10 @@ from ..core import (
 )
 from ..core import network_method as _method
 from ..enums import DataType, LayerType, Severity, TopKOperation, coerce_enum
+from ._common import index_type, int_in_range
 
 MAX_K = 3840
 _VALUE_TYPES = FLOAT_TYPES | {DataType.INT8, DataType.INT32, DataType.INT64}
-
-
-def _k(value: Any) -> int:
-    # TensorRT's setter refuses (and ignores) k outside [0, MAX_K].
-    k = int(value)
-    if not 0 <= k <= MAX_K:
-        raise ValueError(f"k must be in [0, {MAX_K}], got {k}")
-    return k
-
-
-def _indices_type(value: Any) -> DataType:
-    dtype = coerce_enum(DataType, value, "indices_type")
-    if dtype not in SHAPE_TYPES:
-        raise ValueError(f"indices_type must be INT32 or INT64, got {dtype.name}")
-    return dtype
 
 
 class ITopKLayer(ILayer):
@@ -53,9 +39,9 @@ class ITopKLayer(ILayer):
     num_fixed_outputs = 2
     shape_inputs = frozenset({1})
     op = enum_prop(TopKOperation, TopKOperation.MAX)
-    k = Prop(1, _k)
+    k = Prop(1, int_in_range("k", MAX_K))  # TensorRT refuses (and ignores) others
     axes = int_prop(0)
-    indices_type = Prop(DataType.INT32, _indices_type)
+    indices_type = Prop(DataType.INT32, index_type)
 
     def max_inputs(self) -> int:
         return 1
