@@ -35,7 +35,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import warnings
 from pathlib import Path
 from typing import Any
@@ -58,32 +57,13 @@ from models.zoo import (  # noqa: E402  (needs tests/ on sys.path)
     RUN_BATCHES,
     low_precision_bound,
 )
+from worker_record import Record, convert_on_reference, first_line  # noqa: E402
 
 # --- worker: one model, in this process ----------------------------------------------------------
 
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return f"{type(e).__name__}: {text[0] if text else ''}".strip().rstrip(":")
-
-
-def _unsupported_ops(report: Any) -> list[str]:
-    """Unsupported op names in the order the trace met them (each once)."""
-    seen: list[str] = []
-    for call in report.unsupported:
-        if call.op not in seen:
-            seen.append(call.op)
-    return seen
-
-
 def run_worker(name: str, out: Path, threads: int = 0) -> int:
     warnings.filterwarnings("ignore")
-    record: dict[str, Any] = {"model": name, "stage": "start"}
-
-    def save(stage: str) -> None:
-        record["stage"] = stage
-        tmp = out.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record, indent=1))
-        os.replace(tmp, out)
+    record = Record(name, out)
 
     import torch
     from models.zoo import LOW_PRECISIONS, relative_error, torch_low_precision_error
@@ -100,25 +80,11 @@ def run_worker(name: str, out: Path, threads: int = 0) -> int:
     with torch.no_grad():
         want = model(x.clone())
     record["eager_seconds"] = time.perf_counter() - started
-    save("eager")
+    record.save("eager")
 
-    try:
-        converted = trtconv.convert(model, [x.clone()], backend="reference",
-                                    **spec.dynamic_profile())
-    except trtconv.UnsupportedOperatorError as e:
-        record.update(converted=False, unsupported=_unsupported_ops(e.report),
-                      layers=e.report.num_layers, trace_seconds=e.report.trace_seconds)
-        save("done")
+    converted = convert_on_reference(record, model, [x.clone()], **spec.dynamic_profile())
+    if converted is None:
         return 0
-    except Exception as e:
-        record.update(converted=False, error=_first_line(e), traceback=traceback.format_exc())
-        save("done")
-        return 0
-    meta = converted.metadata
-    record.update(converted=True, layers=meta["num_layers"], trace_seconds=meta["trace_seconds"],
-                  reference_build_seconds=meta["build_seconds"],
-                  warnings=list(meta.get("warnings", [])))
-    save("reference")
 
     try:
         errors = [relative_error(converted(x.clone()), want)]
@@ -128,9 +94,9 @@ def run_worker(name: str, out: Path, threads: int = 0) -> int:
                 errors.append(relative_error(converted(xs.clone()), model(xs.clone())))
         record["max_rel_error"] = max(errors)
     except Exception as e:
-        record["run_error"] = _first_line(e)
+        record["run_error"] = first_line(e)
     del converted
-    save("compared")
+    record.save("compared")
 
     for precision, dtype in LOW_PRECISIONS.items():
         try:
@@ -138,8 +104,8 @@ def run_worker(name: str, out: Path, threads: int = 0) -> int:
             record[f"{precision}_error"] = relative_error(low(x.clone()), want)
             record[f"{precision}_torch_error"] = torch_low_precision_error(model, x, want, dtype)
         except Exception as e:
-            record[f"{precision}_failure"] = _first_line(e)
-        save(precision)
+            record[f"{precision}_failure"] = first_line(e)
+        record.save(precision)
 
     builds = [("rtx", spec.dynamic_profile())] + [
         (f"rtx_{precision}", {"precision": precision}) for precision in LOW_PRECISIONS]
@@ -149,9 +115,9 @@ def run_worker(name: str, out: Path, threads: int = 0) -> int:
             record.update({f"{key}_ok": bool(on_rtx.engine_bytes),
                            f"{key}_build_seconds": on_rtx.metadata["build_seconds"]})
         except Exception as e:
-            record.update({f"{key}_ok": False, f"{key}_error": _first_line(e)})
-        save(key)
-    save("done")
+            record.update({f"{key}_ok": False, f"{key}_error": first_line(e)})
+        record.save(key)
+    record.save("done")
     return 0
 
 

@@ -13,9 +13,6 @@ tests/models/test_transformers.py does, then:
 
 from __future__ import annotations
 
-import json
-import os
-import traceback
 import warnings
 from pathlib import Path
 from typing import Any
@@ -26,26 +23,16 @@ from models.transformers_zoo import (  # tests/ is on sys.path (model_table.py p
     MODELS,
     RUN_SHAPES,
 )
+from worker_record import Record, convert_on_reference, first_line
 
 NAMES = [m.name for m in MODELS]
 TITLE = "## Transformers"
 
 
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return f"{type(e).__name__}: {text[0] if text else ''}".strip().rstrip(":")
-
-
 def run_worker(name: str, out: Path) -> int:
     """Measure one transformers model; write its record to `out` after every stage."""
     warnings.filterwarnings("ignore")
-    record: dict[str, Any] = {"model": name, "stage": "start"}
-
-    def save(stage: str) -> None:
-        record["stage"] = stage
-        tmp = out.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record, indent=1))
-        os.replace(tmp, out)
+    record = Record(name, out)
 
     import torch
     from models.transformers_zoo import import_transformers
@@ -56,23 +43,10 @@ def run_worker(name: str, out: Path) -> int:
     spec = BY_NAME[name]
     model = spec.build(import_transformers())
     inputs = spec.example_inputs()
-    try:
-        converted = trtconv.convert(model, [x.clone() for x in inputs], backend="reference",
-                                    **spec.profile())
-    except trtconv.UnsupportedOperatorError as e:
-        ops = list(dict.fromkeys(call.op for call in e.report.unsupported))
-        record.update(converted=False, unsupported=ops, layers=e.report.num_layers)
-        save("done")
+    converted = convert_on_reference(record, model, [x.clone() for x in inputs],
+                                     **spec.profile())
+    if converted is None:
         return 0
-    except Exception as e:
-        record.update(converted=False, error=_first_line(e), traceback=traceback.format_exc())
-        save("done")
-        return 0
-    meta = converted.metadata
-    record.update(converted=True, layers=meta["num_layers"], trace_seconds=meta["trace_seconds"],
-                  reference_build_seconds=meta["build_seconds"],
-                  warnings=list(meta.get("warnings", [])))
-    save("reference")
     try:
         errors = []
         for case in [inputs] + [spec.inputs_of(*shape) for shape in spec.run_shapes()]:
@@ -81,16 +55,16 @@ def run_worker(name: str, out: Path) -> int:
             errors.append(relative_error(dict(converted(*[x.clone() for x in case])), want))
         record["max_rel_error"] = max(errors)
     except Exception as e:
-        record["run_error"] = _first_line(e)
-    save("compared")
+        record["run_error"] = first_line(e)
+    record.save("compared")
     try:
         on_rtx = trtconv.convert(model, [x.clone() for x in inputs], backend="tensorrt_rtx",
                                  **spec.profile())
         record.update(rtx_ok=bool(on_rtx.engine_bytes),
                       rtx_build_seconds=on_rtx.metadata["build_seconds"])
     except Exception as e:
-        record.update(rtx_ok=False, rtx_error=_first_line(e))
-    save("done")
+        record.update(rtx_ok=False, rtx_error=first_line(e))
+    record.save("done")
     return 0
 
 
