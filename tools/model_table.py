@@ -57,7 +57,7 @@ from models.zoo import (  # noqa: E402  (needs tests/ on sys.path)
     RUN_BATCHES,
     low_precision_bound,
 )
-from worker_record import Record, convert_on_reference, first_line  # noqa: E402
+from worker_record import Record, convert_on_reference, first_line, notes_of  # noqa: E402
 
 # --- worker: one model, in this process ----------------------------------------------------------
 
@@ -180,16 +180,9 @@ def _row(record: dict[str, Any]) -> str:
         shown = ", ".join(f"`{op}`" for op in ops[:MAX_OPS_SHOWN])
         more = f" and {len(ops) - MAX_OPS_SHOWN} more" if len(ops) > MAX_OPS_SHOWN else ""
         notes.append(f"unsupported: {shown}{more}")
-    for key in ("error", "run_error", "fp16_failure", "bf16_failure", "rtx_error",
-                "rtx_fp16_error", "rtx_bf16_error", "failure"):
-        if record.get(key):
-            notes.append(record[key].replace("|", "\\|")[:240])
-    if record.get("warnings"):
-        first = record["warnings"][0].replace("|", "\\|")[:160]
-        notes.append(f"{len(record['warnings'])} conversion warning(s), first: {first}")
     error = record.get("max_rel_error")
-    if error is not None and error > MAX_REL_ERROR:
-        notes.append(f"error above {MAX_REL_ERROR:g}")
+    notes += notes_of(record, ("error", "run_error", "fp16_failure", "bf16_failure", "rtx_error",
+                               "rtx_fp16_error", "rtx_bf16_error", "failure"), MAX_REL_ERROR)
     for precision in LOW_PRECISIONS:
         if record.get(f"{precision}_error") is not None and not _within_low_bound(
                 record, precision):

@@ -23,7 +23,7 @@ from models.transformers_zoo import (  # tests/ is on sys.path (model_table.py p
     MODELS,
     RUN_SHAPES,
 )
-from worker_record import Record, convert_on_reference, first_line
+from worker_record import Record, convert_on_reference, first_line, notes_of
 
 NAMES = [m.name for m in MODELS]
 TITLE = "## Transformers"
@@ -77,15 +77,8 @@ def _row(record: dict[str, Any]) -> str:
     notes = []
     if record.get("unsupported"):
         notes.append("unsupported: " + ", ".join(f"`{op}`" for op in record["unsupported"]))
-    for key in ("error", "run_error", "rtx_error", "failure"):
-        if record.get(key):
-            notes.append(record[key].replace("|", "\\|")[:240])
-    if record.get("warnings"):
-        first = record["warnings"][0].replace("|", "\\|")[:160]
-        notes.append(f"{len(record['warnings'])} conversion warning(s), first: {first}")
     error = record.get("max_rel_error")
-    if error is not None and error > MAX_REL_ERROR:
-        notes.append(f"error above {MAX_REL_ERROR:g}")
+    notes += notes_of(record, ("error", "run_error", "rtx_error", "failure"), MAX_REL_ERROR)
     converted = record.get("converted")
     rtx = record.get("rtx_ok")
     cells = [

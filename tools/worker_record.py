@@ -62,3 +62,17 @@ def convert_on_reference(record: Record, model: Any, inputs: Sequence[Any],
                   warnings=list(meta.get("warnings", [])))
     record.save("reference")
     return converted
+
+
+def notes_of(record: dict[str, Any], failure_keys: Sequence[str], max_rel_error: float
+             ) -> list[str]:
+    """A table row's notes: the failures recorded under `failure_keys`, the conversion's
+    warnings (count and first), and an error above the tests' bound."""
+    notes = [record[key].replace("|", "\\|")[:240] for key in failure_keys if record.get(key)]
+    if record.get("warnings"):
+        first = record["warnings"][0].replace("|", "\\|")[:160]
+        notes.append(f"{len(record['warnings'])} conversion warning(s), first: {first}")
+    error = record.get("max_rel_error")
+    if error is not None and error > max_rel_error:
+        notes.append(f"error above {max_rel_error:g}")
+    return notes
