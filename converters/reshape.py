@@ -16,7 +16,6 @@ from trtconv import emit, tensorrt_converter, trt
 from trtconv.api import Ctx, Dim, DimArg, E, ITensor
 from trtconv.emit.shapes import is_dynamic
 from trtconv.registry import register_spellings, register_table
-from trtconv.symbolic import dim_tensor
 
 S = trt.SampleMode
 
@@ -50,7 +49,7 @@ def view_as_shape(ctx: Ctx, input: torch.Tensor, sizes: Sequence[int]) -> ITenso
     for j, s in enumerate(sizes):
         if not is_dynamic(s):
             continue
-        if j < len(x.shape) and x.shape[j] < 0 and dim_tensor(ctx, x, j) is s.trt_dim:
+        if j < len(x.shape) and x.shape[j] < 0 and s.is_size_of(x, j):
             source[j] = j  # the model passed this input's own size back: copy it in place
         else:
             shape[j], source[j] = s, None
@@ -148,7 +147,7 @@ def convert_expand(ctx: Ctx, input: torch.Tensor, *args: int | Sequence[int]) ->
         k = j - offset
         keep = k >= 0 and (not is_dynamic(s) and (s == -1 or x.shape[k] >= 0 and s == x.shape[k])
                            or x.shape[k] < 0 and is_dynamic(s)
-                           and dim_tensor(ctx, x, k) is s.trt_dim)
+                           and s.is_size_of(x, k))
         if keep:
             dims.append(None)
         elif k >= 0 and x.shape[k] < 0 and not is_dynamic(s) and s == input.shape[k]:

@@ -172,3 +172,39 @@ def test_comparing_a_dynamic_dim_is_guarded_by_an_assertion():
         converted(torch.randn(2, 4))
     x = torch.randn(5, 4)  # the module still works after a failed guard
     torch.testing.assert_close(converted(x), model(x))
+
+
+class _ShuffleBlock(torch.nn.Module):
+    """A convolution, batch norm, and shufflenet's channel shuffle written with x.size()."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = torch.nn.BatchNorm2d(8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.bn(self.conv(x))
+        b, c, h, w = x.size()
+        x = x.view(b, 2, c // 2, h, w).transpose(1, 2).contiguous()
+        return x.view(b, -1, h, w).flatten(1)
+
+
+def test_sizes_nothing_reads_cost_no_layer():
+    """Sizes read from x.size() (and the dims a window layer or a reshape does not need) make
+    no shape or slice layer that no other layer reads: every layer's output is used."""
+    from trtconv.backends.replay import rebuild
+    from trtconv.reference import walk
+
+    model = _ShuffleBlock().eval()
+    example = torch.randn(2, 3, 8, 8)
+    converted = trtconv.convert(model, [example], backend="reference",
+                                min_shapes=[(1, 3, 4, 4)], max_shapes=[(4, 3, 16, 16)])
+    network = rebuild(converted.reference_recording)
+    read = {t.name for layer in walk.layers(network) for t in walk.layer_inputs(layer)
+            if t is not None} | {t.name for t in walk.outputs(network)}
+    unused = [layer.name for layer in walk.layers(network)
+              if not any(t.name in read for t in walk.layer_outputs(layer))]
+    assert unused == []
+    for shape in [(1, 3, 4, 4), (3, 3, 6, 10), (4, 3, 16, 16)]:
+        x = torch.randn(shape)
+        torch.testing.assert_close(converted(x), model(x), rtol=1e-5, atol=1e-5)

@@ -272,7 +272,7 @@ def _torch_step(step: Step, constants: list[torch.Tensor]) -> dict[str, Any]:
         saveable = resolve_step(name) == step.func
     except Exception:  # noqa: BLE001  (a name outside torch: runs, but cannot be saved)
         saveable = False
-    values = [None if not isinstance(v, (bool, int, float, str)) or hasattr(v, "trt_dim")
+    values = [None if not isinstance(v, (bool, int, float, str)) or hasattr(type(v), "trt_dim")
               else v for v in pytree.tree_leaves(step.result) if not isinstance(v, torch.Tensor)]
     return {"kind": "torch", "op": name, "args": args, "kwargs": kwargs,
             "outputs": list(step.output_keys), "values": values,

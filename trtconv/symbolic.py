@@ -17,6 +17,7 @@ Static dims stay plain ints: a model without dynamic inputs never sees a DimInt.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -39,18 +40,33 @@ def _comparison(symbol: str, fn: Callable[[int, int], bool]) -> Callable[[Any, A
 class DimInt(int):
     """An int that is also a (1,) INT64 ITensor of the network being traced."""
 
-    trt_dim: Any
     _ctx: Any
     # how PyTorch computes it from tensors' sizes: ("size", tensor, axis), an int, or
     # (operation, expr, expr) (PyTorch code of a partially converted model evaluates it)
     expr: Any
 
-    def __new__(cls, value: int, tensor: Any, ctx: Any, expr: Any = None) -> DimInt:
+    def __new__(cls, value: int, tensor: Any, ctx: Any, expr: Any = None,
+                origin: tuple[Any, int] | None = None) -> DimInt:
+        """`tensor`: the (1,) ITensor, or a function making it when first needed (a size read
+        from `x.shape` that nothing converts costs no layer). `origin`: (ITensor, axis) when
+        this is that tensor's size along that axis."""
         obj = super().__new__(cls, value)
-        obj.trt_dim = tensor
+        obj._tensor = tensor
         obj._ctx = ctx
         obj.expr = expr
+        obj.origin = origin
         return obj
+
+    def is_size_of(self, itensor: Any, axis: int) -> bool:
+        """Whether this is `itensor`'s size along `axis` (as `x.size(axis)` gives it)."""
+        return self.origin is not None and self.origin[0] is itensor and self.origin[1] == axis
+
+    @property
+    def trt_dim(self) -> Any:
+        """This size as a (1,) INT64 ITensor of the network being traced."""
+        if callable(self._tensor):
+            self._tensor = self._tensor()
+        return self._tensor
 
     def __repr__(self) -> str:
         return f"DimInt({int.__int__(self)})"
@@ -207,7 +223,8 @@ def dim_tensor(ctx: Any, itensor: Any, axis: int) -> Any:
 def symbolic_size(ctx: Any, value: torch.Tensor, itensor: Any) -> torch.Size:
     """`value.shape` with DimInts where `itensor` has dynamic dims."""
     dims = tuple(itensor.shape)
-    return torch.Size([DimInt(size, dim_tensor(ctx, itensor, axis), ctx, ("size", value, axis))
+    return torch.Size([DimInt(size, functools.partial(dim_tensor, ctx, itensor, axis), ctx,
+                              ("size", value, axis), (itensor, axis))
                        if dims[axis] < 0 else size for axis, size in enumerate(value.shape)])
 
 

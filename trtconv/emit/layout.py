@@ -17,7 +17,7 @@ from ..reference import trt
 from ..symbolic import dim_tensor
 from .broadcast import to_rank
 from .constants import cast, constant, storable_dtype
-from .shapes import dims_of, is_dynamic, reshape, shape_tensor
+from .shapes import dims_at, dims_of, is_dynamic, reshape, shape_tensor
 
 _FOLD = {
     E.SUM: lambda a, b: a + b, E.SUB: lambda a, b: a - b, E.PROD: lambda a, b: a * b,
@@ -116,10 +116,11 @@ def reshape_to(network: Network, tensor: ITensor, shape: Sequence[Dim],
         layer.reshape_dims = tuple(operator.index(d) for d in dims)
         return layer.get_output(0)
     # Sizes that move to another axis go in as a shape tensor (no placeholders there).
-    sizes = dims_of(network, tensor)
-    for j, k in enumerate(source):
-        if k is not None and (dims[j] == 0 or j in moved) and not is_dynamic(dims[j]):
-            dims[j] = sizes[k]
+    copied = {j: k for j, k in enumerate(source)
+              if k is not None and (dims[j] == 0 or j in moved) and not is_dynamic(dims[j])}
+    sizes = dims_at(network, tensor, copied.values())
+    for j, k in copied.items():
+        dims[j] = sizes[k]
     return reshape(network, tensor, dims)
 
 

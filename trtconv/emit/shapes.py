@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 
@@ -32,9 +32,18 @@ def dims_of(network: Network, tensor: ITensor) -> list[Dim]:
             for i, d in enumerate(shape)]
 
 
+def dims_at(network: Network, tensor: ITensor, axes: Iterable[int]) -> dict[int, Dim]:
+    """`dims_of` for some axes only: no slice (a dead layer) for the dynamic dims not asked."""
+    shape = tuple(tensor.shape)
+    wanted = sorted(set(axes))
+    full = shape_of(network, tensor) if any(shape[a] < 0 for a in wanted) else None
+    return {a: shape[a] if shape[a] >= 0 else network.add_slice(full, (a,), (1,), (1,)).get_output(0)
+            for a in wanted}
+
+
 def is_dynamic(dim: object) -> bool:
     """Whether `dim` is computed in the network: an ITensor or a DimInt (see trtconv.symbolic)."""
-    return isinstance(dim, trt.ITensor) or hasattr(dim, "trt_dim")
+    return isinstance(dim, trt.ITensor) or hasattr(type(dim), "trt_dim")  # not made by asking
 
 
 def shape_tensor(network: Network, dims: Sequence[Dim]) -> ITensor:

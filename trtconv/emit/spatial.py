@@ -22,9 +22,10 @@ def lift_spatial(network: Network, x: ITensor, nsp: int) -> tuple[ITensor, list[
     """`x` ([N, C, *spatial] or unbatched [C, *spatial] with `nsp` spatial axes) as TensorRT
     windows take it: a batch axis of 1 when unbatched, and for 1-D a trailing axis of 1 (so
     the window runs as k x 1). Also the axes to drop from the result (see `drop_axes`)."""
-    dims = dims_of(network, x)
-    missing = max(0, nsp + 2 - len(dims))
-    dims, drop = [1] * missing + dims, list(range(missing))
+    missing = max(0, nsp + 2 - len(x.shape))
+    if not missing and nsp != 1:
+        return x, []  # already [N, C, H, W(, D)]: no sizes to read (no shape layers)
+    dims, drop = [1] * missing + dims_of(network, x), list(range(missing))
     if nsp == 1:
         dims.append(1)
         drop.append(len(dims) - 1)
