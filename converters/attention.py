@@ -34,8 +34,10 @@ def _causal_mask(ctx: Ctx, q: ITensor, k: ITensor) -> ITensor:
     length, keys = q.shape[-2], k.shape[-2]
     if length >= 0 and keys >= 0:
         return ctx.constant(torch.ones(length, keys, dtype=torch.bool).tril())
-    rows = emit.reshape(network, emit.iota(network, emit.dims_of(network, q)[-2]), (-1, 1))
-    cols = emit.reshape(network, emit.iota(network, emit.dims_of(network, k)[-2]), (1, -1))
+    length = emit.dim_of(ctx, q, len(q.shape) - 2)
+    keys = emit.dim_of(ctx, k, len(k.shape) - 2)
+    rows = emit.reshape(network, emit.iota(network, length), (-1, 1))
+    cols = emit.reshape(network, emit.iota(network, keys), (1, -1))
     future = emit.arith.elementwise(network, cols, rows, E.GREATER)
     return network.add_unary(future, trt.UnaryOperation.NOT).get_output(0)
 
@@ -51,7 +53,8 @@ def _attend(ctx: Ctx, q: ITensor, k: ITensor, v: ITensor, scale: float, causal: 
     scores = emit.matmul(network, q, k, transpose_b=True)
     scores = emit.arith.elementwise(network, scores, emit.arith.const(network, scale, scores),
                                     E.PROD)
-    blocked = emit.arith.const(network, -math.inf, scores)
+    masked = causal or keep is not None or bias is not None
+    blocked = emit.arith.const(network, -math.inf, scores) if masked else None
     if causal:
         scores = emit.arith.select(network, _causal_mask(ctx, q, k), scores, blocked)
     if keep is not None:
