@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import gc
 import importlib
+import math
 import os
 import platform
 import shlex
@@ -80,6 +81,26 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     started = time.perf_counter()
     result = fn()
     return time.perf_counter() - started, result
+
+
+MIN_REP_SECONDS = 0.05  # a repetition shorter than this is mostly timer and scheduler noise
+
+
+def calls_per_rep(fn: Callable[[], Any], min_seconds: float = MIN_REP_SECONDS) -> int:
+    """How many calls of `fn` (warm) make one repetition of at least `min_seconds`."""
+    fn()
+    seconds, _ = timed(fn)
+    return max(1, math.ceil(min_seconds / max(seconds, 1e-6)))
+
+
+def repeated(fn: Callable[[], Any], calls: int) -> Callable[[], Any]:
+    """`fn` called `calls` times in a row (one timed repetition of a fast contender)."""
+    def run() -> Any:
+        result = None
+        for _ in range(calls):
+            result = fn()
+        return result
+    return run
 
 
 def interleaved(contenders: dict[str, Callable[[], Any]], reps: int, warmup: int = 1,

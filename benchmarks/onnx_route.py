@@ -210,7 +210,8 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace, reps: int,
         "`dynamic_shapes`, exported at batch 2, optimization profile 1..8).",
         "- **ref fwd / eager**: the trtconv `reference` backend's `TRTModule` forward on the "
         f"CPU vs the eager module, batch 1, median of {reps} interleaved repetitions "
-        "(input sizes in the table).",
+        f"(input sizes in the table); a repetition of a fast model runs it several times, "
+        f"to last at least {common.MIN_REP_SECONDS * 1e3:.0f} ms.",
         "- Conversion times are single measurements on a shared 2-core machine: read them as "
         "rough magnitudes; the ratio column puts the two routes of one model side by side.", "",
         "## Success counts", "",

@@ -117,9 +117,12 @@ def stage_trtconv(rec: Record, model: torch.nn.Module, x: torch.Tensor, eager_ou
             with torch.no_grad():
                 return model(x)
 
-        samples = common.interleaved({"eager": eager, "reference": lambda m=module: m(x)},
-                                     reps=reps, warmup=1)
-        d.update(ref_fwd_s=samples.median("reference"), eager_fwd_s=samples.median("eager"),
+        calls = common.calls_per_rep(eager)  # small models: several calls per repetition
+        samples = common.interleaved(
+            {"eager": common.repeated(eager, calls),
+             "reference": common.repeated(lambda m=module: m(x), calls)}, reps=reps, warmup=1)
+        d.update(ref_fwd_s=samples.median("reference") / calls,
+                 eager_fwd_s=samples.median("eager") / calls, calls_per_rep=calls,
                  ref_ratio=samples.ratio("reference", "eager"),
                  ref_cpu_ratio=samples.cpu_ratio("reference", "eager"))
         log(f"{d['model']}: reference forward {d['ref_fwd_s'] * 1e3:.1f} ms vs eager "
